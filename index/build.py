@@ -1,0 +1,190 @@
+"""`build(settings)`: bring the store in line with the seeds directory, incrementally and crash-safely.
+
+Crash safety rests on three rules: chunk ids are deterministic; the store is written
+before the manifest that vouches for it; and every build first deletes whatever the
+store holds that the manifest does not vouch for. So a build killed at any moment
+leaves at worst orphans and stale files, which the next build removes or redoes.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Callable
+
+from index import lexical
+from index import manifest as mf
+from index.chunk import chunk_doc, index_text
+from index.discover import SeedFile, discover
+from index.embed import Embedder, SentenceTransformerEmbedder
+from index.errors import NothingIndexedError
+from index.load import load
+from index.locking import write_lock
+from index.settings import Settings
+from index.store import VectorStore
+from index.types import Chunk, IndexReport, Skipped, SkipFile
+
+Progress = Callable[[str, int, int], None]
+GROUP = 512  # chunks embedded and committed together
+
+
+def build(settings: Settings, embedder: Embedder | None = None, progress: Progress | None = None,
+          rebuild: bool = False, store: VectorStore | None = None) -> IndexReport:
+    """Index `settings.seeds_dir` into the store; only added or changed files are embedded."""
+    started = time.perf_counter()
+    files, skipped = discover(settings.seeds_dir, settings.max_file_mb)
+    with write_lock(settings.db_dir):
+        manifest = mf.read(settings.db_dir)
+        if not rebuild and _is_noop(settings, manifest, files):
+            return _report(manifest, files, skipped, started, counts=(0, 0, 0))
+        run = _Run(settings, manifest, store or VectorStore(settings), embedder, progress)
+        counts = run.execute(files, rebuild)
+    report = _report(run.manifest, files, skipped, started, counts, run.reason)
+    if not report.chunks:
+        raise NothingIndexedError(f"nothing could be indexed in {settings.seeds_dir}",
+                                  hint="add .txt .md .html .pdf or .docx files (see the skipped reasons)")
+    return report
+
+
+def _fingerprint(manifest: mf.Manifest) -> str:
+    return hashlib.sha1("\n".join(sorted(manifest.expected_ids())).encode()).hexdigest()[:16]
+
+
+def _is_noop(settings: Settings, manifest: mf.Manifest, files: list[SeedFile]) -> bool:
+    """True when nothing changed since a complete build: then neither model nor store is opened."""
+    if not manifest.complete or manifest.key != settings.chunking_key:
+        return False
+    known = {s: e.hash for s, e in manifest.files.items()} | manifest.skipped
+    current = {f.source: f.hash for f in files}
+    return known == current and lexical.current_version(settings.db_dir) == _fingerprint(manifest)
+
+
+def _report(manifest, files, skipped, started, counts, reason=None) -> IndexReport:
+    added, updated, removed = counts
+    load_skips = [Skipped(s, manifest.skip_reasons.get(s, "")) for s in manifest.skipped]
+    return IndexReport(files=len(manifest.files), chunks=manifest.chunk_count(), added=added, updated=updated,
+                       removed=removed, unchanged=len(manifest.files) - added - updated,
+                       skipped=tuple(sorted(skipped + load_skips, key=lambda s: s.path)),
+                       seconds=time.perf_counter() - started, rebuilt_because=reason)
+
+
+class _Run:
+    """One non-trivial build: reconcile, delete, embed, snapshot."""
+
+    def __init__(self, settings, manifest, store, embedder, progress):
+        self.settings, self.manifest, self.store = settings, manifest, store
+        self.embedder = embedder or SentenceTransformerEmbedder(settings.embed_model)
+        self.progress = progress or (lambda stage, done, total: None)
+        self.reason: str | None = None
+
+    def execute(self, files: list[SeedFile], rebuild: bool) -> tuple[int, int, int]:
+        self._check_key(rebuild)
+        self.manifest.complete = False
+        self._save()
+        stale = self._reconcile()
+        removed = self._remove({f.source for f in files})
+        todo = [f for f in files if self._changed(f, stale)]
+        before = set(self.manifest.files)
+        chunks = self._load_all(todo)
+        self._embed_all(todo, chunks)
+        self._snapshot()
+        self.manifest.complete = True
+        self._save()
+        embedded = [f.source for f in todo if f.source in chunks]
+        added = sum(1 for s in embedded if s not in before)
+        return added, len(embedded) - added, removed
+
+    def _save(self) -> None:
+        mf.write(self.settings.db_dir, self.manifest)
+
+    def _check_key(self, rebuild: bool) -> None:
+        key = self.settings.chunking_key
+        recorded = self.store.recorded_key()
+        if rebuild:
+            self.reason = "--rebuild asked for a full rebuild"
+        elif recorded is not None and recorded != key:
+            self.reason = "settings changed: " + ", ".join(
+                f"{k} {recorded.get(k)!r} -> {v!r}" for k, v in key.items() if recorded.get(k) != v)
+        elif recorded is None and self.manifest.files:
+            self.reason = "the store's collection is missing"
+        if self.reason or recorded is None:
+            self.store.drop()
+            self.manifest = mf.Manifest(key=key)
+        self.manifest.key = key
+
+    def _reconcile(self) -> set[str]:
+        """Delete chunks the manifest does not vouch for; return files whose chunks went missing."""
+        held = self.store.ids()
+        orphans = held - self.manifest.expected_ids()
+        if orphans:
+            self.store.delete(sorted(orphans))
+        return {s for s, e in self.manifest.files.items() if not set(e.ids) <= held}
+
+    def _remove(self, present: set[str]) -> int:
+        gone = [s for s in self.manifest.files if s not in present]
+        self.store.delete([i for s in gone for i in self.manifest.files[s].ids])
+        for source in gone:
+            del self.manifest.files[source]
+        for source in [s for s in self.manifest.skipped if s not in present]:
+            self.manifest.forget_skip(source)
+        if gone:
+            self._save()
+        return len(gone)
+
+    def _changed(self, f: SeedFile, stale: set[str]) -> bool:
+        entry = self.manifest.files.get(f.source)
+        if entry is None:
+            return self.manifest.skipped.get(f.source) != f.hash
+        return entry.hash != f.hash or f.source in stale
+
+    def _load_all(self, todo: list[SeedFile]) -> dict[str, list[Chunk]]:
+        out: dict[str, list[Chunk]] = {}
+        for n, f in enumerate(todo, 1):
+            self.progress("reading", n, len(todo))
+            try:
+                doc = load(f.path, f.source)
+                out[f.source] = chunk_doc(doc, f.hash, self.settings.chunk_size, self.settings.chunk_overlap)
+                if not out[f.source]:
+                    del out[f.source]
+                    self._skip(f, "empty: no text to index")
+            except SkipFile as why:
+                self._skip(f, str(why))
+            except Exception as exc:  # a parser bug must cost one file, not the whole run
+                self._skip(f, f"failed to read: {type(exc).__name__}: {exc}"[:300])
+        return out
+
+    def _skip(self, f: SeedFile, reason: str) -> None:
+        entry = self.manifest.files.pop(f.source, None)
+        if entry:
+            self.store.delete(entry.ids)
+        self.manifest.remember_skip(f.source, f.hash, reason)
+
+    def _embed_all(self, todo: list[SeedFile], chunks: dict[str, list[Chunk]]) -> None:
+        total, done, group = sum(map(len, chunks.values())), 0, []
+        self.progress("embedding", 0, total)
+        for f in todo:
+            if f.source in chunks:
+                group.append(f)
+            if sum(len(chunks[g.source]) for g in group) >= GROUP or (f is todo[-1] and group):
+                done += self._commit(group, chunks)
+                self.progress("embedding", done, total)
+                group = []
+
+    def _commit(self, group: list[SeedFile], chunks: dict[str, list[Chunk]]) -> int:
+        batch = [c for f in group for c in chunks[f.source]]
+        vectors = self.embedder.embed([index_text(c.text, c.metadata()) for c in batch])
+        self.store.upsert(batch, vectors)
+        for f in group:
+            new = chunks[f.source]
+            old = self.manifest.files.get(f.source)
+            if old:
+                self.store.delete(sorted(set(old.ids) - {c.id for c in new}))
+            self.manifest.forget_skip(f.source)
+            self.manifest.files[f.source] = mf.FileEntry(f.hash, [c.id for c in new], new[0].title, new[0].published)
+        self._save()
+        return len(batch)
+
+    def _snapshot(self) -> None:
+        self.progress("lexical index", 0, 1)
+        ids, docs, metas = self.store.records()
+        lexical.build(self.settings.db_dir, _fingerprint(self.manifest), ids, docs, metas)
+        self.progress("lexical index", 1, 1)

@@ -1,0 +1,68 @@
+"""Split a loaded document into chunks on paragraph/sentence boundaries, with exact offsets."""
+from __future__ import annotations
+
+import bisect
+import hashlib
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from index.types import Chunk, LoadedDoc, Segment
+
+# Paragraphs first, then lines, then sentence ends, then clauses, then words.
+SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
+# Front-matter fields kept with each chunk; `source` is renamed since it names the file here.
+EXTRA_KEYS = {"source": "site", "author": "author", "url": "url", "category": "category"}
+
+
+def index_text(text: str, meta: dict) -> str:
+    """What the embedder and BM25 see: title, site and date as a prefix, then the verbatim prose."""
+    head = " | ".join(str(meta[k]) for k in ("title", "site", "published") if meta.get(k))
+    return f"{head}\n{text}" if head else text
+
+
+def make_splitter(size: int, overlap: int) -> RecursiveCharacterTextSplitter:
+    """The LangChain splitter used for every document."""
+    return RecursiveCharacterTextSplitter(
+        chunk_size=size, chunk_overlap=overlap, separators=SEPARATORS,
+        keep_separator="end", strip_whitespace=True)
+
+
+def chunk_doc(doc: LoadedDoc, file_hash: str, size: int, overlap: int) -> list[Chunk]:
+    """Chunks of every segment of `doc`; ids depend only on source, content and position."""
+    splitter = make_splitter(size, overlap)
+    lines = _line_starts(doc.text)
+    prefix = hashlib.sha1(doc.source.encode()).hexdigest()[:12] + "-" + file_hash[:12]
+    chunks: list[Chunk] = []
+    extra = {EXTRA_KEYS[k]: str(v)[:500] for k, v in doc.meta.items() if k in EXTRA_KEYS}
+    for seg in doc.segments:
+        for start, end in _spans(doc.text, seg, splitter):
+            chunks.append(Chunk(
+                id=f"{prefix}-{len(chunks):05d}", source=doc.source, text=doc.text[start:end],
+                start=start, end=end, start_line=bisect.bisect_right(lines, start),
+                end_line=bisect.bisect_right(lines, max(start, end - 1)),
+                title=doc.title, published=doc.published, page=seg.page, extra=extra))
+    return chunks
+
+
+def _spans(text: str, seg: Segment, splitter) -> list[tuple[int, int]]:
+    """Locate each split piece in the segment; pieces are verbatim substrings in order."""
+    body = text[seg.start:seg.end]
+    spans, cursor = [], 0
+    for piece in splitter.split_text(body):
+        found = body.find(piece, cursor)
+        if found < 0:  # cannot happen with strip-only splitters; keep provenance exact regardless
+            found = body.find(piece)
+        if found < 0:
+            continue
+        spans.append((seg.start + found, seg.start + found + len(piece)))
+        cursor = found + 1
+    return spans
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    pos = text.find("\n")
+    while pos >= 0:
+        starts.append(pos + 1)
+        pos = text.find("\n", pos + 1)
+    return starts

