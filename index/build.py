@@ -35,10 +35,11 @@ def build(settings: Settings, embedder: Embedder | None = None, progress: Progre
     with write_lock(settings.db_dir):
         manifest = mf.read(settings.db_dir)
         if not rebuild and _is_noop(settings, manifest, files):
-            return _report(manifest, files, skipped, started, counts=(0, 0, 0))
-        run = _Run(settings, manifest, store or VectorStore(settings), embedder, progress)
-        counts = run.execute(files, rebuild)
-    report = _report(run.manifest, files, skipped, started, counts, run.reason)
+            report = _report(manifest, files, skipped, started, counts=(0, 0, 0))
+        else:
+            run = _Run(settings, manifest, store or VectorStore(settings), embedder, progress)
+            counts = run.execute(files, rebuild)
+            report = _report(run.manifest, files, skipped, started, counts, run.reason)
     if not report.chunks:
         raise NothingIndexedError(f"nothing could be indexed in {settings.seeds_dir}",
                                   hint="add .txt .md .html .pdf or .docx files (see the skipped reasons)")

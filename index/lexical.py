@@ -52,6 +52,17 @@ class LexicalIndex:
     metas: list[dict]
     bm25: object
     search_texts: list[str]
+    _idf: dict | None = None
+
+    @property
+    def idf(self) -> dict[str, float]:
+        """Inverse document frequency of every stemmed token (computed once per snapshot)."""
+        if self._idf is None:
+            df = np.diff(np.asarray(self.bm25.scores["indptr"]))
+            n = max(1, len(self.ids))
+            values = np.log(1 + (n - df + 0.5) / (df + 0.5))
+            self._idf = {tok: float(values[i]) for tok, i in self.bm25.vocab_dict.items() if i < len(values)}
+        return self._idf
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for `query`."""

@@ -54,9 +54,13 @@ def decode(data: bytes) -> str:
 def _detect(data: bytes) -> str:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:1_000_000]).best()
+    matches = from_bytes(data[:1_000_000])
+    best = matches.best()
     if best is None:
         raise SkipFile("binary or undecodable (not UTF-8 and no known text encoding)")
+    # Short Western text often ties (e.g. cp1250 vs cp1252, which decode é alike but è differently);
+    # prefer Windows-1252, the latin-1 superset, when it decodes as cleanly as the top pick.
+    best = next((m for m in matches if m.encoding == "cp1252" and m.chaos <= best.chaos), best)
     try:
         return data.decode(best.encoding)
     except (UnicodeDecodeError, LookupError) as exc:

@@ -1,0 +1,55 @@
+"""How the CLI shows answers, reports and progress."""
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import textwrap
+
+import click
+
+from qa.types import Answer
+
+
+def print_answer(answer: Answer, as_json: bool) -> None:
+    """The answer, then its cited sources (title, file:lines, date, quote)."""
+    if as_json:
+        click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+        return
+    click.echo(textwrap.fill(answer.text, 100) + "\n")
+    if answer.flagged:
+        click.secho(f"note: {answer.flagged}", fg="yellow")
+    if answer.abstained and answer.related:
+        click.secho("Closest passages (related, not an answer):", bold=True)
+        for p in answer.related:
+            click.echo(f"  - {p.title} ({p.source}, lines {p.start_line}-{p.end_line})")
+    for c in answer.citations:
+        date = f", {c.published}" if c.published else ""
+        click.secho(f"[{c.n}] {c.title}{date}", bold=True)
+        click.echo(f"    {c.location()}")
+        click.echo(textwrap.indent(textwrap.fill(f"“{c.quote}”", 96), "    "))
+
+
+def print_metrics(report: dict, as_json: bool) -> None:
+    """The eval report as JSON or a table."""
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    groups = {"overall": report["overall"], **report["by_type"]}
+    keys = list(report["overall"])
+    click.echo(f"{'metric':24}" + "".join(f"{g[:14]:>16}" for g in groups))
+    for key in keys:
+        cells = "".join(f"{'-' if v[key] is None else v[key]:>16}" for v in groups.values())
+        click.echo(f"{key:24}{cells}")
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, label: str):
+    """A tqdm bar on a terminal (nothing otherwise); yields a `(done, total)` callback."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=label, disable=not sys.stderr.isatty(), file=sys.stderr, leave=False)
+    try:
+        yield lambda done, _total: bar.update(done - bar.n)
+    finally:
+        bar.close()

@@ -1,0 +1,106 @@
+"""`qa eval`: index a corpus if needed, answer every question, report the shared metrics."""
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from index.build import build
+from index.errors import UsageError
+from index.load import load
+from index.settings import Settings
+from qa import metrics as m
+from qa.pipeline import build_pipeline
+
+
+@dataclass
+class Row:
+    """One question's outcome."""
+
+    id: str
+    kind: str
+    answerable: bool
+    rank: int | None = None
+    recall4: float = 0.0
+    recall10: float = 0.0
+    contains: bool = False
+    f1: float = 0.0
+    abstained: bool = False
+    valid: bool = True
+    seconds: float = 0.0
+    confidence: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+def read_questions(path: Path, limit: int | None = None) -> list[dict]:
+    """Questions from a JSONL file."""
+    try:
+        rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read questions from {path}: {exc}")
+    return rows[:limit] if limit else rows
+
+
+def evaluate(questions: list[dict], settings: Settings, progress: Callable[[int, int], None] | None = None) -> dict:
+    """Index `settings.seeds_dir` if needed, then score every question; returns the report dict."""
+    build(settings)
+    assistant = build_pipeline(settings)
+    texts: dict[str, str] = {}
+    rows = []
+    for n, item in enumerate(questions, 1):
+        rows.append(_score(assistant, item, settings, texts))
+        if progress:
+            progress(n, len(questions))
+    return summarize(rows)
+
+
+def _score(assistant, item: dict, settings: Settings, texts: dict) -> Row:
+    row = Row(item["id"], item.get("question_type") or ("unanswerable" if item.get("unanswerable") else "answerable"),
+              not item.get("unanswerable"))
+    started = time.perf_counter()
+    ans = assistant.answer(item["question"])
+    row.seconds = time.perf_counter() - started
+    passages = assistant.retrieve(item["question"], k=10)
+    evidence = item.get("evidence") or []
+    row.rank = m.first_hit_rank(passages, evidence)
+    row.recall4, row.recall10 = m.evidence_recall(passages[:4], evidence), m.evidence_recall(passages, evidence)
+    row.contains, row.f1 = m.contains_gold(ans.text, item.get("answers") or []), m.token_f1(ans.text, item.get("answers") or [])
+    row.abstained = ans.abstained
+    row.valid = all(c.quote == _file_text(settings, c.source, texts)[c.start:c.end] for c in ans.citations)
+    return row
+
+
+def _file_text(settings: Settings, source: str, cache: dict) -> str:
+    if source not in cache:
+        cache[source] = load(settings.seeds_dir / source, source).text
+    return cache[source]
+
+
+def summarize(rows: list[Row]) -> dict:
+    """Overall and per-kind metrics."""
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r.kind].append(r)
+    return {"overall": _metrics(rows), "by_type": {k: _metrics(v) for k, v in sorted(groups.items())}}
+
+
+def _metrics(rows: list[Row]) -> dict:
+    ans = [r for r in rows if r.answerable]
+    una = [r for r in rows if not r.answerable]
+    abst = [r for r in rows if r.abstained]
+    mean = lambda xs: round(statistics.fmean(xs), 4) if xs else None
+    lat = [r.seconds * 1000 for r in rows]
+    return {
+        "questions": len(rows), "answerable": len(ans), "unanswerable": len(una),
+        "hits@1": mean([r.rank == 1 for r in ans]), "hits@4": mean([bool(r.rank and r.rank <= 4) for r in ans]),
+        "hits@10": mean([r.rank is not None for r in ans]), "mrr@10": mean([1 / r.rank if r.rank else 0 for r in ans]),
+        "evidence_recall@4": mean([r.recall4 for r in ans]), "evidence_recall@10": mean([r.recall10 for r in ans]),
+        "answer_contains_gold": mean([r.contains for r in ans]), "token_f1": mean([r.f1 for r in ans]),
+        "abstention_precision": mean([not r.answerable for r in abst]), "abstention_recall": mean([r.abstained for r in una]),
+        "wrongly_abstained": mean([r.abstained for r in ans]), "citation_validity": mean([r.valid for r in rows]),
+        "latency_p50_ms": round(m.percentile(lat, 50), 1), "latency_p95_ms": round(m.percentile(lat, 95), 1),
+    }

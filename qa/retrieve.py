@@ -1,0 +1,98 @@
+"""Hybrid retrieval: dense search in Chroma fused with BM25 over the lexical snapshot."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from index import lexical
+from index.embed import Embedder
+from index.errors import IndexMissingError
+from index.settings import Settings
+from index.store import VectorStore
+from qa.types import Passage
+
+LEXICAL_WEIGHT = 0.6
+CANDIDATES = 50
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query and its embedding (computed once, reused by the answerer)."""
+
+    text: str
+    vector: np.ndarray
+
+
+class HybridSearch:
+    """Dense (Chroma) + lexical (BM25) search with a weighted sum of normalised scores."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, store: VectorStore):
+        self.settings, self.embedder, self.store = settings, embedder, store
+        self._lexical: lexical.LexicalIndex | None = None
+        self._rows: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def lexical(self) -> lexical.LexicalIndex:
+        """The current lexical snapshot, reloaded when `qa index` has written a new one."""
+        version = lexical.current_version(self.settings.db_dir)
+        with self._lock:
+            if self._lexical is None or (version and version != self._lexical.version):
+                loaded = lexical.load(self.settings.db_dir)
+                if loaded is None and self._lexical is None:
+                    raise IndexMissingError(f"no index found in {self.settings.db_dir}",
+                                            hint="run `qa index` first")
+                if loaded is not None:
+                    self._lexical, self._rows = loaded, {i: n for n, i in enumerate(loaded.ids)}
+            return self._lexical
+
+    def embed_query(self, text: str) -> Query:
+        """Embed `text` once."""
+        return Query(text, self.embedder.embed([text])[0])
+
+    def search(self, query: Query, k: int) -> list[Passage]:
+        """The top `k` passages for `query`, best first."""
+        lex = self.lexical
+        if not lex.ids:
+            return []
+        n = min(CANDIDATES, len(lex.ids))
+        dense = {h.id: h for h in self.store.search(query.vector, n)}
+        bm25 = lex.scores(query.text)
+        top_lex = np.argsort(-bm25)[:n]
+        ids = list(dict.fromkeys(list(dense) + [lex.ids[i] for i in top_lex if bm25[i] > 0]))
+        return self._fuse(ids, dense, bm25, lex)[:k]
+
+    def _fuse(self, ids, dense, bm25, lex) -> list[Passage]:
+        sims = np.array([h.similarity for h in dense.values()]) if dense else np.zeros(1)
+        floor, top = float(sims.min()), float(sims.max())
+        lmax = float(bm25.max()) or 1.0
+        out = []
+        for pid in ids:
+            row = self._rows.get(pid)
+            d = dense[pid].similarity if pid in dense else floor
+            lscore = float(bm25[row]) / lmax if row is not None else 0.0
+            dn = (d - floor) / (top - floor) if top > floor else 1.0
+            score = LEXICAL_WEIGHT * lscore + (1 - LEXICAL_WEIGHT) * dn
+            text, meta = (dense[pid].text, dense[pid].metadata) if pid in dense else (lex.texts[row], lex.metas[row])
+            out.append(Passage.from_record(pid, text, meta, score=score, dense=d, lexical=lscore))
+        return sorted(out, key=lambda p: -p.score)
+
+
+class SeedRetriever(BaseRetriever):
+    """The hybrid search as a LangChain retriever, for use in users' own chains."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    search: HybridSearch
+    k: int = 4
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        passages = self.search.search(self.search.embed_query(query), self.k)
+        return [Document(page_content=p.text, id=p.id,
+                         metadata={**p.meta, "score": p.score, "dense": p.dense, "lexical": p.lexical})
+                for p in passages]

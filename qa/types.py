@@ -1,0 +1,82 @@
+"""Typed, frozen results crossing module boundaries: `Passage`, `Citation`, `Answer`."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its provenance and retrieval scores."""
+
+    id: str
+    text: str
+    source: str
+    title: str
+    start: int
+    end: int
+    start_line: int
+    end_line: int
+    published: str = ""
+    page: int | None = None
+    score: float = 0.0
+    dense: float = 0.0
+    lexical: float = 0.0
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def from_record(cls, id: str, text: str, meta: dict, **scores) -> "Passage":
+        """Build from a store record (id, document, metadata)."""
+        return cls(id=id, text=text, source=meta["source"], title=meta.get("title", ""),
+                   start=int(meta["start"]), end=int(meta["end"]), start_line=int(meta["start_line"]),
+                   end_line=int(meta["end_line"]), published=meta.get("published", ""),
+                   page=meta.get("page"), meta=meta, **scores)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One `[n]` marker's target: an exact span of a seed file (`quote == file_text[start:end]`)."""
+
+    n: int
+    source: str
+    title: str
+    published: str
+    start: int
+    end: int
+    start_line: int
+    end_line: int
+    quote: str
+    score: float
+    page: int | None = None
+    passage_id: str = ""
+    context: str = ""
+    context_start: int = 0
+
+    def location(self) -> str:
+        """`file:lines` (or page) for display."""
+        where = f"p. {self.page}" if self.page else (
+            f"line {self.start_line}" if self.start_line == self.end_line else f"lines {self.start_line}-{self.end_line}")
+        return f"{self.source}, {where}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer with its citations; `abstained` when the documents do not hold the answer."""
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...]
+    abstained: bool
+    backend: str
+    passages: tuple[Passage, ...] = ()
+    related: tuple[Passage, ...] = ()
+    flagged: str | None = None
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        """A JSON-ready dict (passages without their full metadata)."""
+        data = dataclasses.asdict(self)
+        for key in ("passages", "related"):
+            for p in data[key]:
+                p.pop("meta", None)
+        return data

@@ -1,0 +1,117 @@
+"""Shared fixtures: one real embedder per session, temp copies of the seeds, settings and index state."""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from index import lexical
+from index import manifest as mf
+from index.embed import SentenceTransformerEmbedder
+from index.types import Chunk, LoadedDoc
+from index.settings import Settings
+from index.store import VectorStore
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+EVAL = REPO.parent / "shared" / "eval"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    """The real default embedding model, loaded once for the whole session."""
+    model = SentenceTransformerEmbedder()
+    model.embed(["warm up"])
+    return model
+
+
+@pytest.fixture
+def seeds_copy(tmp_path: Path) -> Path:
+    """A writable copy of the repository's seeds directory."""
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS, target, copy_function=shutil.copyfile)
+    return target
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path):
+    """Factory: `make_settings(seeds, **overrides)` gives Settings with a fresh db dir under tmp_path."""
+
+    def make(seeds: Path, **overrides) -> Settings:
+        overrides.setdefault("db_dir", tmp_path / "db")
+        return Settings(seeds_dir=seeds, **overrides)
+
+    return make
+
+
+@dataclass
+class IndexState:
+    """What the three parts of an index hold: manifest ids (as listed), store ids, lexical ids (as listed)."""
+
+    manifest: mf.Manifest
+    manifest_ids: list[str]
+    store_ids: set[str]
+    lexical_ids: list[str]
+
+    def assert_consistent(self) -> None:
+        """Manifest, Chroma and the lexical snapshot hold exactly the same chunk ids, each once."""
+        assert self.manifest.complete, "manifest not marked complete"
+        assert len(self.manifest_ids) == len(set(self.manifest_ids)), "duplicate ids in manifest"
+        assert len(self.lexical_ids) == len(set(self.lexical_ids)), "duplicate ids in lexical snapshot"
+        assert set(self.manifest_ids) == self.store_ids
+        assert set(self.lexical_ids) == self.store_ids
+
+
+def index_state(settings: Settings) -> IndexState:
+    """Read the manifest, the Chroma collection and the current lexical snapshot of `settings`."""
+    manifest = mf.read(settings.db_dir)
+    snapshot = lexical.load(settings.db_dir)
+    return IndexState(manifest, [i for e in manifest.files.values() for i in e.ids],
+                      VectorStore(settings).ids(), snapshot.ids if snapshot else [])
+
+
+@pytest.fixture
+def state():
+    """`state(settings)` -> IndexState of that index."""
+    return index_state
+
+
+def copy_files(src: Path, dst: Path, names) -> list[Path]:
+    """Copy the named files from `src` into `dst` (writable copies); return the new paths."""
+    dst.mkdir(parents=True, exist_ok=True)
+    return [Path(shutil.copyfile(src / n, dst / n)) for n in names]
+
+
+@pytest.fixture
+def copy_corpus():
+    """`copy_corpus(src, dst, names)` copies files (see `copy_files`); skips when `src` is absent."""
+
+    def copy(src: Path, dst: Path, names) -> list[Path]:
+        if not src.is_dir():
+            pytest.skip(f"corpus {src} not available")
+        return copy_files(src, dst, names)
+
+    return copy
+
+
+def assert_provenance(doc: LoadedDoc, chunks: list[Chunk]) -> None:
+    """Every chunk is an exact, stripped slice of `doc.text` inside one segment, with the right lines and page."""
+    assert chunks, f"no chunks for {doc.source}"
+    lines = doc.text.split("\n")
+    for c in chunks:
+        assert c.text and c.text == c.text.strip()
+        assert doc.text[c.start:c.end] == c.text
+        assert c.start_line == doc.text.count("\n", 0, c.start) + 1
+        assert c.end_line == doc.text.count("\n", 0, c.end - 1) + 1
+        assert c.text in "\n".join(lines[c.start_line - 1:c.end_line])
+        seg = next(s for s in doc.segments if s.start <= c.start and c.end <= s.end)
+        assert c.page == seg.page
+        assert (c.source, c.title, c.published) == (doc.source, doc.title, doc.published)
+
+
+@pytest.fixture
+def check_chunks():
+    """`check_chunks(doc, chunks)`: see `assert_provenance`."""
+    return assert_provenance
