@@ -35,7 +35,7 @@ def chunk_doc(doc: LoadedDoc, file_hash: str, size: int, overlap: int) -> list[C
     chunks: list[Chunk] = []
     extra = {EXTRA_KEYS[k]: str(v)[:500] for k, v in doc.meta.items() if k in EXTRA_KEYS}
     for seg in doc.segments:
-        for start, end in _spans(doc.text, seg, splitter):
+        for start, end in _spans(doc.text, seg, splitter, overlap):
             chunks.append(Chunk(
                 id=f"{prefix}-{len(chunks):05d}", source=doc.source, text=doc.text[start:end],
                 start=start, end=end, start_line=bisect.bisect_right(lines, start),
@@ -44,18 +44,24 @@ def chunk_doc(doc: LoadedDoc, file_hash: str, size: int, overlap: int) -> list[C
     return chunks
 
 
-def _spans(text: str, seg: Segment, splitter) -> list[tuple[int, int]]:
-    """Locate each split piece in the segment; pieces are verbatim substrings in order."""
+def _spans(text: str, seg: Segment, splitter, overlap: int) -> list[tuple[int, int]]:
+    """Locate each split piece in the segment; pieces are verbatim substrings in order.
+
+    The splitter carries at most `overlap` characters of a piece into the next one, so the
+    next piece starts at or after `previous end - overlap`: searching from there (not just
+    past the previous start) keeps repeated text from being matched to an earlier copy.
+    """
     body = text[seg.start:seg.end]
-    spans, cursor = [], 0
+    spans, prev = [], None
     for piece in splitter.split_text(body):
-        found = body.find(piece, cursor)
-        if found < 0:  # cannot happen with strip-only splitters; keep provenance exact regardless
-            found = body.find(piece)
+        low = 0 if prev is None else max(prev[0] + 1, prev[1] - overlap)
+        found = body.find(piece, low)
+        if found < 0 and prev is not None:  # not expected; keep provenance exact regardless
+            found = body.find(piece, prev[0])
         if found < 0:
             continue
+        prev = (found, found + len(piece))
         spans.append((seg.start + found, seg.start + found + len(piece)))
-        cursor = found + 1
     return spans
 
 

@@ -1,7 +1,10 @@
 """Shared fixtures: one real embedder per session, temp copies of the seeds, settings and index state."""
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,3 +118,23 @@ def assert_provenance(doc: LoadedDoc, chunks: list[Chunk]) -> None:
 def check_chunks():
     """`check_chunks(doc, chunks)`: see `assert_provenance`."""
     return assert_provenance
+
+
+@pytest.fixture
+def qa_cli():
+    """`qa_cli(*args, env={}, **popen_kw)` runs `python -m qa ...` (QA_* cleared, then `env`); skips before the CLI exists.
+
+    With `background=True` it returns the Popen (in its own process group); otherwise the CompletedProcess.
+    """
+    if not (REPO / "qa" / "cli.py").exists():
+        pytest.skip("qa/cli.py not written yet")
+
+    def run(*args, env=None, background=False, timeout=300):
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("QA_")} | (env or {})
+        argv = [sys.executable, "-m", "qa", *map(str, args)]
+        if background:
+            return subprocess.Popen(argv, env=clean, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    start_new_session=True)
+        return subprocess.run(argv, env=clean, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+    return run

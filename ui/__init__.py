@@ -1,0 +1,1 @@
+"""The Gradio web chat over the index (`qa serve`, `python -m ui`)."""

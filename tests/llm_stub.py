@@ -1,0 +1,133 @@
+"""A tiny real HTTP server speaking the OpenAI chat-completions and Ollama /api/chat protocols.
+
+It answers with scripted replies (one per request, the last one repeating), records every
+request body it receives, and can misbehave on purpose: `mode` "500", "garbage" or "hang".
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MODES = ("ok", "500", "garbage", "hang")
+
+
+class StubLLM:
+    """`with StubLLM(["reply"]) as stub: ...` serves on `stub.url` (OpenAI) / `stub.ollama_url`."""
+
+    def __init__(self, replies: list[str] | str = "Hello [1].", mode: str = "ok"):
+        assert mode in MODES, mode
+        self.replies = [replies] if isinstance(replies, str) else list(replies)
+        self.mode = mode
+        self.requests: list[dict] = []  # {"path": ..., "body": ...} in arrival order
+        self._release = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Base URL for OpenAI-compatible clients."""
+        return f"http://127.0.0.1:{self._server.server_port}/v1"
+
+    @property
+    def ollama_url(self) -> str:
+        """Base URL for Ollama clients."""
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def next_reply(self) -> str:
+        """The scripted reply for the request being served."""
+        return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+
+    def messages(self, i: int = -1) -> list[dict]:
+        """The chat messages of request `i`."""
+        return self.requests[i]["body"]["messages"]
+
+    def __enter__(self) -> "StubLLM":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._release.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def pieces(text: str) -> list[str]:
+    """Split a reply into several stream pieces (words with their following spaces)."""
+    return re.findall(r"\S+\s*|\s+", text) or [""]
+
+
+def _handler(stub: StubLLM):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:  # keep test output quiet
+            pass
+
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = {"raw": raw.decode("utf-8", "replace")}
+            stub.requests.append({"path": self.path, "body": body})
+            if stub.mode == "hang":
+                stub._release.wait(30)
+                return
+            if stub.mode == "500":
+                return self._send(500, "application/json", b'{"error": {"message": "boom"}}')
+            if stub.mode == "garbage":
+                return self._send(200, "application/json", b"<html>this is not json")
+            reply = stub.next_reply()
+            if self.path.endswith("/api/chat"):
+                return self._ollama(body, reply)
+            return self._openai(body, reply)
+
+        def _openai(self, body: dict, reply: str) -> None:
+            base = {"id": "chatcmpl-stub", "created": 0, "model": body.get("model", "stub")}
+            if not body.get("stream"):
+                data = {**base, "object": "chat.completion", "choices": [{
+                    "index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+                return self._send(200, "application/json", json.dumps(data).encode())
+            events = [{**base, "object": "chat.completion.chunk", "choices": [{
+                "index": 0, "delta": {"role": "assistant", "content": p}, "finish_reason": None}]}
+                for p in pieces(reply)]
+            events.append({**base, "object": "chat.completion.chunk",
+                           "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+            lines = [f"data: {json.dumps(e)}\n\n" for e in events] + ["data: [DONE]\n\n"]
+            self._stream("text/event-stream", lines)
+
+        def _ollama(self, body: dict, reply: str) -> None:
+            base = {"model": body.get("model", "stub"), "created_at": "2024-01-01T00:00:00Z"}
+            done = {**base, "done": True, "done_reason": "stop", "total_duration": 1, "eval_count": 1,
+                    "prompt_eval_count": 1}
+            if body.get("stream") is False:
+                data = {**done, "message": {"role": "assistant", "content": reply}}
+                return self._send(200, "application/json", json.dumps(data).encode())
+            lines = [json.dumps({**base, "message": {"role": "assistant", "content": p}, "done": False}) + "\n"
+                     for p in pieces(reply)]
+            lines.append(json.dumps({**done, "message": {"role": "assistant", "content": ""}}) + "\n")
+            self._stream("application/x-ndjson", lines)
+
+        def _send(self, status: int, kind: str, data: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _stream(self, kind: str, lines: list[str]) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for line in lines:
+                data = line.encode()
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+
+    return Handler

@@ -1,0 +1,108 @@
+"""Server mode: the index kept in a real `chroma run` server, and a clear error when none answers."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from index import manifest as mf
+from index.build import build
+from index.errors import StoreError
+from index.store import VectorStore
+
+CHROMA = Path(sys.executable).with_name("chroma")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    """Poll the server's heartbeat until it answers (or fail if it died or timed out)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"chroma server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail("chroma server did not answer in time")
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """A real Chroma server on a free port with its data in tmp; yields the port, then stops it."""
+    if not CHROMA.exists():
+        pytest.skip("chroma executable not installed in the venv")
+    port = free_port()
+    log = open(tmp_path / "chroma.log", "wb")
+    proc = subprocess.Popen([str(CHROMA), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(port, proc)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_build_and_update_in_server(seeds_copy, make_settings, embedder, state, chroma_server, tmp_path):
+    (seeds_copy / "extra.md").write_text("# Tides\n\n" + "The tide turns twice a day in the bay. " * 30, "utf-8")
+    settings = make_settings(seeds_copy, chroma_host="127.0.0.1", chroma_port=chroma_server, chunk_size=400)
+    report = build(settings, embedder=embedder)
+    assert (report.files, report.added) == (2, 2)
+    st = state(settings)
+    st.assert_consistent()
+    assert not (settings.db_dir / "chroma").exists()  # the vectors live in the server, not locally
+
+    with open(seeds_copy / "extra.md", "a", encoding="utf-8") as fh:
+        fh.write("\nSpring tides are the highest.\n")
+    old = set(mf.read(settings.db_dir).files["extra.md"].ids)
+    report = build(settings, embedder=embedder)
+    assert (report.updated, report.unchanged, report.added) == (1, 1, 0)
+    st = state(settings)
+    st.assert_consistent()
+    assert not old & st.store_ids
+
+    # A separate client sees the same data through the server.
+    ids, docs, metas = VectorStore(settings.replace(db_dir=tmp_path / "elsewhere")).records()
+    assert set(ids) == st.store_ids
+    assert any("Spring tides are the highest." in d for d in docs)
+    hits = VectorStore(settings).search(embedder.embed(["when are tides highest"])[0], 2)
+    assert hits and hits[0].metadata["source"] == "extra.md"
+
+
+def test_unreachable_server_is_a_store_error(seeds_copy, make_settings, embedder):
+    port = free_port()
+    settings = make_settings(seeds_copy, chroma_host="127.0.0.1", chroma_port=port)
+    started = time.monotonic()
+    with pytest.raises(StoreError) as err:
+        build(settings, embedder=embedder)
+    assert time.monotonic() - started < 30
+    message = str(err.value)
+    assert f"Chroma server at 127.0.0.1:{port}" in message and "chroma run" in err.value.hint
+    assert "Traceback" not in message and len(message) < 700
+
+
+def test_cli_reports_unreachable_server_without_traceback(seeds_copy, tmp_path, qa_cli):
+    port = free_port()
+    done = qa_cli("index", "--seeds", seeds_copy, "--db", tmp_path / "db",
+                  env={"QA_CHROMA_HOST": "127.0.0.1", "QA_CHROMA_PORT": str(port)})
+    assert done.returncode == 1
+    assert f"Chroma server at 127.0.0.1:{port}" in done.stderr and "chroma run" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,43 @@
+"""Thumbs up/down on answers, appended as one JSON object per line to the feedback log."""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+from index.settings import Settings
+from qa.types import Answer
+
+_lock = threading.Lock()
+
+
+def log_path(settings: Settings) -> Path:
+    """`settings.feedback_log`, or `feedback.jsonl` in the index directory."""
+    return settings.feedback_log or settings.db_dir / "feedback.jsonl"
+
+
+def record(answer: Answer) -> dict:
+    """What the log keeps about one answer: question, answer text, backend and citations (without context)."""
+    citations = [{k: v for k, v in asdict(c).items() if k != "context"} for c in answer.citations]
+    return {"question": answer.question, "answer": answer.text, "abstained": answer.abstained,
+            "backend": answer.backend, "citations": citations}
+
+
+def vote_name(liked) -> str:
+    """'up', 'down' or 'cleared' from the Chatbot's like value (bool, 'Like'/'Dislike' or None)."""
+    if liked is True or liked == "Like":
+        return "up"
+    if liked is False or liked == "Dislike":
+        return "down"
+    return "cleared" if liked is None else str(liked)
+
+
+def append(path: Path, entry: dict, vote: str) -> dict:
+    """Append `entry` with its `vote` and the current UTC time as one JSON line; return the line's object."""
+    line = {**entry, "vote": vote, "time": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _lock, open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+    return line
