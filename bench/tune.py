@@ -1,6 +1,6 @@
 """Sweep retrieval fusion and sentence-selection weights on a dev set (cached candidates).
 
-Usage: python bench/tune.py QUESTIONS.jsonl CORPUS_DIR DB_DIR
+Usage: python bench/tune.py QUESTIONS.jsonl CORPUS_DIR DB_DIR [LIMIT [CHUNK_SIZE OVERLAP]]
 Prints hits@1 / MRR@10 / recall for several lexical weights, and answer-contains-gold for answerer weights.
 """
 from __future__ import annotations
@@ -19,8 +19,8 @@ from qa.eval import read_questions
 from qa.pipeline import build_pipeline
 
 
-def main(qpath: str, corpus: str, db: str, limit: int | None = None) -> None:
-    settings = Settings(seeds_dir=Path(corpus), db_dir=Path(db))
+def main(qpath: str, corpus: str, db: str, limit: int | None = None, size: int = 1000, overlap: int = 200) -> None:
+    settings = Settings(seeds_dir=Path(corpus), db_dir=Path(db), chunk_size=size, chunk_overlap=overlap)
     build(settings)
     a = build_pipeline(settings)
     qs = [q for q in read_questions(Path(qpath)) if not q.get("unanswerable")][:limit]
@@ -37,4 +37,4 @@ def main(qpath: str, corpus: str, db: str, limit: int | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4], int(sys.argv[4]) if len(sys.argv) > 4 else None)
+    main(*sys.argv[1:4], *map(int, sys.argv[4:7]))

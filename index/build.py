@@ -8,10 +8,11 @@ leaves at worst orphans and stale files, which the next build removes or redoes.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from typing import Callable
 
-from index import lexical
+from index import lexical, sentences, sentvec
 from index import manifest as mf
 from index.chunk import chunk_doc, index_text
 from index.discover import SeedFile, discover
@@ -21,6 +22,7 @@ from index.load import load
 from index.locking import write_lock
 from index.settings import Settings
 from index.store import VectorStore
+from index.sentvec import prefix_of
 from index.types import Chunk, IndexReport, Skipped, SkipFile
 
 Progress = Callable[[str, int, int], None]
@@ -47,7 +49,9 @@ def build(settings: Settings, embedder: Embedder | None = None, progress: Progre
 
 
 def _fingerprint(manifest: mf.Manifest) -> str:
-    return hashlib.sha1("\n".join(sorted(manifest.expected_ids())).encode()).hexdigest()[:16]
+    # The chunking key is included: other chunk settings can give the same ids with other texts.
+    key = json.dumps(manifest.key, sort_keys=True)
+    return hashlib.sha1("\n".join([key, *sorted(manifest.expected_ids())]).encode()).hexdigest()[:16]
 
 
 def _is_noop(settings: Settings, manifest: mf.Manifest, files: list[SeedFile]) -> bool:
@@ -114,6 +118,7 @@ class _Run:
 
     def _reconcile(self) -> set[str]:
         """Delete chunks the manifest does not vouch for; return files whose chunks went missing."""
+        sentvec.prune(self.settings.db_dir, {prefix_of(e.ids[0]) for e in self.manifest.files.values() if e.ids})
         held = self.store.ids()
         orphans = held - self.manifest.expected_ids()
         if orphans:
@@ -124,6 +129,8 @@ class _Run:
         gone = [s for s in self.manifest.files if s not in present]
         self.store.delete([i for s in gone for i in self.manifest.files[s].ids])
         for source in gone:
+            if self.manifest.files[source].ids:
+                sentvec.prune_one(self.settings.db_dir, prefix_of(self.manifest.files[source].ids[0]))
             del self.manifest.files[source]
         for source in [s for s in self.manifest.skipped if s not in present]:
             self.manifest.forget_skip(source)
@@ -172,20 +179,46 @@ class _Run:
 
     def _commit(self, group: list[SeedFile], chunks: dict[str, list[Chunk]]) -> int:
         batch = [c for f in group for c in chunks[f.source]]
-        vectors = self.embedder.embed([index_text(c.text, c.metadata()) for c in batch])
+        vectors = self._embed(batch)
         self.store.upsert(batch, vectors)
         for f in group:
             new = chunks[f.source]
             old = self.manifest.files.get(f.source)
             if old:
                 self.store.delete(sorted(set(old.ids) - {c.id for c in new}))
+                if old.ids and prefix_of(old.ids[0]) != prefix_of(new[0].id):
+                    sentvec.prune_one(self.settings.db_dir, prefix_of(old.ids[0]))
             self.manifest.forget_skip(f.source)
             self.manifest.files[f.source] = mf.FileEntry(f.hash, [c.id for c in new], new[0].title, new[0].published)
         self._save()
         return len(batch)
+
+    def _embed(self, batch: list[Chunk]):
+        """Chunk vectors; with a late-chunking embedder also sentence vectors, saved per file."""
+        texts = [index_text(c.text, c.metadata()) for c in batch]
+        if not hasattr(self.embedder, "embed_spans"):
+            return self.embedder.embed(texts)
+        spans = [sentences.split(c.text) for c in batch]
+        shifted = [[(s + len(t) - len(c.text), e + len(t) - len(c.text)) for s, e in sp]
+                   for t, c, sp in zip(texts, batch, spans)]
+        vectors, span_vecs = self.embedder.embed_spans(texts, shifted)
+        by_file: dict[str, list] = {}
+        for n, (c, sp, sv) in enumerate(zip(batch, spans, span_vecs)):
+            by_file.setdefault(prefix_of(c.id), []).append((int(c.id.rsplit("-", 1)[1]), c.start, sp, sv))
+        for prefix, rows in by_file.items():
+            _write_sentences(self.settings.db_dir, prefix, rows)
+        return vectors
 
     def _snapshot(self) -> None:
         self.progress("lexical index", 0, 1)
         ids, docs, metas = self.store.records()
         lexical.build(self.settings.db_dir, _fingerprint(self.manifest), ids, docs, metas)
         self.progress("lexical index", 1, 1)
+
+
+def _write_sentences(db_dir, prefix: str, rows: list) -> None:
+    chunk, starts, ends, vecs = [], [], [], []
+    for number, base, spans, span_vecs in rows:
+        for (s, e), v in zip(spans, span_vecs):
+            chunk.append(number); starts.append(base + s); ends.append(base + e); vecs.append(v)
+    sentvec.write(db_dir, prefix, chunk, starts, ends, vecs)

@@ -55,6 +55,36 @@ class SentenceTransformerEmbedder:
                                  convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
 
 
+    def embed_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]):
+        """Vectors for `texts` and, from the same forward pass, one vector per character span.
+
+        A span's vector is the mean of the text's contextual token vectors inside it ("late
+        chunking"), so sentences get vectors at no extra encoding cost. Spans cut off by the
+        model's truncation get a zero vector.
+        """
+        outputs = self.model.encode(list(texts), batch_size=self.batch_size, output_value=None,
+                                    show_progress_bar=False)
+        tokenizer, limit = self.model.tokenizer, self.model.max_seq_length
+        vectors, span_vectors = [], []
+        for text, text_spans, out in zip(texts, spans, outputs):
+            vectors.append(out["sentence_embedding"].float().cpu().numpy())
+            offsets = tokenizer(text, return_offsets_mapping=True, truncation=True, max_length=limit)["offset_mapping"]
+            tokens = out["token_embeddings"][: len(offsets)].float().cpu().numpy()
+            span_vectors.append(_pool(tokens, np.asarray(offsets), text_spans))
+        return np.asarray(vectors, dtype=np.float32), span_vectors
+
+
+def _pool(tokens: np.ndarray, offsets: np.ndarray, spans) -> np.ndarray:
+    out = np.zeros((len(spans), tokens.shape[1]), dtype=np.float32)
+    real = offsets[:, 1] > offsets[:, 0]
+    for i, (start, end) in enumerate(spans):
+        mask = real & (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
+        if mask.any():
+            v = tokens[mask].mean(axis=0)
+            out[i] = v / (np.linalg.norm(v) + 1e-9)
+    return out
+
+
 def _load(name: str):
     # Hub libraries read these at import time, so they are set before the first import.
     os.environ["HF_HUB_OFFLINE"] = "1"

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from index.chunk import index_text
+from index import sentvec
 from index.manifest import atomic_write
 
 POINTER = "lexical.json"
@@ -52,7 +53,13 @@ class LexicalIndex:
     metas: list[dict]
     bm25: object
     search_texts: list[str]
+    sentences: dict
     _idf: dict | None = None
+
+    def sentence_rows(self, row: int) -> range:
+        """Rows of `sentences` belonging to chunk `row` (empty when it has no sentence vectors)."""
+        ptr = self.sentences["ptr"]
+        return range(int(ptr[row]), int(ptr[row + 1])) if row + 1 < len(ptr) else range(0)
 
     @property
     def idf(self) -> dict[str, float]:
@@ -83,9 +90,30 @@ def build(db_dir: Path, version: str, ids: list[str], texts: list[str], metas: l
     retriever.index([tokenize(index_text(t, m)) for t, m in zip(texts, metas)] or [[""]], show_progress=False)
     retriever.save(str(target / "bm25"), show_progress=False)
     (target / "chunks.json").write_text(json.dumps({"ids": ids, "texts": texts, "metas": metas}), "utf-8")
+    np.savez(target / "sentences.npz", **_gather_sentences(db_dir, ids))
     previous = current_version(db_dir)
     atomic_write(db_dir / POINTER, json.dumps({"version": version}))
     _prune(db_dir, keep={version, previous})
+
+
+def _gather_sentences(db_dir: Path, ids: list[str]) -> dict:
+    """Sentence spans and vectors of every chunk, in chunk-row order, with a row pointer per chunk."""
+    row = {cid: n for n, cid in enumerate(ids)}
+    parts = []
+    for prefix in dict.fromkeys(sentvec.prefix_of(i) for i in ids):
+        data = sentvec.read(db_dir, prefix)
+        if data is None:
+            continue
+        rows = np.array([row.get(f"{prefix}-{c:05d}", -1) for c in data["chunk"]], dtype=np.int64)
+        keep = rows >= 0
+        parts.append((rows[keep], data["start"][keep], data["end"][keep], data["vecs"][keep]))
+    if not parts:
+        return {"ptr": np.zeros(len(ids) + 1, np.int64), "start": np.zeros(0, np.int64),
+                "end": np.zeros(0, np.int64), "vecs": np.zeros((0, 384), np.float16)}
+    rows, starts, ends, vecs = (np.concatenate(x) for x in zip(*parts))
+    order = np.argsort(rows, kind="stable")
+    ptr = np.searchsorted(rows[order], np.arange(len(ids) + 1))
+    return {"ptr": ptr, "start": starts[order], "end": ends[order], "vecs": vecs[order]}
 
 
 def _prune(db_dir: Path, keep: set) -> None:
@@ -114,8 +142,10 @@ def load(db_dir: Path) -> LexicalIndex | None:
     try:
         data = json.loads((target / "chunks.json").read_text("utf-8"))
         bm25 = bm25s.BM25.load(str(target / "bm25"), show_progress=False, verbosity=0)
+        with np.load(target / "sentences.npz") as npz:
+            sents = {k: npz[k] for k in npz.files}
     except (OSError, ValueError):
         return None
     texts = data["texts"]
     return LexicalIndex(version, data["ids"], texts, data["metas"], bm25,
-                        [index_text(t, m) for t, m in zip(texts, data["metas"])])
+                        [index_text(t, m) for t, m in zip(texts, data["metas"])], sents)

@@ -40,7 +40,7 @@ class Settings:
     def chunking_key(self) -> dict:
         """What the collection records so a change forces a full rebuild."""
         return {"embed_model": self.embed_model, "chunk_size": self.chunk_size,
-                "chunk_overlap": self.chunk_overlap, "schema": 1}
+                "chunk_overlap": self.chunk_overlap, "schema": 2}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides) -> "Settings":

@@ -1,12 +1,10 @@
 """The offline default answerer: the sentences that best answer the question, verbatim, with citations."""
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
-from index.lexical import tokenize
-from qa import sentences
+from qa.sentscore import SentenceScore
 from qa.types import Answer, Citation, Passage
 
 NOT_FOUND = "The documents do not contain an answer to this question."
@@ -20,7 +18,7 @@ class Candidate:
     start: int
     end: int
     score: float
-    covered: frozenset[str]
+    evidence: SentenceScore
 
     @property
     def text(self) -> str:
@@ -29,14 +27,15 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Weights:
-    """Sentence-scoring weights and the abstention threshold, calibrated with `qa eval`."""
+    """Sentence-scoring weights and the abstention threshold, calibrated with `qa eval` on the dev sets."""
 
     coverage: float = 1.0
-    passage: float = 0.35
-    rank: float = 0.05
+    similarity: float = 1.0
+    passage: float = 0.3
+    rank: float = 0.02
     qtype: float = 0.1
     abstain_below: float = 0.3
-    second_ratio: float = 0.75
+    second_ratio: float = 0.85
 
 
 class ExtractiveAnswerer:
@@ -47,49 +46,43 @@ class ExtractiveAnswerer:
     def __init__(self, weights: Weights = Weights()):
         self.w = weights
 
-    def answer(self, question: str, passages: list[Passage], idf: dict[str, float]) -> Answer:
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
         """An `Answer` quoting the best sentence(s), or an abstention showing related passages."""
-        terms = _weighted_terms(question, idf)
-        cands = self.candidates(question, passages, terms)
-        if not cands or self.confidence(cands[0], passages) < self.w.abstain_below:
+        cands = self.candidates(question, passages)
+        if not cands or self.confidence(cands[0]) < self.w.abstain_below:
             return Answer(question, NOT_FOUND, (), True, self.name, tuple(passages), tuple(passages[:3]))
-        chosen = self._choose(cands, terms)
+        chosen = self._choose(cands)
         cites = tuple(_citation(n, c) for n, c in enumerate(chosen, 1))
         text = " ".join(f"{c.quote} [{c.n}]" for c in cites)
         return Answer(question, text, cites, False, self.name, tuple(passages))
 
-    def candidates(self, question: str, passages: list[Passage], terms: dict[str, float]) -> list[Candidate]:
+    def candidates(self, question: str, passages: list[Passage]) -> list[Candidate]:
         """Every distinct sentence of `passages`, best first."""
-        total = sum(terms.values()) or 1.0
         kind = _question_kind(question)
+        top = max((p.score for p in passages), default=1.0) or 1.0
         seen, out = set(), []
         for rank, p in enumerate(passages):
-            for s, e in sentences.split(p.text, p.start):
-                if (p.source, s) in seen:
+            for s in p.sentences:
+                if (p.source, s.start) in seen:
                     continue
-                seen.add((p.source, s))
-                text = p.text[s - p.start:e - p.start]
-                covered = frozenset(terms) & frozenset(tokenize(text))
-                score = (self.w.coverage * sum(terms[t] for t in covered) / total + self.w.passage * p.score
-                         - self.w.rank * rank + self.w.qtype * _kind_bonus(kind, text))
-                out.append(Candidate(p, s, e, score, covered))
+                seen.add((p.source, s.start))
+                text = p.text[s.start - p.start:s.end - p.start]
+                score = (self.w.coverage * s.coverage + self.w.similarity * s.similarity
+                         + self.w.passage * p.score / top - self.w.rank * rank + self.w.qtype * _kind_bonus(kind, text))
+                out.append(Candidate(p, s.start, s.end, score, s))
         return sorted(out, key=lambda c: -c.score)
 
-    def confidence(self, best: Candidate, passages: list[Passage]) -> float:
-        """How sure we are the documents answer: sentence score blended with the best dense similarity."""
-        return 0.5 * best.score + 0.5 * max(p.dense for p in passages)
+    def confidence(self, best: Candidate) -> float:
+        """Evidence strength of the best sentence: term coverage plus vector similarity."""
+        return 0.5 * (best.evidence.coverage + best.evidence.similarity)
 
-    def _choose(self, cands: list[Candidate], terms: dict[str, float]) -> list[Candidate]:
+    def _choose(self, cands: list[Candidate]) -> list[Candidate]:
         best = cands[0]
-        missing = set(terms) - best.covered
         for c in cands[1:4]:
-            if c.score >= self.w.second_ratio * best.score and (c.covered & missing):
+            adds = c.evidence.covered - best.evidence.covered
+            if c.score >= self.w.second_ratio * best.score and adds:
                 return sorted([best, c], key=lambda x: (x.passage.source != best.passage.source, x.start))
         return [best]
-
-
-def _weighted_terms(question: str, idf: dict[str, float]) -> dict[str, float]:
-    return {t: idf.get(t, max(idf.values(), default=1.0)) for t in set(tokenize(question))}
 
 
 _KINDS = [("when", re.compile(r"^\s*(when|what year|what date|in what year|which year)\b", re.I)),

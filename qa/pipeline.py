@@ -65,7 +65,7 @@ class Assistant:
     def _extractive(self, text: str, history, k: int) -> Answer:
         query = self.search.embed_query(q.expand(text, history))
         passages = self.search.search(query, max(k, 5))
-        return self.extractive.answer(query.text, passages, self.search.lexical.idf)
+        return self.extractive.answer(query.text, passages)
 
     def llm(self, name: str):
         """The LLM answerer for backend `name` (built once)."""

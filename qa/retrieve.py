@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -15,10 +15,18 @@ from index.embed import Embedder
 from index.errors import IndexMissingError
 from index.settings import Settings
 from index.store import VectorStore
+from qa.sentscore import Terms, score_sentences
 from qa.types import Passage
 
+# First stage: a weighted sum of normalised BM25 and dense scores picks RERANK candidates.
+# Second stage: each candidate is scored by its best sentence (term coverage + late-chunking
+# similarity) plus a little BM25. Weights chosen with bench/tune*.py on the dev sets.
 LEXICAL_WEIGHT = 0.6
 CANDIDATES = 50
+RERANK = 30
+RERANK_LEXICAL = 0.3
+SENT_COVERAGE = 0.75
+SENT_SIMILARITY = 2.0
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,18 @@ class HybridSearch:
         bm25 = lex.scores(query.text)
         top_lex = np.argsort(-bm25)[:n]
         ids = list(dict.fromkeys(list(dense) + [lex.ids[i] for i in top_lex if bm25[i] > 0]))
-        return self._fuse(ids, dense, bm25, lex)[:k]
+        fused = self._fuse(ids, dense, bm25, lex)[:max(k, RERANK)]
+        return self._rerank(fused, query, lex)[:k]
+
+    def _rerank(self, passages: list[Passage], query: Query, lex) -> list[Passage]:
+        """Add each passage's best sentence evidence to its score (and keep the sentence scores)."""
+        terms = Terms(query.text, lex.idf)
+        out = []
+        for p in passages:
+            sents = score_sentences(p.text, p.start, self._rows.get(p.id), lex, terms, query.vector, p.dense)
+            best = max((SENT_COVERAGE * s.coverage + SENT_SIMILARITY * s.similarity for s in sents), default=0.0)
+            out.append(replace(p, score=RERANK_LEXICAL * p.lexical + best, sentences=sents))
+        return sorted(out, key=lambda p: -p.score)
 
     def _fuse(self, ids, dense, bm25, lex) -> list[Passage]:
         sims = np.array([h.similarity for h in dense.values()]) if dense else np.zeros(1)

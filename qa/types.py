@@ -23,6 +23,7 @@ class Passage:
     dense: float = 0.0
     lexical: float = 0.0
     meta: dict = field(default_factory=dict, compare=False, hash=False)
+    sentences: tuple = field(default=(), compare=False, hash=False)
 
     @classmethod
     def from_record(cls, id: str, text: str, meta: dict, **scores) -> "Passage":
@@ -79,4 +80,5 @@ class Answer:
         for key in ("passages", "related"):
             for p in data[key]:
                 p.pop("meta", None)
+                p.pop("sentences", None)
         return data

@@ -1,4 +1,7 @@
-"""Shared fixtures: one real embedder per session, temp copies of the seeds, settings and index state."""
+"""Shared fixtures (one real embedder per session, seeds copies, settings, the CLI) and plain helpers.
+
+Test modules import the helpers directly: `from conftest import assert_provenance, index_state`.
+"""
 from __future__ import annotations
 
 import os
@@ -13,9 +16,9 @@ import pytest
 from index import lexical
 from index import manifest as mf
 from index.embed import SentenceTransformerEmbedder
-from index.types import Chunk, LoadedDoc
 from index.settings import Settings
 from index.store import VectorStore
+from index.types import Chunk, LoadedDoc
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -75,28 +78,12 @@ def index_state(settings: Settings) -> IndexState:
                       VectorStore(settings).ids(), snapshot.ids if snapshot else [])
 
 
-@pytest.fixture
-def state():
-    """`state(settings)` -> IndexState of that index."""
-    return index_state
-
-
 def copy_files(src: Path, dst: Path, names) -> list[Path]:
-    """Copy the named files from `src` into `dst` (writable copies); return the new paths."""
+    """Copy the named files from `src` into `dst` (writable copies); return the new paths. Skips if `src` is absent."""
+    if not src.is_dir():
+        pytest.skip(f"corpus {src} not available")
     dst.mkdir(parents=True, exist_ok=True)
     return [Path(shutil.copyfile(src / n, dst / n)) for n in names]
-
-
-@pytest.fixture
-def copy_corpus():
-    """`copy_corpus(src, dst, names)` copies files (see `copy_files`); skips when `src` is absent."""
-
-    def copy(src: Path, dst: Path, names) -> list[Path]:
-        if not src.is_dir():
-            pytest.skip(f"corpus {src} not available")
-        return copy_files(src, dst, names)
-
-    return copy
 
 
 def assert_provenance(doc: LoadedDoc, chunks: list[Chunk]) -> None:
@@ -115,14 +102,8 @@ def assert_provenance(doc: LoadedDoc, chunks: list[Chunk]) -> None:
 
 
 @pytest.fixture
-def check_chunks():
-    """`check_chunks(doc, chunks)`: see `assert_provenance`."""
-    return assert_provenance
-
-
-@pytest.fixture
 def qa_cli():
-    """`qa_cli(*args, env={}, **popen_kw)` runs `python -m qa ...` (QA_* cleared, then `env`); skips before the CLI exists.
+    """`qa_cli(*args, env={}, background=False)` runs `python -m qa ...` (QA_* cleared, then `env`); skips before the CLI exists.
 
     With `background=True` it returns the Popen (in its own process group); otherwise the CompletedProcess.
     """

@@ -1,6 +1,7 @@
 """Files that cannot be indexed are skipped with a reason; the good files beside them are indexed."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
@@ -8,6 +9,7 @@ import zipfile
 
 import pytest
 
+from conftest import index_state
 from index.build import build
 from index.errors import NothingIndexedError, SeedsMissingError
 from index.store import VectorStore
@@ -41,7 +43,7 @@ def make_bad_seeds(root):
         "undecodable.txt": (bytes(range(0x80, 0x100)) * 20, "binary or undecodable"),
         "nul.txt": (b"text\x00\x00\x00with\x00nulls\x00" * 50, "binary content"),
         "broken.pdf": (b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\ngarbage", "broken PDF"),
-        "fake.docx": (_zip_bytes(root), "not a valid .docx"),
+        "fake.docx": (_zip_bytes(), "not a valid .docx"),
         "scripts.html": (b"<html><head><script>var a = 1;</script></head><body><script>run()</script>"
                          b"<style>p{}</style></body></html>", "empty: no text to index"),
         "big.txt": (b"word " * (2 * 1024 * 1024 // 5), "too large: 2.0 MB > 1 MB"),
@@ -63,15 +65,15 @@ def make_bad_seeds(root):
     return expected
 
 
-def _zip_bytes(tmp):
+def _zip_bytes() -> bytes:
     """The bytes of a valid zip archive that is not a Word document."""
-    path = tmp.parent / "not-a-docx.zip"
-    with zipfile.ZipFile(path, "w") as zf:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr("hello.txt", "just a zip")
-    return path.read_bytes()
+    return buffer.getvalue()
 
 
-def test_every_bad_file_is_skipped_with_a_reason(tmp_path, make_settings, embedder, state):
+def test_every_bad_file_is_skipped_with_a_reason(tmp_path, make_settings, embedder):
     seeds = tmp_path / "seeds"
     expected = make_bad_seeds(seeds)
     settings = make_settings(seeds, max_file_mb=1)
@@ -81,7 +83,7 @@ def test_every_bad_file_is_skipped_with_a_reason(tmp_path, make_settings, embedd
     for path, want in expected.items():
         assert want in reasons[path], (path, reasons[path])
     assert report.files == 2 and report.added == 2
-    state(settings).assert_consistent()
+    index_state(settings).assert_consistent()
     assert {m["source"] for m in VectorStore(settings).records()[2]} == {"good.txt", "good.docx"}
     again = build(settings, embedder=embedder)  # a no-op still reports the same skips
     assert {s.path: s.reason for s in again.skipped} == reasons

@@ -7,7 +7,9 @@ import time
 
 import pytest
 
+from conftest import index_state
 import index.build
+from index import lexical
 from index import manifest as mf
 from index.build import build
 from index.errors import IndexBusyError
@@ -55,11 +57,11 @@ def chunks_of(settings, source):
     return mf.read(settings.db_dir).files[source].ids
 
 
-def test_first_build_indexes_everything(corpus, make_settings, embedder, state):
+def test_first_build_indexes_everything(corpus, make_settings, embedder):
     settings = make_settings(corpus, chunk_size=400, chunk_overlap=50)
     report = build(settings, embedder=embedder)
     assert (report.files, report.added, report.updated, report.removed, report.skipped) == (4, 4, 0, 0, ())
-    st = state(settings)
+    st = index_state(settings)
     st.assert_consistent()
     assert report.chunks == len(st.store_ids) > 4
     ids, docs, metas = VectorStore(settings).records()
@@ -71,7 +73,7 @@ def test_first_build_indexes_everything(corpus, make_settings, embedder, state):
     assert {m["site"] for m in metas if m["source"] == "harbour.md"} == {"Coastal Times"}
 
 
-def test_incremental_steps(corpus, make_settings, embedder, state, monkeypatch):
+def test_incremental_steps(corpus, make_settings, embedder, monkeypatch):
     settings = make_settings(corpus, chunk_size=400, chunk_overlap=50)
     build(settings, embedder=embedder)
 
@@ -82,7 +84,7 @@ def test_incremental_steps(corpus, make_settings, embedder, state, monkeypatch):
         report = build(settings, embedder=RefusingEmbedder())
         assert time.perf_counter() - started < 1.0
     assert (report.unchanged, report.added, report.updated, report.removed) == (4, 0, 0, 0)
-    state(settings).assert_consistent()
+    index_state(settings).assert_consistent()
 
     # Edit one file: only its chunks are embedded, its old ids are gone.
     old_ids = set(chunks_of(settings, "observatory.txt"))
@@ -93,7 +95,7 @@ def test_incremental_steps(corpus, make_settings, embedder, state, monkeypatch):
     assert (report.updated, report.added, report.removed, report.unchanged) == (1, 0, 0, 3)
     new_ids = set(chunks_of(settings, "observatory.txt"))
     assert sum(counting.calls) == len(new_ids) and not old_ids & new_ids
-    st = state(settings)
+    st = index_state(settings)
     st.assert_consistent()
     assert not old_ids & st.store_ids
 
@@ -103,36 +105,51 @@ def test_incremental_steps(corpus, make_settings, embedder, state, monkeypatch):
     report = build(settings, embedder=counting)
     assert (report.added, report.updated, report.removed, report.unchanged) == (1, 0, 0, 4)
     assert sum(counting.calls) == len(chunks_of(settings, "notes/added.txt"))
-    state(settings).assert_consistent()
+    index_state(settings).assert_consistent()
 
     # Remove one file: its chunk ids leave the Chroma collection.
     gone = set(chunks_of(settings, "harbour.md"))
     (corpus / "harbour.md").unlink()
     report = build(settings, embedder=RefusingEmbedder())
     assert (report.removed, report.added, report.updated, report.unchanged, report.files) == (1, 0, 0, 4, 4)
-    st = state(settings)
+    st = index_state(settings)
     st.assert_consistent()
     assert gone and not gone & st.store_ids
     assert "harbour.md" not in {m["source"] for m in VectorStore(settings).records()[2]}
 
 
-def test_chunking_change_rebuilds_everything(corpus, make_settings, embedder, state):
+def test_chunking_change_rebuilds_everything(corpus, make_settings, embedder):
     build(make_settings(corpus, chunk_size=400, chunk_overlap=50), embedder=embedder)
     settings = make_settings(corpus, chunk_size=250, chunk_overlap=50)
     counting = CountingEmbedder(embedder)
     report = build(settings, embedder=counting)
     assert report.rebuilt_because and "chunk_size 400 -> 250" in report.rebuilt_because
     assert report.added == report.files == 4 and sum(counting.calls) == report.chunks
-    state(settings).assert_consistent()
+    index_state(settings).assert_consistent()
     assert VectorStore(settings).recorded_key()["chunk_size"] == 250
 
     report = build(settings, embedder=CountingEmbedder(embedder), rebuild=True)
     assert report.rebuilt_because and "--rebuild" in report.rebuilt_because
     assert report.added == 4
-    state(settings).assert_consistent()
+    index_state(settings).assert_consistent()
 
 
-def test_bad_file_is_remembered_not_retried(corpus, make_settings, embedder, state):
+def test_chunking_change_gives_a_new_lexical_version(seeds_copy, make_settings, embedder):
+    """Readers reload the BM25 snapshot only when its version changes, so new chunk texts need a new version.
+
+    The seed file makes five chunks at both sizes: the same chunk ids, but different texts.
+    """
+    build(make_settings(seeds_copy, chunk_size=1000), embedder=embedder)
+    before = lexical.load(make_settings(seeds_copy).db_dir)
+    settings = make_settings(seeds_copy, chunk_size=1100)
+    build(settings, embedder=embedder)
+    after = lexical.load(settings.db_dir)
+    assert sorted(before.ids) == sorted(after.ids) and before.texts != after.texts
+    assert after.version != before.version
+    index_state(settings).assert_consistent()
+
+
+def test_bad_file_is_remembered_not_retried(corpus, make_settings, embedder):
     (corpus / "blank.md").write_text("   \n\n  ", "utf-8")
     settings = make_settings(corpus, chunk_size=400, chunk_overlap=50)
     first = build(settings, embedder=embedder)
@@ -142,7 +159,7 @@ def test_bad_file_is_remembered_not_retried(corpus, make_settings, embedder, sta
     (corpus / "blank.md").write_text("Now it has real words in it.", "utf-8")
     report = build(settings, embedder=embedder)
     assert report.added == 1 and report.skipped == ()
-    state(settings).assert_consistent()
+    index_state(settings).assert_consistent()
 
 
 def test_second_writer_is_refused(corpus, make_settings, embedder):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import index_state
 from index import manifest as mf
 from index.build import build
 from index.errors import StoreError
@@ -61,12 +62,12 @@ def chroma_server(tmp_path):
         log.close()
 
 
-def test_build_and_update_in_server(seeds_copy, make_settings, embedder, state, chroma_server, tmp_path):
+def test_build_and_update_in_server(seeds_copy, make_settings, embedder, chroma_server, tmp_path):
     (seeds_copy / "extra.md").write_text("# Tides\n\n" + "The tide turns twice a day in the bay. " * 30, "utf-8")
     settings = make_settings(seeds_copy, chroma_host="127.0.0.1", chroma_port=chroma_server, chunk_size=400)
     report = build(settings, embedder=embedder)
     assert (report.files, report.added) == (2, 2)
-    st = state(settings)
+    st = index_state(settings)
     st.assert_consistent()
     assert not (settings.db_dir / "chroma").exists()  # the vectors live in the server, not locally
 
@@ -75,7 +76,7 @@ def test_build_and_update_in_server(seeds_copy, make_settings, embedder, state, 
     old = set(mf.read(settings.db_dir).files["extra.md"].ids)
     report = build(settings, embedder=embedder)
     assert (report.updated, report.unchanged, report.added) == (1, 1, 0)
-    st = state(settings)
+    st = index_state(settings)
     st.assert_consistent()
     assert not old & st.store_ids
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EVAL, copy_files
+from conftest import EVAL, copy_files, index_state
 from index import manifest as mf
 from index.build import build
 from index.store import VectorStore
@@ -53,9 +53,9 @@ def db_of(proc):
     return Path(proc.args[proc.args.index("--db") + 1])
 
 
-def assert_same_as_fresh(settings, fresh_settings, state):
+def assert_same_as_fresh(settings, fresh_settings):
     """The index equals a fresh build: same ids, texts and metadata; one file version each; parts agree."""
-    st = state(settings)
+    st = index_state(settings)
     st.assert_consistent()
     got, want = VectorStore(settings).records(), VectorStore(fresh_settings).records()
     assert len(got[0]) == len(set(got[0]))
@@ -68,7 +68,7 @@ def assert_same_as_fresh(settings, fresh_settings, state):
 
 
 @pytest.mark.slow
-def test_sigkill_at_many_points_then_rerun(tmp_path, qa_cli, embedder, make_settings, state):
+def test_sigkill_at_many_points_then_rerun(tmp_path, qa_cli, embedder, make_settings):
     seeds, db = tmp_path / "seeds", tmp_path / "db"
     if not (EVAL / "squad-dev" / "corpus").is_dir():
         pytest.skip("eval corpora not available")
@@ -117,7 +117,7 @@ def test_sigkill_at_many_points_then_rerun(tmp_path, qa_cli, embedder, make_sett
     settings = make_settings(seeds, db_dir=db, chunk_size=200, chunk_overlap=20)
     fresh = make_settings(seeds, db_dir=tmp_path / "fresh", chunk_size=200, chunk_overlap=20)
     build(fresh, embedder=embedder)
-    assert_same_as_fresh(settings, fresh, state)
+    assert_same_as_fresh(settings, fresh)
 
 
 class Crash(Exception):
@@ -147,7 +147,7 @@ class CrashingStore(VectorStore):
 
 
 @pytest.mark.parametrize("method, nth", [("upsert", 1), ("delete", 1), ("delete", 2)])
-def test_crash_between_store_write_and_manifest(seeds_copy, tmp_path, make_settings, embedder, state,
+def test_crash_between_store_write_and_manifest(seeds_copy, tmp_path, make_settings, embedder,
                                                 method, nth):
     """Deterministic versions of the most delicate windows: the store changed, the manifest not yet."""
     docs = {f"doc{i}.md": f"# Doc {i}\n\n" + f"Paragraph {i} about harbours and tides. " * 30 for i in range(4)}
@@ -168,4 +168,4 @@ def test_crash_between_store_write_and_manifest(seeds_copy, tmp_path, make_setti
     assert report.files == 4  # the seed, doc1, doc2, doc3
     fresh = make_settings(seeds_copy, db_dir=tmp_path / "fresh", chunk_size=300, chunk_overlap=30)
     build(fresh, embedder=embedder)
-    assert_same_as_fresh(settings, fresh, state)
+    assert_same_as_fresh(settings, fresh)

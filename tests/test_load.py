@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EVAL, SEEDS
+from conftest import EVAL, SEEDS, assert_provenance, copy_files
 from index.chunk import chunk_doc
 from index.discover import file_hash
 from index.load import load
@@ -54,10 +54,10 @@ def write_docx(path: Path, heading: str | None, paragraphs: list[str], core_titl
     return path
 
 
-def test_txt_date_header_becomes_published_and_is_not_indexed(check_chunks):
+def test_txt_date_header_becomes_published_and_is_not_indexed():
     seed = sorted(SEEDS.glob("*.txt"))[0]
     doc, chunks = load_chunks(seed, size=1000, overlap=200)
-    check_chunks(doc, chunks)
+    assert_provenance(doc, chunks)
     header = f"date {doc.published}"
     assert doc.published == "2024-04-13"
     assert doc.text == seed.read_bytes().decode("utf-8")  # offsets index the file as it is on disk
@@ -67,22 +67,22 @@ def test_txt_date_header_becomes_published_and_is_not_indexed(check_chunks):
     assert doc.title.startswith("Moscow [Russia]") and len(doc.title) <= 100
 
 
-def test_txt_without_header_keeps_all_text(tmp_path, check_chunks):
+def test_txt_without_header_keeps_all_text(tmp_path):
     path = tmp_path / "plain.txt"
     path.write_text("Date palms grow here.\n\n" + BODY, "utf-8")
     doc, chunks = load_chunks(path)
-    check_chunks(doc, chunks)
+    assert_provenance(doc, chunks)
     assert doc.published == "" and doc.segments[0].start == 0
     assert chunks[0].text.startswith("Date palms grow here.")
 
 
-def test_markdown_front_matter_is_metadata(tmp_path, check_chunks):
+def test_markdown_front_matter_is_metadata(tmp_path):
     path = tmp_path / "story.md"
     path.write_text('---\ntitle: "Harbour Trade"\nsource: "The Coastal Times"\nauthor: Ann Lee\n'
                     'published: "2023-10-08"\nurl: https://example.org/harbour\n---\n\n# Ignored Heading\n\n'
                     + BODY, "utf-8")
     doc, chunks = load_chunks(path)
-    check_chunks(doc, chunks)
+    assert_provenance(doc, chunks)
     assert (doc.title, doc.published) == ("Harbour Trade", "2023-10-08")
     meta = chunks[0].metadata()
     assert meta["source"] == "story.md"  # the file, not the front-matter source
@@ -91,26 +91,26 @@ def test_markdown_front_matter_is_metadata(tmp_path, check_chunks):
     assert len(chunks) > 1
 
 
-def test_markdown_without_front_matter_takes_first_heading(tmp_path, check_chunks):
+def test_markdown_without_front_matter_takes_first_heading(tmp_path):
     path = tmp_path / "notes.markdown"
     path.write_text("Intro line.\n\n## Field Notes ##\n\n" + BODY, "utf-8")
     doc, chunks = load_chunks(path)
-    check_chunks(doc, chunks)
+    assert_provenance(doc, chunks)
     assert doc.title == "Field Notes" and doc.meta == {}
 
 
-def test_real_corpus_markdown(tmp_path, copy_corpus, check_chunks):
+def test_real_corpus_markdown(tmp_path):
     corpus = EVAL / "multihop-dev" / "corpus"
     name = "Business_World_A_deficit_budget_for_2024.md"
-    [path] = copy_corpus(corpus, tmp_path, [name])
+    [path] = copy_files(corpus, tmp_path, [name])
     doc, chunks = load_chunks(path, size=1000, overlap=200)
-    check_chunks(doc, chunks)
+    assert_provenance(doc, chunks)
     assert doc.title == "A deficit budget for 2024"
     assert doc.published.startswith("2023-10-08")
     assert chunks[0].metadata()["site"] == "Business World"
 
 
-def test_html_visible_text_only(tmp_path, check_chunks):
+def test_html_visible_text_only(tmp_path):
     path = tmp_path / "page.htm"
     path.write_text(
         "<!doctype html><html><head><title> Harbour Page </title><style>.secret-style{color:red}</style>"
@@ -119,19 +119,19 @@ def test_html_visible_text_only(tmp_path, check_chunks):
         + "<script>alert('evil popup')</script><noscript>enable javascript</noscript>"
         "<template><p>hidden template</p></template></body></html>", "utf-8")
     doc, chunks = load_chunks(path)
-    check_chunks(doc, chunks)
+    assert_provenance(doc, chunks)
     assert doc.title == "Harbour Page"
     for hidden in ("secretToken", "secret-style", "evil popup", "enable javascript", "hidden template"):
         assert hidden not in doc.text
     assert all(p in doc.text for p in PARAS) and "Welcome" in doc.text
 
 
-def test_pdf_text_per_page_with_page_numbers(tmp_path, check_chunks):
+def test_pdf_text_per_page_with_page_numbers(tmp_path):
     words = ["alpha", "bravo", "charlie"]
     pages = [f"Page about {w}. " + f"The {w} topic is discussed at length here. " * 12 for w in words]
     path = write_pdf(tmp_path / "report.pdf", pages, title="Quarterly Report")
     doc, chunks = load_chunks(path)
-    check_chunks(doc, chunks)
+    assert_provenance(doc, chunks)
     assert doc.title == "Quarterly Report"
     assert [s.page for s in doc.segments] == [1, 2, 3]
     assert {c.page for c in chunks} == {1, 2, 3}
@@ -147,10 +147,10 @@ def test_pdf_without_title_uses_first_line(tmp_path):
 
 
 @pytest.mark.parametrize("core_title, expected", [(None, "Ledger of the Harbour"), ("Core Title", "Core Title")])
-def test_docx_paragraphs_and_title(tmp_path, check_chunks, core_title, expected):
+def test_docx_paragraphs_and_title(tmp_path, core_title, expected):
     path = write_docx(tmp_path / "ledger.docx", "Ledger of the Harbour", PARAS + ["", "   "], core_title)
     doc, chunks = load_chunks(path, size=200, overlap=20)
-    check_chunks(doc, chunks)
+    assert_provenance(doc, chunks)
     assert doc.title == expected
     assert doc.text == "\n\n".join(["Ledger of the Harbour"] + PARAS)
 
@@ -164,12 +164,12 @@ FRENCH = ("Le café de la gare était fermé. Nous avons mangé une crème brûl
     ("utf-8", b"\xef\xbb\xbf"), ("utf-8", b""), ("latin-1", b""),
     ("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"),
 ])
-def test_text_encodings(tmp_path, check_chunks, encoding, bom):
+def test_text_encodings(tmp_path, encoding, bom):
     path = tmp_path / "encoded.txt"
     path.write_bytes(bom + FRENCH.encode(encoding))
     doc, chunks = load_chunks(path, size=120, overlap=20)
     assert doc.text == FRENCH  # BOM dropped, characters exact
-    check_chunks(doc, chunks)
+    assert_provenance(doc, chunks)
     assert "".join(c.text for c in chunks).count("é") >= FRENCH.count("é")
 
 
