@@ -25,7 +25,7 @@ def main(qpath: str, corpus: str, db: str, limit: int | None = None, size: int =
     a = build_pipeline(settings)
     qs = [q for q in read_questions(Path(qpath)) if not q.get("unanswerable")][:limit]
     queries = [a.search.embed_query(q["question"]) for q in qs]
-    for w in (0.3, 0.45, 0.6, 0.7, 0.8):
+    for w in (0.6,):
         retrieve.LEXICAL_WEIGHT = w
         rows = [(q, a.search.search(qq, 10)) for q, qq in zip(qs, queries)]
         ans = [(q, p) for q, p in rows if not q.get("unanswerable")]

@@ -33,6 +33,9 @@ def discover(seeds_dir: Path, max_mb: float) -> tuple[list[SeedFile], list[Skipp
                 continue
             path = Path(root) / name
             source = path.relative_to(seeds_dir).as_posix()
+            if not _is_utf8(source):  # the manifest, Chroma and the report all need real text
+                skipped.append(Skipped(_shown(source), "file name is not valid UTF-8; rename the file"))
+                continue
             result = _check(path, source, max_mb)
             (found if isinstance(result, SeedFile) else skipped).append(result)
         skipped += _linked_dirs(Path(root), seeds_dir, dirs)
@@ -44,8 +47,22 @@ def _linked_dirs(root: Path, seeds_dir: Path, dirs: list[str]) -> list[Skipped]:
     out = []
     for d in list(dirs):
         if (root / d).is_symlink():
-            out.append(Skipped((root / d).relative_to(seeds_dir).as_posix(), "symlinked directory not followed"))
+            source = _shown((root / d).relative_to(seeds_dir).as_posix())
+            out.append(Skipped(source, "symlinked directory not followed"))
     return out
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in a file name arrive as lone surrogates
+        return False
+    return True
+
+
+def _shown(name: str) -> str:
+    """`name` with undecodable file-name bytes shown as U+FFFD, safe to print and store."""
+    return name if _is_utf8(name) else name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _check(path: Path, source: str, max_mb: float) -> SeedFile | Skipped:

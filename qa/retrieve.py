@@ -1,6 +1,7 @@
 """Hybrid retrieval: dense search in Chroma fused with BM25 over the lexical snapshot."""
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, replace
 
@@ -16,6 +17,7 @@ from index.errors import IndexMissingError
 from index.settings import Settings
 from index.store import VectorStore
 from qa.sentscore import Terms, score_sentences
+from qa.sources import lead_with_sites, named_sites, site_candidates
 from qa.types import Passage
 
 # First stage: a weighted sum of normalised BM25 and dense scores picks RERANK candidates.
@@ -65,7 +67,14 @@ class HybridSearch:
         return Query(text, self.embedder.embed([text])[0])
 
     def search(self, query: Query, k: int) -> list[Passage]:
-        """The top `k` passages for `query`, best first."""
+        """The top `k` passages for `query`, best first; a compound question also searches its parts."""
+        parts = split_parts(query.text)
+        if len(parts) < 2:
+            return self._search_one(query, k)
+        rankings = [self._search_one(self.embed_query(p), k) for p in parts]
+        return interleave(rankings + [self._search_one(query, k)], k)
+
+    def _search_one(self, query: Query, k: int) -> list[Passage]:
         lex = self.lexical
         if not lex.ids:
             return []
@@ -73,9 +82,12 @@ class HybridSearch:
         dense = {h.id: h for h in self.store.search(query.vector, n)}
         bm25 = lex.scores(query.text)
         top_lex = np.argsort(-bm25)[:n]
+        sites = named_sites(query.text, lex)
+        extra = site_candidates(sites, bm25, lex)
         ids = list(dict.fromkeys(list(dense) + [lex.ids[i] for i in top_lex if bm25[i] > 0]))
         fused = self._fuse(ids, dense, bm25, lex)[:max(k, RERANK)]
-        return self._rerank(fused, query, lex)[:k]
+        fused += self._fuse([lex.ids[i] for i in extra if lex.ids[i] not in {p.id for p in fused}], dense, bm25, lex)
+        return lead_with_sites(self._rerank(fused, query, lex), sites)[:k]
 
     def _rerank(self, passages: list[Passage], query: Query, lex) -> list[Passage]:
         """Add each passage's best sentence evidence to its score (and keep the sentence scores)."""
@@ -101,6 +113,29 @@ class HybridSearch:
             text, meta = (dense[pid].text, dense[pid].metadata) if pid in dense else (lex.texts[row], lex.metas[row])
             out.append(Passage.from_record(pid, text, meta, score=score, dense=d, lexical=lscore))
         return sorted(out, key=lambda p: -p.score)
+
+
+_JOINS = re.compile(r",?\s+(?:while|whereas|but|and(?= (?:the|an?|another) (?:article|report)))\s+|;\s+|\?\s+", re.I)
+MIN_PART_WORDS = 6
+
+
+def split_parts(question: str) -> list[str]:
+    """The clauses of a long compound question ("Does A claim X, while B suggests Y?")."""
+    if len(question.split()) < 2 * MIN_PART_WORDS:
+        return [question]
+    parts = [p.strip() for p in _JOINS.split(question) if p and len(p.split()) >= MIN_PART_WORDS]
+    return parts if len(parts) >= 2 else [question]
+
+
+def interleave(rankings: list[list[Passage]], k: int) -> list[Passage]:
+    """Round-robin merge of several rankings, without repeats."""
+    out, seen = [], set()
+    for rank in range(max(map(len, rankings), default=0)):
+        for ranking in rankings:
+            if rank < len(ranking) and ranking[rank].id not in seen:
+                seen.add(ranking[rank].id)
+                out.append(ranking[rank])
+    return out[:k]
 
 
 class SeedRetriever(BaseRetriever):

@@ -119,3 +119,87 @@ def qa_cli():
         return subprocess.run(argv, env=clean, cwd=REPO, capture_output=True, text=True, timeout=timeout)
 
     return run
+
+
+# --- Fixtures and helpers for the answer, CLI, property and eval tests ---------------------------------
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Run the module's model calls on one torch thread, then restore the previous count.
+
+    On a busy 2-core machine two OpenMP threads make one short query embedding ~40x slower
+    (about 0.5 s instead of 10 ms), which would make the many-question modules crawl.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def seed_index(tmp_path_factory, embedder) -> Settings:
+    """One index per test module, of a temp copy of the seeds: Settings pointing at it (seeds and db in tmp)."""
+    from index.build import build
+
+    root = tmp_path_factory.mktemp("seed-index")
+    seeds = root / "seeds"
+    shutil.copytree(SEEDS, seeds, copy_function=shutil.copyfile)
+    settings = Settings(seeds_dir=seeds, db_dir=root / "db")
+    build(settings, embedder=embedder)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def clean_qa_env():
+    """No QA_* variable of the calling shell leaks into `Settings.from_env` during the module."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in [k for k in os.environ if k.startswith("QA_")]:
+            mp.delenv(name)
+        yield
+
+
+@pytest.fixture(scope="module")
+def shared_model(embedder):
+    """Code that constructs its own `SentenceTransformerEmbedder` (the CLI commands, `evaluate`) gets the
+    session's already-loaded real model for the default name instead of loading another copy."""
+    from index.settings import DEFAULT_MODEL
+
+    def make(name: str = DEFAULT_MODEL, *args, **kwargs):
+        return embedder if name == embedder.name else SentenceTransformerEmbedder(name, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("qa.pipeline.SentenceTransformerEmbedder", make)
+        mp.setattr("index.build.SentenceTransformerEmbedder", make)
+        yield embedder
+
+
+def file_text(seeds_dir: Path, source: str) -> str:
+    """A seed file's text exactly as citations quote it."""
+    from index.load import load
+
+    return load(Path(seeds_dir) / source, source).text
+
+
+def assert_well_formed(answer, seeds_dir: Path) -> None:
+    """The documented invariants of any `Answer`: abstained iff no citations; `[n]` markers in the text are
+    exactly the citations' n (1..N); every quote is the file's text at its offsets, with the right lines."""
+    import re
+    import unicodedata
+
+    from qa.types import Answer
+
+    assert isinstance(answer, Answer), type(answer)
+    assert isinstance(answer.text, str) and answer.text.strip()
+    assert not any(unicodedata.category(ch)[0] == "C" for ch in answer.question), repr(answer.question)
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    numbers = [c.n for c in answer.citations]
+    assert numbers == list(range(1, len(numbers) + 1)), numbers
+    assert markers == set(numbers), (answer.text, numbers)
+    assert answer.abstained == (not answer.citations)
+    for c in answer.citations:
+        text = file_text(seeds_dir, c.source)
+        assert c.quote and c.quote == text[c.start:c.end], (c.source, c.start, c.end, c.quote)
+        assert c.start_line == text.count("\n", 0, c.start) + 1, (c.start_line, c.start)
+        assert c.end_line == c.start_line + c.quote.count("\n")

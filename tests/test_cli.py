@@ -1,0 +1,212 @@
+"""The `qa` command through click's CliRunner (index, ask, eval, exit codes), plus the real console script once."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import EVAL, REPO, SEEDS, assert_well_formed, file_text
+from index.settings import Settings
+from qa.cli import main
+from qa.extractive import NOT_FOUND
+from qa.pipeline import build_pipeline
+from qa.types import Answer, Citation, Passage
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread", "clean_qa_env", "shared_model")
+
+XI = "What did Xi herald during his call with Putin?"
+OFF_TOPIC = "What is the tallest mountain in Africa?"
+REPORT_KEYS = {"files", "chunks", "added", "updated", "removed", "unchanged", "skipped", "seconds"}
+METRIC_KEYS = {"hits@1", "mrr@10", "answer_contains_gold", "citation_validity", "abstention_recall"}
+SEED_FILE = "000_ce4e22ba4c4cf3bd.txt"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture(scope="module")
+def first_index(tmp_path_factory) -> tuple[Settings, dict]:
+    """Seeds copied to tmp and indexed once by `qa index --json` itself: the settings and that first report."""
+    root = tmp_path_factory.mktemp("cli")
+    seeds = root / "seeds"
+    shutil.copytree(SEEDS, seeds, copy_function=shutil.copyfile)
+    settings = Settings(seeds_dir=seeds, db_dir=root / "db")
+    result = CliRunner().invoke(main, ["index", "--seeds", str(seeds), "--db", str(settings.db_dir), "--json"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    return settings, json.loads(result.stdout)
+
+
+@pytest.fixture
+def indexed(first_index) -> Settings:
+    return first_index[0]
+
+
+def where(settings: Settings) -> list[str]:
+    return ["--seeds", str(settings.seeds_dir), "--db", str(settings.db_dir)]
+
+
+def ask(runner: CliRunner, settings: Settings, question: str, *flags: str):
+    return runner.invoke(main, ["ask", *where(settings), *flags, "--", question])
+
+
+def answer_from_json(data: dict) -> Answer:
+    """Rebuild an `Answer` from `ask --json` output (checks the object has the Answer's fields)."""
+    cites = tuple(Citation(**c) for c in data.pop("citations"))
+    passages = tuple(Passage(**p) for p in data.pop("passages"))
+    related = tuple(Passage(**p) for p in data.pop("related"))
+    return Answer(citations=cites, passages=passages, related=related, **data)
+
+
+def test_index_json_prints_the_report(first_index):
+    report = first_index[1]
+    assert REPORT_KEYS <= set(report)
+    assert (report["files"], report["added"], report["updated"], report["removed"]) == (1, 1, 0, 0)
+    assert report["unchanged"] == 0 and report["chunks"] >= 1 and report["skipped"] == []
+    assert isinstance(report["seconds"], (int, float)) and report["seconds"] >= 0
+
+
+def test_second_index_run_changes_nothing(runner, indexed, first_index):
+    result = runner.invoke(main, ["index", *where(indexed), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert REPORT_KEYS <= set(report)
+    assert (report["files"], report["added"], report["updated"], report["removed"], report["unchanged"]) == (1, 0, 0, 0, 1)
+    assert report["chunks"] == first_index[1]["chunks"]
+
+
+def test_plain_index_prints_a_summary(runner, indexed):
+    result = runner.invoke(main, ["index", *where(indexed)])
+    assert result.exit_code == 0
+    assert "1 files" in result.stdout and "1 unchanged" in result.stdout
+
+
+def test_ask_json_gives_an_answer_object(runner, indexed):
+    result = ask(runner, indexed, XI, "--json")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert result.stdout.count("\n") == 1, "one JSON object on one line"
+    answer = answer_from_json(json.loads(result.stdout))
+    assert answer.question == XI and not answer.abstained
+    assert "growing coordination with Russia" in answer.text
+    assert_well_formed(answer, indexed.seeds_dir)
+
+
+def test_ask_json_with_k(runner, indexed):
+    result = ask(runner, indexed, XI, "--json", "--k", "2")
+    assert result.exit_code == 0
+    answer = answer_from_json(json.loads(result.stdout))
+    assert_well_formed(answer, indexed.seeds_dir)
+
+
+def test_plain_ask_prints_the_answer_then_sources_with_lines_and_quotes(runner, indexed, embedder):
+    expected = build_pipeline(indexed, embedder=embedder).answer(XI)
+    assert expected.citations
+    result = ask(runner, indexed, XI)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    squashed = "".join(out.split())
+    first = out.index(f"[{expected.citations[0].n}] ")  # the first source heading, after the answer text
+    assert "".join(expected.text.split()) in "".join(out[:first].split())
+    for c in expected.citations:
+        assert c.location() in out and f"{SEED_FILE}, line" in out
+        assert "".join(f"“{c.quote}”".split()) in squashed
+        assert out.index(c.location()) > first
+        assert c.title in out and c.published in out
+
+
+def test_ask_off_topic_abstains_with_exit_code_0(runner, indexed):
+    result = ask(runner, indexed, OFF_TOPIC)
+    assert result.exit_code == 0, result.output
+    assert NOT_FOUND in result.stdout
+    assert "Closest passages" in result.stdout and SEED_FILE in result.stdout
+    assert "“" not in result.stdout  # no quote is offered as the answer
+    data = json.loads(ask(runner, indexed, OFF_TOPIC, "--json").stdout)
+    assert data["abstained"] is True and data["citations"] == [] and data["related"]
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\t\n"], ids=["empty", "spaces", "whitespace"])
+def test_empty_question_exits_2(runner, indexed, question):
+    result = ask(runner, indexed, question)
+    assert result.exit_code == 2
+    assert "error:" in result.stderr and "empty" in result.stderr
+    assert result.stdout == ""
+
+
+def test_over_long_question_exits_2(runner, indexed):
+    result = ask(runner, indexed, "why " * 1250)
+    assert result.exit_code == 2 and "limit" in result.stderr
+
+
+@pytest.mark.parametrize("k", ["0", "51", "-3", "four"])
+def test_bad_k_exits_2(runner, indexed, k):
+    result = runner.invoke(main, ["ask", *where(indexed), "--k", k, XI])
+    assert result.exit_code == 2
+    assert "--k" in result.output
+    assert isinstance(result.exception, SystemExit)
+
+
+def test_missing_index_exits_1_with_the_message(runner, tmp_path, indexed):
+    result = runner.invoke(main, ["ask", "--seeds", str(indexed.seeds_dir), "--db", str(tmp_path / "nothing"), XI])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert "error: no index found" in result.stderr and "qa index" in result.stderr
+    assert "Traceback" not in result.output and result.stdout == ""
+
+
+def test_index_of_a_missing_seeds_dir_exits_1_with_a_message(runner, tmp_path):
+    result = runner.invoke(main, ["index", "--seeds", str(tmp_path / "no-such-seeds"), "--db", str(tmp_path / "db")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "does not exist" in result.stderr and "no-such-seeds" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_eval_json_prints_the_metrics(runner, tmp_path):
+    questions = EVAL / "seed-dev" / "questions.jsonl"
+    if not questions.is_file():
+        pytest.skip(f"{questions} not available")
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds, copy_function=shutil.copyfile)
+    db = tmp_path / "db"
+    result = runner.invoke(main, ["eval", str(questions), "--seeds", str(seeds), "--db", str(db), "--json"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    report = json.loads(result.stdout)
+    overall = report["overall"]
+    assert METRIC_KEYS <= set(overall)
+    assert (overall["questions"], overall["answerable"], overall["unanswerable"]) == (12, 10, 2)
+    assert overall["citation_validity"] == 1.0 and overall["abstention_recall"] == 1.0
+    for key in METRIC_KEYS:
+        assert 0.0 <= overall[key] <= 1.0, key
+    assert (db / "manifest.json").is_file(), "eval indexed the corpus into --db"
+    limited = runner.invoke(main, ["eval", str(questions), "--seeds", str(seeds), "--db", str(db), "--json",
+                                   "--limit", "3"])
+    assert limited.exit_code == 0 and json.loads(limited.stdout)["overall"]["questions"] == 3
+
+
+def test_eval_without_seeds_is_a_usage_error(runner):
+    questions = EVAL / "seed-dev" / "questions.jsonl"
+    if not questions.is_file():
+        pytest.skip(f"{questions} not available")
+    result = runner.invoke(main, ["eval", str(questions)])
+    assert result.exit_code == 2 and "--seeds" in result.output
+
+
+def test_console_script_reports_a_missing_index_without_a_traceback(tmp_path):
+    script = Path(sys.executable).parent / "qa"
+    if not script.exists():
+        script = REPO / ".venv" / "bin" / "qa"
+    assert script.exists(), "the `qa` console script is installed in the venv"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")} | {"OMP_NUM_THREADS": "1"}
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds, copy_function=shutil.copyfile)
+    proc = subprocess.run([str(script), "ask", XI, "--seeds", str(seeds), "--db", str(tmp_path / "db")],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "error: no index found" in proc.stderr and "qa index" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
