@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -83,17 +84,17 @@ def build(db_dir: Path, version: str, ids: list[str], texts: list[str], metas: l
     """Write a new snapshot for `version` and point readers at it; older snapshots are removed."""
     import bm25s
 
-    target = db_dir / f"lexical-{version}"
-    shutil.rmtree(target, ignore_errors=True)
+    # A fresh directory every time: a reader loading the current snapshot is never disturbed.
+    target = db_dir / f"lexical-{version}-{uuid.uuid4().hex[:8]}"
     target.mkdir(parents=True)
     retriever = bm25s.BM25()
     retriever.index([tokenize(index_text(t, m)) for t, m in zip(texts, metas)] or [[""]], show_progress=False)
     retriever.save(str(target / "bm25"), show_progress=False)
     (target / "chunks.json").write_text(json.dumps({"ids": ids, "texts": texts, "metas": metas}), "utf-8")
     np.savez(target / "sentences.npz", **_gather_sentences(db_dir, ids))
-    previous = current_version(db_dir)
-    atomic_write(db_dir / POINTER, json.dumps({"version": version}))
-    _prune(db_dir, keep={version, previous})
+    previous = _pointer(db_dir).get("dir")
+    atomic_write(db_dir / POINTER, json.dumps({"version": version, "dir": target.name}))
+    _prune(db_dir, keep={target.name, previous})
 
 
 def _gather_sentences(db_dir: Path, ids: list[str]) -> dict:
@@ -119,16 +120,21 @@ def _gather_sentences(db_dir: Path, ids: list[str]) -> dict:
 def _prune(db_dir: Path, keep: set) -> None:
     # The previous snapshot is kept so a reader that just read the old pointer can still load it.
     for path in db_dir.glob("lexical-*"):
-        if path.name.removeprefix("lexical-") not in keep:
+        if path.name not in keep:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def _pointer(db_dir: Path) -> dict:
+    try:
+        data = json.loads((db_dir / POINTER).read_text("utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
 
 
 def current_version(db_dir: Path) -> str | None:
     """The version the pointer names, or None."""
-    try:
-        return json.loads((db_dir / POINTER).read_text("utf-8"))["version"]
-    except (OSError, ValueError, KeyError):
-        return None
+    return _pointer(db_dir).get("version")
 
 
 def load(db_dir: Path) -> LexicalIndex | None:
@@ -138,7 +144,7 @@ def load(db_dir: Path) -> LexicalIndex | None:
     version = current_version(db_dir)
     if version is None:
         return None
-    target = db_dir / f"lexical-{version}"
+    target = db_dir / str(_pointer(db_dir).get("dir", f"lexical-{version}"))
     try:
         data = json.loads((target / "chunks.json").read_text("utf-8"))
         bm25 = bm25s.BM25.load(str(target / "bm25"), show_progress=False, verbosity=0)

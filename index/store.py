@@ -144,10 +144,19 @@ class VectorStore:
                 ids += got["ids"]; docs += got["documents"]; metas += got["metadatas"]
             return ids, docs, metas
 
+    def _query(self, vector: np.ndarray, k: int) -> dict:
+        return self.collection().query(query_embeddings=[vector], n_results=k,
+                                       include=["documents", "metadatas", "distances"])
+
     def search(self, vector: np.ndarray, k: int) -> list[Hit]:
         """The `k` nearest chunks to a unit `vector`, with cosine similarity."""
         with self._guard():
-            col = self.collection()
-            got = col.query(query_embeddings=[vector], n_results=k, include=["documents", "metadatas", "distances"])
+            try:
+                got = self._query(vector, k)
+            except Exception as exc:  # the collection was dropped and recreated by a rebuild elsewhere
+                if "does not exist" not in str(exc) and "NotFound" not in type(exc).__name__:
+                    raise
+                self._collection = None
+                got = self._query(vector, k)
         return [Hit(i, d, m, 1.0 - dist) for i, d, m, dist in
                 zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]

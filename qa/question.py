@@ -27,12 +27,22 @@ def clean(question: object) -> str:
     return text
 
 
+def _text(content) -> str | None:
+    """Message content as text: a string, or (Gradio 6) a list of {"type": "text", "text": ...} parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [p.get("text") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
+        return " ".join(parts) if parts else None
+    return None
+
+
 def user_turns(history: History | None) -> list[str]:
     """The user's earlier questions, oldest first, from either history format."""
     out = []
     for turn in history or ():
-        if isinstance(turn, dict) and turn.get("role") == "user" and isinstance(turn.get("content"), str):
-            out.append(turn["content"])
+        if isinstance(turn, dict) and turn.get("role") == "user" and _text(turn.get("content")):
+            out.append(_text(turn["content"]))
         elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
             out.append(turn[0])
     return out
@@ -42,8 +52,8 @@ def messages(history: History | None) -> list[tuple[str, str]]:
     """History as (role, text) pairs for chat models."""
     out: list[tuple[str, str]] = []
     for turn in history or ():
-        if isinstance(turn, dict) and isinstance(turn.get("content"), str):
-            out.append((str(turn.get("role", "user")), turn["content"]))
+        if isinstance(turn, dict) and _text(turn.get("content")):
+            out.append((str(turn.get("role", "user")), _text(turn["content"])))
         elif isinstance(turn, (list, tuple)) and len(turn) == 2:
             out += [("user", str(turn[0]))] + ([("assistant", str(turn[1]))] if turn[1] else [])
     return out
