@@ -9,7 +9,7 @@ import json
 import re
 import shutil
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -56,6 +56,16 @@ class LexicalIndex:
     search_texts: list[str]
     sentences: dict
     _idf: dict | None = None
+    _tokens: dict = field(default_factory=dict)
+
+    def sentence_tokens(self, i: int, text: str) -> frozenset[str]:
+        """Token set of sentence row `i` (whose text is `text`), memoised: hot rows recur across queries."""
+        tokens = self._tokens.get(i)
+        if tokens is None:
+            if len(self._tokens) > 200_000:
+                self._tokens.clear()
+            tokens = self._tokens[i] = frozenset(tokenize(text))
+        return tokens
 
     def sentence_rows(self, row: int) -> range:
         """Rows of `sentences` belonging to chunk `row` (empty when it has no sentence vectors)."""

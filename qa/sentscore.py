@@ -32,9 +32,9 @@ class Terms:
         self.weights = {t: idf.get(t, fallback) for t in set(tokenize(text))}
         self.total = sum(self.weights.values()) or 1.0
 
-    def coverage(self, text: str) -> tuple[float, frozenset[str]]:
-        """Share of the question's idf mass found in `text`, and which terms."""
-        covered = frozenset(self.weights) & frozenset(tokenize(text))
+    def coverage(self, tokens: frozenset[str]) -> tuple[float, frozenset[str]]:
+        """Share of the question's idf mass found in `tokens`, and which terms."""
+        covered = tokens.intersection(self.weights)
         return sum(self.weights[t] for t in covered) / self.total, covered
 
 
@@ -46,11 +46,13 @@ def score_sentences(text: str, start: int, row: int | None, lex: LexicalIndex, t
         sents = lex.sentences
         spans = [(int(sents["start"][i]), int(sents["end"][i])) for i in rows]
         sims = sents["vecs"][rows.start:rows.stop].astype(np.float32) @ qvec
-    else:
+        tokens = [lex.sentence_tokens(i, text[s - start:e - start]) for i, (s, e) in zip(rows, spans)]
+    else:  # a passage newer than the snapshot: split it here, no sentence vectors
         spans = sentences.split(text, start)
         sims = np.zeros(len(spans), np.float32)
+        tokens = [frozenset(tokenize(text[s - start:e - start])) for s, e in spans]
     out = []
-    for (s, e), sim in zip(spans, sims):
-        cov, covered = terms.coverage(text[s - start:e - start])
+    for (s, e), sim, toks in zip(spans, sims, tokens):
+        cov, covered = terms.coverage(toks)
         out.append(SentenceScore(s, e, cov, float(sim) if sim != 0 else fallback_sim, covered))
     return tuple(out)
