@@ -64,11 +64,11 @@ class SentenceTransformerEmbedder:
         """
         outputs = self.model.encode(list(texts), batch_size=self.batch_size, output_value=None,
                                     show_progress_bar=False)
-        tokenizer, limit = self.model.tokenizer, self.model.max_seq_length
+        all_offsets = self.model.tokenizer(list(texts), return_offsets_mapping=True, truncation=True,
+                                           max_length=self.model.max_seq_length)["offset_mapping"]
         vectors, span_vectors = [], []
-        for text, text_spans, out in zip(texts, spans, outputs):
+        for text_spans, out, offsets in zip(spans, outputs, all_offsets):
             vectors.append(out["sentence_embedding"].float().cpu().numpy())
-            offsets = tokenizer(text, return_offsets_mapping=True, truncation=True, max_length=limit)["offset_mapping"]
             tokens = out["token_embeddings"][: len(offsets)].float().cpu().numpy()
             span_vectors.append(_pool(tokens, np.asarray(offsets), text_spans))
         return np.asarray(vectors, dtype=np.float32), span_vectors
