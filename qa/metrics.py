@@ -23,9 +23,9 @@ def strip_markers(text: str) -> str:
 
 
 def contains_gold(answer: str, golds: Sequence[str]) -> bool:
-    """Whether the normalised answer contains a normalised gold answer."""
-    norm = normalize(strip_markers(answer))
-    return any(normalize(g) and normalize(g) in norm for g in golds)
+    """Whether the normalised answer contains a normalised gold answer (as whole words)."""
+    norm = f" {normalize(strip_markers(answer))} "
+    return any(normalize(g) and f" {normalize(g)} " in norm for g in golds)
 
 
 def token_f1(answer: str, golds: Sequence[str]) -> float:

@@ -32,7 +32,7 @@ class Assistant:
 
     def retriever(self, k: int | None = None) -> SeedRetriever:
         """The hybrid search as a LangChain `BaseRetriever`."""
-        return SeedRetriever(search=self.search, k=k or self.settings.k)
+        return SeedRetriever(search=self.search, k=_check_k(self.settings.k if k is None else k))
 
     def answer(self, question: str, history: q.History | None = None, k: int | None = None,
                backend: str | None = None) -> Answer:
@@ -47,7 +47,7 @@ class Assistant:
         """Yield text pieces as they are produced, then the final `Answer`."""
         started = time.perf_counter()
         text = q.clean(question)
-        k = _check_k(k or self.settings.k)
+        k = _check_k(self.settings.k if k is None else k)
         name = backend or self.settings.llm
         self._check_model()
         if name == "extractive":
@@ -60,7 +60,8 @@ class Assistant:
     def retrieve(self, question: str, history: q.History | None = None, k: int | None = None) -> list[Passage]:
         """The top `k` passages for a (cleaned, history-expanded) question."""
         query = self.search.embed_query(q.expand(q.clean(question), history))
-        return self.search.search(query, _check_k(k or self.settings.k))
+        self._check_model()
+        return self.search.search(query, _check_k(self.settings.k if k is None else k))
 
     def _extractive(self, text: str, history, k: int) -> Answer:
         query = self.search.embed_query(q.expand(text, history))

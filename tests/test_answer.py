@@ -29,18 +29,6 @@ SEED_FILE = "000_ce4e22ba4c4cf3bd.txt"
 XI = "What did Xi herald during his call with Putin?"
 XI_GOLD = ["growing coordination with Russia"]
 
-# Known failure, see the report: the right sentence ("Moscow [Russia], April 13 (ANI): ...") gets a confidence
-# of ~0.21 < abstain_below 0.3, because the title derived from that line is prefixed to every chunk's lexical
-# text (so moscow/ani/april get idf ~0.09) while the question's out-of-vocabulary words (news, agency, filed)
-# get the maximum idf. Strict: when the product is fixed this XPASSes and the marker must go.
-KNOWN_MISSES = {"sd09": "bug: answerable seed-dev question abstains (title words diluted in sentence coverage)"}
-
-
-def _param(row: dict):
-    marks = [pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[row["id"]])] if row["id"] in KNOWN_MISSES else []
-    return pytest.param(row, id=row["id"], marks=marks)
-
-
 @pytest.fixture(scope="module")
 def assistant(seed_index, embedder) -> Assistant:
     """One warm assistant over the module's index."""
@@ -51,7 +39,7 @@ def test_seed_dev_set_is_present():
     assert len(ANSWERABLE) == 10 and len(OFF_TOPIC) == 2, QUESTIONS
 
 
-@pytest.mark.parametrize("row", [_param(r) for r in ANSWERABLE])
+@pytest.mark.parametrize("row", ANSWERABLE, ids=[r["id"] for r in ANSWERABLE])
 def test_answerable_question_is_answered_with_the_gold_and_a_valid_citation(assistant, seed_index, row):
     answer = assistant.answer(row["question"])
     assert_well_formed(answer, seed_index.seeds_dir)
@@ -60,6 +48,9 @@ def test_answerable_question_is_answered_with_the_gold_and_a_valid_citation(assi
     assert any(c.source == SEED_FILE for c in answer.citations)
     # The gold is in what is quoted (the text is built from the quotes), not only in surrounding words.
     assert any(metrics.contains_gold(c.quote, row["answers"]) for c in answer.citations)
+    # ... and a citation is a hit on the gold evidence (same file, overlapping span), as the shared metrics define it.
+    assert any(metrics.is_hit(c, e) for c in answer.citations for e in row["evidence"]), (
+        [(c.start, c.end) for c in answer.citations], row["evidence"])
     assert answer.question == row["question"] and answer.backend == "extractive"
     assert answer.passages and answer.seconds > 0
 
