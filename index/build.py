@@ -17,7 +17,7 @@ from index import manifest as mf
 from index.chunk import chunk_doc, index_text
 from index.discover import SeedFile, discover
 from index.embed import Embedder, SentenceTransformerEmbedder
-from index.errors import NothingIndexedError
+from index.errors import NothingIndexedError, StoreError
 from index.load import load
 from index.locking import write_lock
 from index.settings import Settings
@@ -34,14 +34,18 @@ def build(settings: Settings, embedder: Embedder | None = None, progress: Progre
     """Index `settings.seeds_dir` into the store; only added or changed files are embedded."""
     started = time.perf_counter()
     files, skipped = discover(settings.seeds_dir, settings.max_file_mb)
-    with write_lock(settings.db_dir):
-        manifest = mf.read(settings.db_dir)
-        if not rebuild and _is_noop(settings, manifest, files):
-            report = _report(manifest, files, skipped, started, counts=(0, 0, 0))
-        else:
-            run = _Run(settings, manifest, store or VectorStore(settings), embedder, progress)
-            counts = run.execute(files, rebuild)
-            report = _report(run.manifest, files, skipped, started, counts, run.reason)
+    try:
+        with write_lock(settings.db_dir):
+            manifest = mf.read(settings.db_dir)
+            if not rebuild and _is_noop(settings, manifest, files):
+                report = _report(manifest, files, skipped, started, counts=(0, 0, 0))
+            else:
+                run = _Run(settings, manifest, store or VectorStore(settings), embedder, progress)
+                counts = run.execute(files, rebuild)
+                report = _report(run.manifest, files, skipped, started, counts, run.reason)
+    except OSError as exc:  # the manifest, snapshot or sentence files could not be written (full disk, ...)
+        raise StoreError(f"cannot write the index in {settings.db_dir}: {exc.strerror or exc}",
+                         hint="check that the directory is writable and the disk is not full") from exc
     if not report.chunks:
         raise NothingIndexedError(f"nothing could be indexed in {settings.seeds_dir}",
                                   hint="add .txt .md .html .pdf or .docx files (see the skipped reasons)")

@@ -71,8 +71,12 @@ def write(db_dir: Path, manifest: Manifest) -> None:
 def atomic_write(path: Path, text: str) -> None:
     """Write `text` to `path` so readers see either the old or the new content."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # e.g. a full disk: leave no half-written temp file behind
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,297 @@
+"""Scale benchmark: a deterministic synthetic corpus of N chunks (default 100,000) through the real pipeline.
+
+    .venv/bin/python bench/scale_bench.py [--chunks 100000] [--modes embedded,server] [--queries 100]
+
+The corpus is generated (seeded RNG, pseudo-words from syllables; nothing is downloaded): files of
+short paragraphs, with `Settings(chunk_size=200, chunk_overlap=0)` so one paragraph is one chunk.
+Every file holds one "needle" sentence ("The <colour> ledger of <Place> was kept by <Name>.") whose
+question ("Who kept the <colour> ledger of <Place>?") is asked to measure answer latency and whether
+the right file is cited.
+
+Before building, the real embedder's throughput on sample chunks is measured and the full-build time
+for N (and for 100,000) estimated. Then, per mode (embedded Chroma in the index folder, or a
+`chroma run` server on a free port), it reports: build time with the real `index.build` (model loaded
+once beforehand, shared), warm `Assistant.answer()` p50/p95, plain Chroma search (embed + query) p50/p95,
+the share of needle questions whose first citation is the right file, and peak RSS (this process,
+and the Chroma server) sampled during the mode. Every figure is measured; nothing is extrapolated
+except the printed estimate, which is labelled as such.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from index.build import build  # noqa: E402
+from index.chunk import index_text  # noqa: E402
+from index.embed import SentenceTransformerEmbedder  # noqa: E402
+from index import sentences  # noqa: E402
+from index.settings import Settings  # noqa: E402
+from qa.metrics import percentile  # noqa: E402
+from qa.pipeline import build_pipeline  # noqa: E402
+
+CHUNK_SIZE = 200
+PARAS_PER_FILE = 50
+SYLLABLES = ("ka lo mi ren tas vel or bri dun sel mar tho qui nad pel ros van ule gar fen hal ist "
+             "cor bel dra eth fal gon hir jas kel lum mor nis opa pra rud sko tur ulm vor wen yra zel").split()
+COMMON = ("the of and a to in is was for on that by with as at from his her its were which are this "
+          "be had not they but have one all their there when more after into over under near").split()
+COLOURS = ("red", "grey", "blue", "green", "black", "white", "amber", "violet")
+
+
+def pseudo_word(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(1, 3)))
+
+
+def encoded_name(n: int, salt: int) -> str:
+    """A unique capitalised pseudo-word for `n` (bijective in base len(SYLLABLES))."""
+    n = n * 7919 + salt
+    out = ""
+    for _ in range(3):
+        out += SYLLABLES[n % len(SYLLABLES)]
+        n //= len(SYLLABLES)
+    return out.capitalize()
+
+
+def paragraph(rng: random.Random, vocab: list[str], limit: int) -> str:
+    """One or two sentences of at most `limit` characters."""
+    text = ""
+    while True:
+        words = [rng.choice(COMMON) if rng.random() < 0.35 else rng.choice(vocab) for _ in range(rng.randint(6, 12))]
+        sentence = " ".join(words).capitalize() + "."
+        if text and len(text) + 1 + len(sentence) > limit:
+            return text
+        if not text and len(sentence) > limit:
+            sentence = sentence[:limit - 1].rsplit(" ", 1)[0] + "."
+        text = f"{text} {sentence}".strip()
+        if len(text) > limit * 0.6:
+            return text
+
+
+def needle(i: int) -> tuple[str, str, str]:
+    """(sentence, question, answer name) for file `i`."""
+    colour, place, name = COLOURS[i % len(COLOURS)], encoded_name(i, 11), encoded_name(i, 5077)
+    return (f"The {colour} ledger of {place} was kept by {name}.",
+            f"Who kept the {colour} ledger of {place}?", name)
+
+
+def make_corpus(root: Path, chunks: int, seed: int = 42) -> list[tuple[str, str, str]]:
+    """Write ceil(chunks / PARAS_PER_FILE) files; returns [(file, question, answer)] for every file."""
+    rng = random.Random(seed)
+    vocab = sorted({pseudo_word(rng) for _ in range(6000)})
+    root.mkdir(parents=True)
+    files = -(-chunks // PARAS_PER_FILE)
+    out = []
+    for i in range(files):
+        n = min(PARAS_PER_FILE, chunks - i * PARAS_PER_FILE)
+        paras = [paragraph(rng, vocab, CHUNK_SIZE - 10) for _ in range(n)]
+        sentence, question, answer = needle(i)
+        paras[rng.randrange(n)] = sentence
+        name = f"d{i // 500:03d}/doc{i:05d}.txt"
+        (root / name).parent.mkdir(exist_ok=True)
+        (root / name).write_text("\n\n".join(paras) + "\n", "utf-8")
+        out.append((name, question, answer))
+    return out
+
+
+def measure_encode(embedder, root: Path, n: int = 512) -> float:
+    """Chunks per second of `embed_spans` (what the build calls) on `n` real corpus paragraphs."""
+    texts = []
+    for path in sorted(root.rglob("*.txt")):
+        texts += [p for p in path.read_text("utf-8").split("\n\n") if p.strip()]
+        if len(texts) >= n:
+            break
+    texts = [index_text(t.strip(), {"title": t.strip()[:60]}) for t in texts[:n]]
+    spans = [sentences.split(t) for t in texts]
+    embedder.embed_spans(texts[:64], spans[:64])  # warm
+    started = time.perf_counter()
+    embedder.embed_spans(texts, spans)
+    return len(texts) / (time.perf_counter() - started)
+
+
+class PeakRSS:
+    """Samples the resident set size of some processes (and their children) in a background thread."""
+
+    def __init__(self, pids: list[int]):
+        import psutil
+
+        self.procs = [psutil.Process(p) for p in pids]
+        self.peaks = [0] * len(pids)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _rss(self, proc) -> int:
+        try:
+            return proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
+        except Exception:
+            return 0
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for n, proc in enumerate(self.procs):
+                self.peaks[n] = max(self.peaks[n], self._rss(proc))
+            self._stop.wait(0.2)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def mb(self, n: int) -> float:
+        return self.peaks[n] / 2**20
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_chroma(path: Path, log: Path) -> tuple[subprocess.Popen, int]:
+    """`chroma run` on a free port; returns (process, port) once the heartbeat answers."""
+    port = free_port()
+    exe = Path(sys.executable).with_name("chroma")
+    proc = subprocess.Popen([str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"chroma server exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
+                return proc, port
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise TimeoutError("chroma server did not start")
+
+
+def timed_ms(fn, items) -> list[float]:
+    out = []
+    for item in items:
+        started = time.perf_counter()
+        fn(item)
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def run_mode(mode: str, seeds: Path, work: Path, embedder, needles, queries: int) -> dict:
+    """Build and query in one mode; returns the row."""
+    server = None
+    settings = Settings(seeds_dir=seeds, db_dir=work / f"db-{mode}", chunk_size=CHUNK_SIZE, chunk_overlap=0)
+    try:
+        if mode == "server":
+            server, port = start_chroma(work / "chroma-server", work / "chroma.log")
+            settings = settings.replace(chroma_host="127.0.0.1", chroma_port=port)
+        pids = [os.getpid()] + ([server.pid] if server else [])
+        with PeakRSS(pids) as rss:
+            print(f"[{mode}] building ...", file=sys.stderr, flush=True)
+            started = time.perf_counter()
+            report = build(settings, embedder=embedder, progress=_progress(mode))
+            build_s = time.perf_counter() - started
+            assistant = build_pipeline(settings, embedder=embedder)
+            sample = random.Random(7).sample(needles, min(queries, len(needles)))
+            assistant.answer(sample[0][1])  # warm: store, lexical snapshot
+            col = assistant.store.collection()
+            plain = timed_ms(lambda q: col.query(query_embeddings=embedder.embed([q[1]]), n_results=4), sample)
+            hits = []
+
+            def ask(item):
+                answer = assistant.answer(item[1])
+                hits.append(bool(answer.citations) and answer.citations[0].source == item[0]
+                            and item[2] in answer.text)
+
+            ours = timed_ms(ask, sample)
+        return {"mode": mode, "files": report.files, "chunks": report.chunks, "build_s": build_s,
+                "answer_p50": percentile(ours, 50), "answer_p95": percentile(ours, 95),
+                "plain_p50": percentile(plain, 50), "plain_p95": percentile(plain, 95),
+                "hit": sum(hits) / len(hits), "queries": len(sample), "rss_self": rss.mb(0),
+                "rss_server": rss.mb(1) if server else None}
+    finally:
+        if server:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _progress(mode: str):
+    last = [0.0]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if stage == "embedding" and (now - last[0] > 30 or done == total):
+            last[0] = now
+            print(f"[{mode}] embedded {done}/{total}", file=sys.stderr, flush=True)
+
+    return progress
+
+
+def print_rows(rows: list[dict]) -> None:
+    head = ("mode", "files", "chunks", "build s", "chunks/s", "answer p50/p95 ms", "plain p50/p95 ms",
+            "right file", "peak RSS MB (bench/server)")
+    lines = [head] + [(r["mode"], str(r["files"]), str(r["chunks"]), f"{r['build_s']:.0f}",
+                       f"{r['chunks'] / r['build_s']:.1f}", f"{r['answer_p50']:.0f} / {r['answer_p95']:.0f}",
+                       f"{r['plain_p50']:.0f} / {r['plain_p95']:.0f}", f"{r['hit'] * 100:.0f}% of {r['queries']}",
+                       f"{r['rss_self']:.0f}" + (f" / {r['rss_server']:.0f}" if r["rss_server"] else ""))
+                      for r in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    for n, line in enumerate(lines):
+        print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths))))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chunks", type=int, default=100_000, help="corpus size in chunks")
+    parser.add_argument("--modes", default="embedded,server", help="embedded, server or both")
+    parser.add_argument("--queries", type=int, default=100, help="needle questions timed per mode")
+    parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    args = parser.parse_args(argv)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="scale-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        t = time.perf_counter()
+        needles = make_corpus(work / "seeds", args.chunks)
+        print(f"corpus: {len(needles)} files, {args.chunks} paragraphs (~1 chunk each) generated in "
+              f"{time.perf_counter() - t:.1f}s", file=sys.stderr, flush=True)
+        embedder = SentenceTransformerEmbedder()
+        t = time.perf_counter()
+        embedder.embed(["warm up"])
+        load_s = time.perf_counter() - t
+        rate = measure_encode(embedder, work / "seeds")
+        modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+        print(f"model load {load_s:.1f}s; embed_spans throughput {rate:.0f} chunks/s on this machine now "
+              f"(torch threads {__import__('torch').get_num_threads()}, load average "
+              f"{os.getloadavg()[0]:.1f}); estimated encode time: {args.chunks / rate / 60:.1f} min per build of "
+              f"{args.chunks} chunks, {100_000 / rate / 60:.1f} min for 100,000", flush=True)
+        rows = [run_mode(m, work / "seeds", work, embedder, needles, args.queries) for m in modes]
+        print()
+        print(f"scale bench: {args.chunks} chunks requested (chunk_size={CHUNK_SIZE}, overlap 0), "
+              f"{args.queries} needle questions per mode, real model and real Chroma")
+        print_rows(rows)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

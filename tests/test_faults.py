@@ -1,0 +1,247 @@
+"""Faults around the index: rebuilds racing with questions, unwritable index folders, a full disk.
+
+(a) One `Assistant` answers questions while a background thread changes files and rebuilds:
+    no answer fails and every citation quotes exactly the file version its passage came from.
+(b) An index folder that cannot be created, a read-only one and a full disk give a clear
+    `QAError` (exit code 1 and a message from the CLI); the previous index keeps answering.
+(c) After the failure is cleared the next build converges: manifest, store and snapshot agree.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import SEEDS, index_state
+from index import manifest as mf
+from index.build import build
+from index.discover import file_hash
+from index.errors import QAError, StoreError
+from index.load import load
+from index.sentvec import prefix_of
+from index.settings import Settings
+from qa.pipeline import build_pipeline
+
+XI_QUESTION = "What did Xi herald during his call with Putin?"
+XI_QUOTE = "Xi heralded a new year of growing coordination with Russia"
+SEED = sorted(p.name for p in SEEDS.iterdir())[0]
+
+
+def gauge(n: int) -> str:
+    """Version `n` of a file that changes on every round."""
+    return (f"# Quillmere tide gauge\n\nIn survey round {n} the Quillmere tide gauge read {n + 3} metres at noon. "
+            f"The keeper, Odile Franck, wrote the reading in ledger number {n * 7}.\n\n"
+            + "The harbour wall was repaired with granite blocks from the northern quarry. " * 8)
+
+
+FERRY = ("The Varnholt ferry crossing was closed in {year} after the pier collapsed in a winter storm. "
+         "Travellers afterwards used the coastal road through Pellmark.\n\n") + "Fishing boats still moor there. " * 10
+QUESTIONS = [XI_QUESTION, "What did the Quillmere tide gauge read at noon?",
+             "When was the Varnholt ferry crossing closed?", "Who wrote the reading in the ledger?",
+             "Which kind of manufacturing is Moscow expanding?"]
+
+
+def versions_of(seeds: Path, into: dict[str, str]) -> None:
+    """Record the loaded text of every file's current version under its chunk-id prefix."""
+    for path in seeds.rglob("*"):
+        if path.is_file():
+            source = path.relative_to(seeds).as_posix()
+            prefix = hashlib.sha1(source.encode()).hexdigest()[:12] + "-" + file_hash(path)[:12]
+            into[prefix] = load(path, source).text
+
+
+def check_citations(answer, versions: dict[str, str]) -> list[str]:
+    """Each citation quotes its passage's span and, through the chunk id, that file version's text."""
+    for c in answer.citations:
+        passage = next(p for p in answer.passages if p.id == c.passage_id)
+        assert passage.source == c.source
+        assert passage.text[c.start - passage.start:c.end - passage.start] == c.quote, (c, passage)
+        assert versions[prefix_of(c.passage_id)][c.start:c.end] == c.quote, c
+    return [c.passage_id for c in answer.citations]
+
+
+def test_answers_stay_exact_while_files_change_and_the_index_is_rebuilt(seeds_copy, tmp_path, embedder):
+    settings = Settings(seeds_dir=seeds_copy, db_dir=tmp_path / "db", chunk_size=400, chunk_overlap=60)
+    (seeds_copy / "gauge.md").write_text(gauge(0), "utf-8")
+    (seeds_copy / "ferry.txt").write_text(FERRY.format(year=1931), "utf-8")
+    seed_text = (seeds_copy / SEED).read_text("utf-8")
+    build(settings, embedder=embedder)
+    versions: dict[str, str] = {}
+    versions_of(seeds_copy, versions)
+    known_ids = set(mf.read(settings.db_dir).expected_ids())
+    assistant = build_pipeline(settings, embedder=embedder)
+    failures: list[BaseException] = []
+    rounds = 4
+
+    def rebuild_rounds():
+        try:
+            for n in range(1, rounds + 1):
+                (seeds_copy / "gauge.md").write_text(gauge(n), "utf-8")  # changed every round
+                (seeds_copy / f"copy{n}.txt").write_text(seed_text.replace("Xi", f"President{n}"), "utf-8")
+                if n % 2:  # removed and re-added with another text
+                    (seeds_copy / "ferry.txt").unlink()
+                else:
+                    (seeds_copy / "ferry.txt").write_text(FERRY.format(year=1900 + n), "utf-8")
+                (seeds_copy / f"copy{n - 1}.txt").unlink(missing_ok=True)
+                versions_of(seeds_copy, versions)
+                build(settings, embedder=assistant.embedder, store=assistant.store)
+                known_ids.update(mf.read(settings.db_dir).expected_ids())
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+
+    worker = threading.Thread(target=rebuild_rounds)
+    worker.start()
+    cited, answered, during = [], 0, 0
+    deadline = time.monotonic() + 600
+    while worker.is_alive() or answered < 30:
+        assert time.monotonic() < deadline, "rebuild rounds did not finish"
+        during += worker.is_alive()
+        answer = assistant.answer(QUESTIONS[answered % len(QUESTIONS)])
+        cited += check_citations(answer, versions)
+        if QUESTIONS[answered % len(QUESTIONS)] == XI_QUESTION:
+            assert not answer.abstained and any(XI_QUOTE in c.quote for c in answer.citations)
+        answered += 1
+    worker.join()
+    assert not failures, failures
+    print(f"{answered} answers, {during} of them while rebuilding; {len(cited)} citations")
+    assert during >= 5, "the questions did not overlap the rebuilds"
+    assert set(cited) <= known_ids, set(cited) - known_ids
+    state = index_state(settings)
+    state.assert_consistent()
+    final = assistant.answer("What did the Quillmere tide gauge read at noon?")
+    assert f"read {rounds + 3} metres" in final.citations[0].quote
+    assert "1904" in assistant.answer("When was the Varnholt ferry crossing closed?").text
+
+
+# --- (b) and (c): folders that cannot be written -------------------------------------------------
+
+
+def assert_clear_cli_error(done: subprocess.CompletedProcess, *words: str) -> None:
+    """Exit code 1, one `error:` message naming the problem, no traceback."""
+    assert done.returncode == 1, (done.returncode, done.stderr[-2000:])
+    assert "error:" in done.stderr and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert all(w.lower() in done.stderr.lower() for w in words), done.stderr[-2000:]
+
+
+def assert_answers_seed(assistant) -> None:
+    answer = assistant.answer(XI_QUESTION)
+    assert not answer.abstained and XI_QUOTE in answer.citations[0].quote
+    c = answer.citations[0]
+    assert (SEEDS / c.source).read_text("utf-8")[c.start:c.end] == c.quote
+
+
+def test_index_folder_under_a_regular_file(seeds_copy, tmp_path, embedder, qa_cli):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", "utf-8")
+    settings = Settings(seeds_dir=seeds_copy, db_dir=blocker / "db")
+    with pytest.raises(QAError) as err:
+        build(settings, embedder=embedder)
+    assert isinstance(err.value, StoreError) and str(blocker / "db") in str(err.value) and err.value.hint
+    with pytest.raises(QAError):
+        build_pipeline(settings, embedder=embedder).answer(XI_QUESTION)
+    assert blocker.read_text("utf-8") == "not a directory"
+    assert_clear_cli_error(qa_cli("index", "--seeds", seeds_copy, "--db", blocker / "db"), str(blocker / "db"))
+    assert_clear_cli_error(qa_cli("ask", XI_QUESTION, "--seeds", seeds_copy, "--db", blocker / "db"))
+
+
+@contextlib.contextmanager
+def mounted(*args: str):
+    """Run `mount args...` (skip the test when not permitted); lazily unmount the last argument afterwards."""
+    done = subprocess.run(["mount", *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"mount not permitted here: {done.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", args[-1]], capture_output=True)
+
+
+def test_read_only_index_folder(seeds_copy, tmp_path, embedder, qa_cli):
+    settings = Settings(seeds_dir=seeds_copy, db_dir=tmp_path / "db")
+    build(settings, embedder=embedder)
+    before = index_state(settings)
+    (seeds_copy / "ferry.txt").write_text(FERRY.format(year=1931), "utf-8")
+    db = str(settings.db_dir)
+    with mounted("--bind", db, db):
+        if subprocess.run(["mount", "-o", "remount,ro,bind", db], capture_output=True).returncode:
+            pytest.skip("read-only remount not permitted")
+        with pytest.raises(QAError, match="index directory"):
+            build(settings, embedder=embedder)
+        assert_clear_cli_error(qa_cli("index", "--seeds", seeds_copy, "--db", db), "read-only")
+        asked = qa_cli("ask", XI_QUESTION, "--seeds", seeds_copy, "--db", db)
+        # Chroma needs to write even to read; answering or a clear message are both acceptable.
+        if asked.returncode:
+            assert_clear_cli_error(asked, "index store")
+        else:
+            assert XI_QUOTE in asked.stdout
+    assert index_state(settings).store_ids == before.store_ids
+    build(settings, embedder=embedder)
+    index_state(settings).assert_consistent()
+    assert "1931" in build_pipeline(settings, embedder=embedder).answer(QUESTIONS[2]).text
+
+
+def fill_disk(disk: Path, leave_kb: int) -> Path:
+    """Write a filler file until the disk is full, then shrink it to leave `leave_kb` KB free."""
+    filler = disk / "filler"
+    with open(filler, "wb", buffering=0) as fh:
+        with contextlib.suppress(OSError):
+            while True:
+                fh.write(b"\1" * 65536)
+        with contextlib.suppress(OSError):
+            while True:
+                fh.write(b"\1" * 1024)
+    os.truncate(filler, max(0, filler.stat().st_size - leave_kb * 1024))
+    return filler
+
+
+NEW = {f"gauge{n}.md": gauge(n) + f"\nStation {n} logged {n * 11} gulls on the breakwater.\n" * 6 for n in range(3)}
+
+
+@pytest.mark.parametrize("leave_kb", [0, 40, 150])
+def test_full_disk_then_space_freed(seeds_copy, tmp_path, embedder, qa_cli, leave_kb):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    with mounted("-t", "tmpfs", "-o", "size=12m", "tmpfs", str(disk)):
+        settings = Settings(seeds_dir=seeds_copy, db_dir=disk / "db", chunk_size=300, chunk_overlap=30)
+        build(settings, embedder=embedder)
+        before = index_state(settings)
+        assistant = build_pipeline(settings, embedder=embedder)
+        assert_answers_seed(assistant)
+        filler = fill_disk(disk, leave_kb)
+        for name, text in NEW.items():
+            (seeds_copy / name).write_text(text, "utf-8")
+
+        if leave_kb == 0:  # the real command: a message and exit code 1, no traceback
+            assert_clear_cli_error(qa_cli("index", "--seeds", seeds_copy, "--db", settings.db_dir,
+                                          env={"QA_CHUNK_SIZE": "300", "QA_CHUNK_OVERLAP": "30"}), "disk")
+        try:
+            report = build(settings, embedder=embedder)
+        except QAError as exc:
+            failed = exc
+            assert isinstance(exc, StoreError) and exc.hint and "disk" in exc.hint, exc
+        else:
+            failed = None
+            assert leave_kb > 0 and report.added == len(NEW), report
+        if leave_kb == 0:
+            assert failed is not None, "a build on a full disk cannot succeed"
+        assert not list(settings.db_dir.glob(".*.tmp")), "temp files left behind on the full disk"
+        assert_answers_seed(assistant)  # the open assistant keeps answering from the previous index
+
+        filler.unlink()
+        assert_answers_seed(assistant)
+        assert_answers_seed(build_pipeline(settings, embedder=embedder))
+        report = build(settings, embedder=embedder)
+        state = index_state(settings)
+        state.assert_consistent()
+        assert set(state.manifest.files) == {SEED, *NEW}
+        assert before.store_ids <= state.store_ids
+        answer = assistant.answer("How many gulls did station 2 log on the breakwater?")
+        assert not answer.abstained and "22 gulls" in answer.text, answer.text
+        assert build(settings, embedder=embedder).chunks == report.chunks  # and it stays converged
+        print(f"leave {leave_kb} KB: first build {'failed: ' + str(failed)[:120] if failed else 'succeeded'}")
