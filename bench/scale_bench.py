@@ -12,8 +12,9 @@ Before building, the real embedder's throughput on sample chunks is measured and
 for N (and for 100,000) estimated. Then, per mode (embedded Chroma in the index folder, or a
 `chroma run` server on a free port), it reports: build time with the real `index.build` (model loaded
 once beforehand, shared), warm `Assistant.answer()` p50/p95, plain Chroma search (embed + query) p50/p95,
-the share of needle questions whose first citation is the right file, and peak RSS (this process,
-and the Chroma server) sampled during the mode. Every figure is measured; nothing is extrapolated
+the share of needle questions whose first citation is the right file, and peak RSS sampled during
+the mode (this process without its children, and the Chroma server process). Modes run in one process,
+so the second mode's bench RSS includes what the first one still holds. Every figure is measured; nothing is extrapolated
 except the printed estimate, which is labelled as such.
 """
 from __future__ import annotations
@@ -124,24 +125,26 @@ def measure_encode(embedder, root: Path, n: int = 512) -> float:
 class PeakRSS:
     """Samples the resident set size of some processes (and their children) in a background thread."""
 
-    def __init__(self, pids: list[int]):
+    def __init__(self, pids: list[int], with_children: list[bool]):
         import psutil
 
         self.procs = [psutil.Process(p) for p in pids]
+        self.with_children = with_children
         self.peaks = [0] * len(pids)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _rss(self, proc) -> int:
+    def _rss(self, proc, children: bool) -> int:
         try:
-            return proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
+            kids = proc.children(recursive=True) if children else []
+            return proc.memory_info().rss + sum(c.memory_info().rss for c in kids)
         except Exception:
             return 0
 
     def _run(self) -> None:
         while not self._stop.is_set():
             for n, proc in enumerate(self.procs):
-                self.peaks[n] = max(self.peaks[n], self._rss(proc))
+                self.peaks[n] = max(self.peaks[n], self._rss(proc, self.with_children[n]))
             self._stop.wait(0.2)
 
     def __enter__(self):
@@ -199,7 +202,7 @@ def run_mode(mode: str, seeds: Path, work: Path, embedder, needles, queries: int
             server, port = start_chroma(work / "chroma-server", work / "chroma.log")
             settings = settings.replace(chroma_host="127.0.0.1", chroma_port=port)
         pids = [os.getpid()] + ([server.pid] if server else [])
-        with PeakRSS(pids) as rss:
+        with PeakRSS(pids, [False, True]) as rss:  # the bench alone (the server is its child); the server
             print(f"[{mode}] building ...", file=sys.stderr, flush=True)
             started = time.perf_counter()
             report = build(settings, embedder=embedder, progress=_progress(mode))

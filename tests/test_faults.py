@@ -5,12 +5,18 @@
 (b) An index folder that cannot be created, a read-only one and a full disk give a clear
     `QAError` (exit code 1 and a message from the CLI); the previous index keeps answering.
 (c) After the failure is cleared the next build converges: manifest, store and snapshot agree.
+
+Note: when the disk fills inside Chroma's own writes ("Error in compaction"), a later upsert by the
+same in-process Chroma client blocked forever in about 1 of 12 runs (chromadb 1.5.9, seen in
+`rust.py _upsert`). That case is therefore exercised through separate `qa` processes only.
 """
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -203,8 +209,15 @@ def fill_disk(disk: Path, leave_kb: int) -> Path:
 NEW = {f"gauge{n}.md": gauge(n) + f"\nStation {n} logged {n * 11} gulls on the breakwater.\n" * 6 for n in range(3)}
 
 
-@pytest.mark.parametrize("leave_kb", [0, 40, 150])
+CHUNKING_ENV = {"QA_CHUNK_SIZE": "300", "QA_CHUNK_OVERLAP": "30"}
+GULLS = "How many gulls did station 2 log on the breakwater?"
+
+
+@pytest.mark.parametrize("leave_kb", [0, 40])
 def test_full_disk_then_space_freed(seeds_copy, tmp_path, embedder, qa_cli, leave_kb):
+    """The disk fills before the vector store is written (0 KB free: the manifest; 40 KB: the sentence
+    vectors): a `StoreError` in-process and from the CLI; the open assistant keeps answering; after
+    space is freed the next build converges."""
     disk = tmp_path / "disk"
     disk.mkdir()
     with mounted("-t", "tmpfs", "-o", "size=12m", "tmpfs", str(disk)):
@@ -216,20 +229,13 @@ def test_full_disk_then_space_freed(seeds_copy, tmp_path, embedder, qa_cli, leav
         filler = fill_disk(disk, leave_kb)
         for name, text in NEW.items():
             (seeds_copy / name).write_text(text, "utf-8")
-
-        if leave_kb == 0:  # the real command: a message and exit code 1, no traceback
-            assert_clear_cli_error(qa_cli("index", "--seeds", seeds_copy, "--db", settings.db_dir,
-                                          env={"QA_CHUNK_SIZE": "300", "QA_CHUNK_OVERLAP": "30"}), "disk")
-        try:
-            report = build(settings, embedder=embedder)
-        except QAError as exc:
-            failed = exc
-            assert isinstance(exc, StoreError) and exc.hint and "disk" in exc.hint, exc
-        else:
-            failed = None
-            assert leave_kb > 0 and report.added == len(NEW), report
-        if leave_kb == 0:
-            assert failed is not None, "a build on a full disk cannot succeed"
+        # The real command: a message and exit code 1, no traceback.
+        assert_clear_cli_error(qa_cli("index", "--seeds", seeds_copy, "--db", settings.db_dir, env=CHUNKING_ENV),
+                               "disk")
+        with pytest.raises(QAError) as err:
+            build(settings, embedder=embedder)
+        assert isinstance(err.value, StoreError) and "cannot write the index" in str(err.value), err.value
+        assert "No space left" in str(err.value) and "disk is not full" in err.value.hint
         assert not list(settings.db_dir.glob(".*.tmp")), "temp files left behind on the full disk"
         assert_answers_seed(assistant)  # the open assistant keeps answering from the previous index
 
@@ -239,9 +245,42 @@ def test_full_disk_then_space_freed(seeds_copy, tmp_path, embedder, qa_cli, leav
         report = build(settings, embedder=embedder)
         state = index_state(settings)
         state.assert_consistent()
-        assert set(state.manifest.files) == {SEED, *NEW}
+        assert set(state.manifest.files) == {SEED, *NEW} and report.added == len(NEW)
         assert before.store_ids <= state.store_ids
-        answer = assistant.answer("How many gulls did station 2 log on the breakwater?")
+        answer = assistant.answer(GULLS)
         assert not answer.abstained and "22 gulls" in answer.text, answer.text
         assert build(settings, embedder=embedder).chunks == report.chunks  # and it stays converged
-        print(f"leave {leave_kb} KB: first build {'failed: ' + str(failed)[:120] if failed else 'succeeded'}")
+
+
+def test_full_disk_inside_the_vector_store(seeds_copy, tmp_path, embedder, qa_cli):
+    """The disk fills while Chroma itself writes (150 KB free). The failing build and the recovery run
+    as the real command in their own processes (an in-process Chroma client that hit the full disk can
+    hang on a later upsert, see the module notes); this process opens the index only at the end."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    db = disk / "db"
+    prebuilt = Settings(seeds_dir=seeds_copy, db_dir=tmp_path / "prebuilt", chunk_size=300, chunk_overlap=30)
+    build(prebuilt, embedder=embedder)
+    with mounted("-t", "tmpfs", "-o", "size=12m", "tmpfs", str(disk)):
+        shutil.copytree(prebuilt.db_dir, db)
+        filler = fill_disk(disk, 150)
+        for name, text in NEW.items():
+            (seeds_copy / name).write_text(text, "utf-8")
+        full = qa_cli("index", "--seeds", seeds_copy, "--db", db, env=CHUNKING_ENV)
+        if full.returncode:
+            assert_clear_cli_error(full, "disk is not full")
+
+        filler.unlink()
+        asked = qa_cli("ask", XI_QUESTION, "--seeds", seeds_copy, "--db", db, "--json", env=CHUNKING_ENV)
+        assert asked.returncode == 0, asked.stderr[-2000:]  # the previous index still answers
+        assert XI_QUOTE in json.loads(asked.stdout)["citations"][0]["quote"]
+        again = qa_cli("index", "--seeds", seeds_copy, "--db", db, "--json", env=CHUNKING_ENV)
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert json.loads(again.stdout)["files"] == 1 + len(NEW)
+        settings = prebuilt.replace(db_dir=db)
+        state = index_state(settings)
+        state.assert_consistent()
+        assert set(state.manifest.files) == {SEED, *NEW}
+        answer = build_pipeline(settings, embedder=embedder).answer(GULLS)
+        assert not answer.abstained and "22 gulls" in answer.text, answer.text
+        print(f"build on the full disk: exit code {full.returncode}: {full.stderr.strip()[:160]}")
