@@ -14,12 +14,16 @@ for N (and for 100,000) estimated. Then, per mode (embedded Chroma in the index 
 once beforehand, shared), warm `Assistant.answer()` p50/p95, plain Chroma search (embed + query) p50/p95,
 the share of needle questions whose first citation is the right file, and peak RSS sampled during
 the mode (this process without its children, and the Chroma server process). Modes run in one process,
-so the second mode's bench RSS includes what the first one still holds. Every figure is measured; nothing is extrapolated
+so the second mode's bench RSS includes what the first one still holds. Then a fresh process (what
+`qa serve` would be) opens the finished index and answers the same questions: its p50/p95 and its
+peak RSS (ru_maxrss) are the serving figures. Every figure is measured; nothing is extrapolated
 except the printed estimate, which is labelled as such.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import resource
 import os
 import random
 import shutil
@@ -220,7 +224,8 @@ def run_mode(mode: str, seeds: Path, work: Path, embedder, needles, queries: int
                             and item[2] in answer.text)
 
             ours = timed_ms(ask, sample)
-        return {"mode": mode, "files": report.files, "chunks": report.chunks, "build_s": build_s,
+        served = serve_in_fresh_process(settings, [q for _, q, _ in sample])
+        return {"serve_p50": served["p50"], "serve_p95": served["p95"], "serve_rss": served["rss_mb"],"mode": mode, "files": report.files, "chunks": report.chunks, "build_s": build_s,
                 "answer_p50": percentile(ours, 50), "answer_p95": percentile(ours, 95),
                 "plain_p50": percentile(plain, 50), "plain_p95": percentile(plain, 95),
                 "hit": sum(hits) / len(hits), "queries": len(sample), "rss_self": rss.mb(0),
@@ -233,6 +238,27 @@ def run_mode(mode: str, seeds: Path, work: Path, embedder, needles, queries: int
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+def serve_in_fresh_process(settings: Settings, questions: list[str]) -> dict:
+    """Open the index in a new process, answer `questions` (one warm-up first); its latency and peak RSS."""
+    spec = {"seeds": str(settings.seeds_dir), "db": str(settings.db_dir), "chunk_size": settings.chunk_size,
+            "host": settings.chroma_host, "port": settings.chroma_port, "questions": questions}
+    done = subprocess.run([sys.executable, __file__, "--serve-probe"], input=json.dumps(spec),
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def serve_probe() -> None:
+    """The child side of `serve_in_fresh_process` (spec on stdin, one JSON line on stdout)."""
+    spec = json.loads(sys.stdin.read())
+    settings = Settings(seeds_dir=Path(spec["seeds"]), db_dir=Path(spec["db"]), chunk_size=spec["chunk_size"],
+                        chunk_overlap=0, chroma_host=spec["host"], chroma_port=spec["port"])
+    assistant = build_pipeline(settings)
+    assistant.answer(spec["questions"][0])
+    times = timed_ms(assistant.answer, spec["questions"])
+    print(json.dumps({"p50": percentile(times, 50), "p95": percentile(times, 95),
+                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
 def _progress(mode: str):
@@ -249,11 +275,12 @@ def _progress(mode: str):
 
 def print_rows(rows: list[dict]) -> None:
     head = ("mode", "files", "chunks", "build s", "chunks/s", "answer p50/p95 ms", "plain p50/p95 ms",
-            "right file", "peak RSS MB (bench/server)")
+            "right file", "peak RSS MB (bench/server)", "serving process: p50/p95 ms, peak RSS MB")
     lines = [head] + [(r["mode"], str(r["files"]), str(r["chunks"]), f"{r['build_s']:.0f}",
                        f"{r['chunks'] / r['build_s']:.1f}", f"{r['answer_p50']:.0f} / {r['answer_p95']:.0f}",
                        f"{r['plain_p50']:.0f} / {r['plain_p95']:.0f}", f"{r['hit'] * 100:.0f}% of {r['queries']}",
-                       f"{r['rss_self']:.0f}" + (f" / {r['rss_server']:.0f}" if r["rss_server"] else ""))
+                       f"{r['rss_self']:.0f}" + (f" / {r['rss_server']:.0f}" if r["rss_server"] else ""),
+                       f"{r['serve_p50']:.0f} / {r['serve_p95']:.0f}, {r['serve_rss']:.0f}")
                       for r in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     for n, line in enumerate(lines):
@@ -263,6 +290,8 @@ def print_rows(rows: list[dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    if (argv if argv is not None else sys.argv[1:]) == ["--serve-probe"]:
+        return serve_probe()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chunks", type=int, default=100_000, help="corpus size in chunks")
     parser.add_argument("--modes", default="embedded,server", help="embedded, server or both")

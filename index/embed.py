@@ -50,10 +50,9 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Encode `texts` in batches into normalised float32 vectors."""
         if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
+            return np.zeros((0, self.dimension), dtype=np.float32)
         return self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                                  convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
-
 
     def embed_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]):
         """Vectors for `texts` and, from the same forward pass, one vector per character span.
@@ -62,16 +61,28 @@ class SentenceTransformerEmbedder:
         chunking"), so sentences get vectors at no extra encoding cost. Spans cut off by the
         model's truncation get a zero vector.
         """
-        outputs = self.model.encode(list(texts), batch_size=self.batch_size, output_value=None,
-                                    show_progress_bar=False)
-        all_offsets = self.model.tokenizer(list(texts), return_offsets_mapping=True, truncation=True,
+        vectors, span_vectors = [], []
+        for at in range(0, len(texts), self.batch_size):  # token vectors of one batch at a time in memory
+            v, sv = self._embed_spans_batch(list(texts[at:at + self.batch_size]), spans[at:at + self.batch_size])
+            vectors += v
+            span_vectors += sv
+        return np.asarray(vectors, dtype=np.float32).reshape(-1, self.dimension), span_vectors
+
+    def _embed_spans_batch(self, texts: list[str], spans) -> tuple[list, list]:
+        outputs = self.model.encode(texts, batch_size=self.batch_size, output_value=None, show_progress_bar=False)
+        all_offsets = self.model.tokenizer(texts, return_offsets_mapping=True, truncation=True,
                                            max_length=self.model.max_seq_length)["offset_mapping"]
         vectors, span_vectors = [], []
         for text_spans, out, offsets in zip(spans, outputs, all_offsets):
             vectors.append(out["sentence_embedding"].float().cpu().numpy())
             tokens = out["token_embeddings"][: len(offsets)].float().cpu().numpy()
             span_vectors.append(_pool(tokens, np.asarray(offsets), text_spans))
-        return np.asarray(vectors, dtype=np.float32), span_vectors
+        return vectors, span_vectors
+
+    @property
+    def dimension(self) -> int:
+        """Length of the vectors."""
+        return self.model.get_embedding_dimension()
 
 
 def _pool(tokens: np.ndarray, offsets: np.ndarray, spans) -> np.ndarray:

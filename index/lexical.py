@@ -57,6 +57,17 @@ class LexicalIndex:
     sentences: dict
     _idf: dict | None = None
     _tokens: dict = field(default_factory=dict)
+    _groups: dict = field(default_factory=dict)
+
+    def rows_by(self, key: str) -> dict[str, np.ndarray]:
+        """Row numbers per value of metadata field `key` (rows without it left out), computed once."""
+        if key not in self._groups:
+            rows: dict[str, list[int]] = {}
+            for n, meta in enumerate(self.metas):
+                if meta.get(key):
+                    rows.setdefault(str(meta[key]), []).append(n)
+            self._groups[key] = {v: np.asarray(r) for v, r in rows.items()}
+        return self._groups[key]
 
     def sentence_tokens(self, i: int, text: str) -> frozenset[str]:
         """Token set of sentence row `i` (whose text is `text`), memoised: hot rows recur across queries."""

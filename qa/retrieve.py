@@ -17,7 +17,7 @@ from index.errors import IndexMissingError
 from index.settings import Settings
 from index.store import VectorStore
 from qa.sentscore import Terms, score_sentences
-from qa.sources import lead_with_sites, named_sites, site_candidates
+from qa.sources import boost, lead_with_sites, named_days, named_sites, site_candidates
 from qa.types import Passage
 
 # First stage: a weighted sum of normalised BM25 and dense scores picks RERANK candidates.
@@ -29,6 +29,15 @@ RERANK = 30
 RERANK_LEXICAL = 0.3
 SENT_COVERAGE = 0.75
 SENT_SIMILARITY = 2.0
+# Sources and dates the question names (qa/sources.py): passages from a named source, from a
+# source named in the same clause, or published on a named day score higher.
+SITE_BONUS = 0.5
+CLAUSE_SITE_BONUS = 1.0
+DAY_BONUS = 0.5
+# A compound question's clauses are searched one by one and the rankings fused by reciprocal rank,
+# the whole question counting FULL_WEIGHT times.
+RRF_K = 1.0
+FULL_WEIGHT = 2
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,14 @@ class Query:
 
     text: str
     vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the whole question names: sources (sites) and days of publication."""
+
+    sites: tuple[str, ...] = ()
+    days: frozenset[str] = frozenset()
 
 
 class HybridSearch:
@@ -67,37 +84,53 @@ class HybridSearch:
         return Query(text, self.embedder.embed([text])[0])
 
     def search(self, query: Query, k: int) -> list[Passage]:
-        """The top `k` passages for `query`, best first; a compound question also searches its parts."""
+        """The top `k` passages for `query`, best first; a compound question also searches its clauses."""
+        lex = self.lexical
+        scope = Scope(tuple(named_sites(query.text, lex)), named_days(query.text))
         parts = split_parts(query.text)
         if len(parts) < 2:
-            return self._search_one(query, k)
-        rankings = [self._search_one(self.embed_query(p), k) for p in parts]
-        return interleave(rankings + [self._search_one(query, k)], k)
+            return self._search_one(query, k, scope)
+        vectors = self.embedder.embed(parts)
+        rankings = [self._search_one(Query(p, v), k, scope, clause=True) for p, v in zip(parts, vectors)]
+        merged = rrf_merge(rankings + [self._search_one(query, k, scope)] * FULL_WEIGHT, k)
+        # Sentence evidence is judged against the whole question (the answerer and abstention use it),
+        # whichever clause found the passage; p.lexical is the clause's BM25, so it is left out here.
+        return self._rescore(merged, query, lex, 0.0)
 
-    def _search_one(self, query: Query, k: int) -> list[Passage]:
+    def _search_one(self, query: Query, k: int, scope: Scope, clause: bool = False) -> list[Passage]:
         lex = self.lexical
         if not lex.ids:
             return []
+        sites = named_sites(query.text, lex) if clause else list(scope.sites)
+        ranked = boost(self._rerank(self._candidates(query, k, sites, lex), query, lex), SITE_BONUS, sites=scope.sites)
+        ranked = boost(ranked, CLAUSE_SITE_BONUS if clause else 0.0, sites=sites)
+        return lead_with_sites(boost(ranked, DAY_BONUS, days=scope.days), sites)[:k]
+
+    def _candidates(self, query: Query, k: int, sites: list[str], lex) -> list[Passage]:
+        """First stage: the best fused dense + BM25 passages, plus the best BM25 rows of each named site."""
         n = min(CANDIDATES, len(lex.ids))
         dense = {h.id: h for h in self.store.search(query.vector, n)}
         bm25 = lex.scores(query.text)
-        top_lex = np.argsort(-bm25)[:n]
-        sites = named_sites(query.text, lex)
-        extra = site_candidates(sites, bm25, lex)
+        top_lex = np.argpartition(-bm25, n - 1)[:n] if len(bm25) > n else np.arange(len(bm25))  # O(N), unordered
         ids = list(dict.fromkeys(list(dense) + [lex.ids[i] for i in top_lex if bm25[i] > 0]))
         fused = self._fuse(ids, dense, bm25, lex)[:max(k, RERANK)]
-        fused += self._fuse([lex.ids[i] for i in extra if lex.ids[i] not in {p.id for p in fused}], dense, bm25, lex)
-        return lead_with_sites(self._rerank(fused, query, lex), sites)[:k]
+        taken = {p.id for p in fused}
+        extra = [lex.ids[i] for i in site_candidates(sites, bm25, lex) if lex.ids[i] not in taken]
+        return fused + self._fuse(extra, dense, bm25, lex)
 
     def _rerank(self, passages: list[Passage], query: Query, lex) -> list[Passage]:
         """Add each passage's best sentence evidence to its score (and keep the sentence scores)."""
+        return sorted(self._rescore(passages, query, lex, RERANK_LEXICAL), key=lambda p: -p.score)
+
+    def _rescore(self, passages: list[Passage], query: Query, lex, lexical_weight: float) -> list[Passage]:
+        """`passages` in the same order, with sentence scores and second-stage scores for `query`."""
         terms = Terms(query.text, lex.idf)
         out = []
         for p in passages:
             sents = score_sentences(p.text, p.start, self._rows.get(p.id), lex, terms, query.vector, p.dense)
             best = max((SENT_COVERAGE * s.coverage + SENT_SIMILARITY * s.similarity for s in sents), default=0.0)
-            out.append(replace(p, score=RERANK_LEXICAL * p.lexical + best, sentences=sents))
-        return sorted(out, key=lambda p: -p.score)
+            out.append(replace(p, score=lexical_weight * p.lexical + best, sentences=sents))
+        return out
 
     def _fuse(self, ids, dense, bm25, lex) -> list[Passage]:
         sims = np.array([h.similarity for h in dense.values()]) if dense else np.zeros(1)
@@ -115,27 +148,29 @@ class HybridSearch:
         return sorted(out, key=lambda p: -p.score)
 
 
-_JOINS = re.compile(r",?\s+(?:while|whereas|but|and(?= (?:the|an?|another) (?:article|report)))\s+|;\s+|\?\s+", re.I)
+_CLAUSE_BREAK = re.compile(r",\s+(?:and\s+|while\s+|whereas\s+|but\s+|or\s+)?|;\s+|\?\s+|\s+(?:while|whereas)\s+",
+                           re.I)
+MIN_QUESTION_WORDS = 14
 MIN_PART_WORDS = 6
 
 
 def split_parts(question: str) -> list[str]:
-    """The clauses of a long compound question ("Does A claim X, while B suggests Y?")."""
-    if len(question.split()) < 2 * MIN_PART_WORDS:
+    """The clauses of a long compound question ("Which company, reported by X for A, and by Y for B, ...")."""
+    if len(question.split()) < MIN_QUESTION_WORDS:
         return [question]
-    parts = [p.strip() for p in _JOINS.split(question) if p and len(p.split()) >= MIN_PART_WORDS]
+    parts = [p.strip() for p in _CLAUSE_BREAK.split(question) if p and len(p.split()) >= MIN_PART_WORDS]
     return parts if len(parts) >= 2 else [question]
 
 
-def interleave(rankings: list[list[Passage]], k: int) -> list[Passage]:
-    """Round-robin merge of several rankings, without repeats."""
-    out, seen = [], set()
-    for rank in range(max(map(len, rankings), default=0)):
-        for ranking in rankings:
-            if rank < len(ranking) and ranking[rank].id not in seen:
-                seen.add(ranking[rank].id)
-                out.append(ranking[rank])
-    return out[:k]
+def rrf_merge(rankings: list[list[Passage]], k: int) -> list[Passage]:
+    """Reciprocal-rank fusion of several rankings (a ranking listed twice counts twice)."""
+    scores: dict[str, float] = {}
+    first: dict[str, Passage] = {}
+    for ranking in rankings:
+        for rank, p in enumerate(ranking):
+            scores[p.id] = scores.get(p.id, 0.0) + 1.0 / (RRF_K + rank)
+            first.setdefault(p.id, p)
+    return [first[i] for i in sorted(scores, key=lambda i: -scores[i])][:k]
 
 
 class SeedRetriever(BaseRetriever):

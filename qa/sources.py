@@ -1,29 +1,25 @@
-"""Questions that name their sources ("according to The Verge ... while TechCrunch ...").
+"""Questions that name their sources and dates ("The Verge ... on November 1, 2023, while TechCrunch ...").
 
 When a question names publications found in the documents' metadata (front-matter `source`,
-stored as `site`), each named source's best passages join the candidates, and the final
-ranking leads with the best passage of each named source, so a question comparing two
-reports retrieves both.
+stored as `site`), each named source's best passages join the candidates, passages from the
+named sources score higher, and the final ranking leads with the best passage of each named
+source, so a question comparing two reports retrieves both. A date the question names
+("November 1", "2023-11-01") raises passages published on that day.
 """
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from dataclasses import replace
 
 import numpy as np
 
 from qa.types import Passage
 
 PER_SITE = 3  # extra BM25 candidates per named source
-
-
-@lru_cache(maxsize=4)
-def _site_rows(version: str, sites: tuple) -> dict[str, np.ndarray]:
-    rows: dict[str, list[int]] = {}
-    for n, site in enumerate(sites):
-        if site:
-            rows.setdefault(site, []).append(n)
-    return {s: np.asarray(r) for s, r in rows.items()}
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+          "october", "november", "december")
+_ISO_DATE = re.compile(r"\b\d{4}-(\d{2})-(\d{2})\b")
+_WORD_DATE = re.compile(r"\b(" + "|".join(MONTHS) + r")\s+(\d{1,2})(?:st|nd|rd|th)?\b", re.I)
 
 
 def _aliases(site: str) -> list[str]:
@@ -33,8 +29,8 @@ def _aliases(site: str) -> list[str]:
 
 
 def site_rows(lex) -> dict[str, np.ndarray]:
-    """Snapshot rows per site (cached per snapshot version)."""
-    return _site_rows(lex.version, tuple(str(m.get("site") or "") for m in lex.metas))
+    """Snapshot rows per site (computed once per snapshot)."""
+    return lex.rows_by("site")
 
 
 def named_sites(question: str, lex) -> list[str]:
@@ -70,3 +66,19 @@ def lead_with_sites(passages: list[Passage], sites: list[str]) -> list[Passage]:
             leaders.append(best)
     leaders.sort(key=lambda p: -p.score)
     return leaders + [p for p in passages if p not in leaders]
+
+
+def named_days(question: str) -> frozenset[str]:
+    """The days of the year ("11-01") the question names, as ISO dates or "November 1st"."""
+    days = {f"{m}-{d}" for m, d in _ISO_DATE.findall(question)}
+    days |= {f"{MONTHS.index(m.lower()) + 1:02d}-{int(d):02d}" for m, d in _WORD_DATE.findall(question)}
+    return frozenset(days)
+
+
+def boost(passages: list[Passage], bonus: float, sites=(), days=frozenset()) -> list[Passage]:
+    """Add `bonus` to passages from one of `sites` or published on one of `days`; re-sort."""
+    if not bonus or not (sites or days):
+        return passages
+    out = [replace(p, score=p.score + bonus) if p.meta.get("site") in sites
+           or p.published[5:10] in days else p for p in passages]
+    return sorted(out, key=lambda p: -p.score)
