@@ -13,11 +13,12 @@ for N (and for 100,000) estimated. Then, per mode (embedded Chroma in the index 
 `chroma run` server on a free port), it reports: build time with the real `index.build` (model loaded
 once beforehand, shared), warm `Assistant.answer()` p50/p95, plain Chroma search (embed + query) p50/p95,
 the share of needle questions whose first citation is the right file, and peak RSS sampled during
-the mode (this process without its children, and the Chroma server process). Modes run in one process,
-so the second mode's bench RSS includes what the first one still holds. Then a fresh process (what
-`qa serve` would be) opens the finished index and answers the same questions: its p50/p95 and its
-peak RSS (ru_maxrss) are the serving figures. Every figure is measured; nothing is extrapolated
-except the printed estimate, which is labelled as such.
+the build (this process without its children, and the Chroma server process). Modes run in one
+process, so the second mode's build RSS also counts what the first one left behind (conservative).
+Then a fresh process (what `qa serve` would be) opens the finished index and answers the same
+questions: its p50/p95 and its peak RSS (the kernel's high-water mark for that process, VmHWM; not
+ru_maxrss, which a child started with vfork inherits from its parent) are the serving figures.
+Every figure is measured; nothing is extrapolated except the printed estimate, which is labelled so.
 """
 from __future__ import annotations
 
@@ -206,30 +207,17 @@ def run_mode(mode: str, seeds: Path, work: Path, embedder, needles, queries: int
             server, port = start_chroma(work / "chroma-server", work / "chroma.log")
             settings = settings.replace(chroma_host="127.0.0.1", chroma_port=port)
         pids = [os.getpid()] + ([server.pid] if server else [])
-        with PeakRSS(pids, [False, True]) as rss:  # the bench alone (the server is its child); the server
+        with PeakRSS(pids, [False, True]) as built:  # the indexer alone (the server is its child); the server
             print(f"[{mode}] building ...", file=sys.stderr, flush=True)
             started = time.perf_counter()
             report = build(settings, embedder=embedder, progress=_progress(mode))
             build_s = time.perf_counter() - started
-            assistant = build_pipeline(settings, embedder=embedder)
-            sample = random.Random(7).sample(needles, min(queries, len(needles)))
-            assistant.answer(sample[0][1])  # warm: store, lexical snapshot
-            col = assistant.store.collection()
-            plain = timed_ms(lambda q: col.query(query_embeddings=embedder.embed([q[1]]), n_results=4), sample)
-            hits = []
-
-            def ask(item):
-                answer = assistant.answer(item[1])
-                hits.append(bool(answer.citations) and answer.citations[0].source == item[0]
-                            and item[2] in answer.text)
-
-            ours = timed_ms(ask, sample)
-        served = serve_in_fresh_process(settings, [q for _, q, _ in sample])
-        return {"serve_p50": served["p50"], "serve_p95": served["p95"], "serve_rss": served["rss_mb"],"mode": mode, "files": report.files, "chunks": report.chunks, "build_s": build_s,
-                "answer_p50": percentile(ours, 50), "answer_p95": percentile(ours, 95),
-                "plain_p50": percentile(plain, 50), "plain_p95": percentile(plain, 95),
-                "hit": sum(hits) / len(hits), "queries": len(sample), "rss_self": rss.mb(0),
-                "rss_server": rss.mb(1) if server else None}
+        with PeakRSS(pids, [False, True]) as queried:
+            row = query_mode(settings, embedder, needles, queries)
+        served = serve_in_fresh_process(settings, row.pop("questions"))
+        return {**row, "mode": mode, "files": report.files, "chunks": report.chunks, "build_s": build_s,
+                "rss_build": built.mb(0), "rss_server": max(built.mb(1), queried.mb(1)) if server else None,
+                "serve_p50": served["p50"], "serve_p95": served["p95"], "serve_rss": served["rss_mb"]}
     finally:
         if server:
             server.terminate()
@@ -238,6 +226,25 @@ def run_mode(mode: str, seeds: Path, work: Path, embedder, needles, queries: int
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+def query_mode(settings: Settings, embedder, needles, queries: int) -> dict:
+    """Warm `Assistant.answer()` and plain Chroma search on a sample of needle questions, side by side."""
+    assistant = build_pipeline(settings, embedder=embedder)
+    sample = random.Random(7).sample(needles, min(queries, len(needles)))
+    assistant.answer(sample[0][1])  # warm: store, lexical snapshot
+    col = assistant.store.collection()
+    plain = timed_ms(lambda q: col.query(query_embeddings=embedder.embed([q[1]]), n_results=4), sample)
+    hits = []
+
+    def ask(item):
+        answer = assistant.answer(item[1])
+        hits.append(bool(answer.citations) and answer.citations[0].source == item[0] and item[2] in answer.text)
+
+    ours = timed_ms(ask, sample)
+    return {"answer_p50": percentile(ours, 50), "answer_p95": percentile(ours, 95),
+            "plain_p50": percentile(plain, 50), "plain_p95": percentile(plain, 95),
+            "hit": sum(hits) / len(hits), "queries": len(sample), "questions": [q for _, q, _ in sample]}
 
 
 def serve_in_fresh_process(settings: Settings, questions: list[str]) -> dict:
@@ -257,8 +264,15 @@ def serve_probe() -> None:
     assistant = build_pipeline(settings)
     assistant.answer(spec["questions"][0])
     times = timed_ms(assistant.answer, spec["questions"])
-    print(json.dumps({"p50": percentile(times, 50), "p95": percentile(times, 95),
-                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(json.dumps({"p50": percentile(times, 50), "p95": percentile(times, 95), "rss_mb": high_water_mb()}))
+
+
+def high_water_mb() -> float:
+    """This process's peak resident set size in MB, from /proc/self/status (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _progress(mode: str):
@@ -275,11 +289,11 @@ def _progress(mode: str):
 
 def print_rows(rows: list[dict]) -> None:
     head = ("mode", "files", "chunks", "build s", "chunks/s", "answer p50/p95 ms", "plain p50/p95 ms",
-            "right file", "peak RSS MB (bench/server)", "serving process: p50/p95 ms, peak RSS MB")
+            "right file", "build peak RSS MB (indexer / server)", "serving process: p50/p95 ms, peak RSS MB")
     lines = [head] + [(r["mode"], str(r["files"]), str(r["chunks"]), f"{r['build_s']:.0f}",
                        f"{r['chunks'] / r['build_s']:.1f}", f"{r['answer_p50']:.0f} / {r['answer_p95']:.0f}",
                        f"{r['plain_p50']:.0f} / {r['plain_p95']:.0f}", f"{r['hit'] * 100:.0f}% of {r['queries']}",
-                       f"{r['rss_self']:.0f}" + (f" / {r['rss_server']:.0f}" if r["rss_server"] else ""),
+                       f"{r['rss_build']:.0f}" + (f" / {r['rss_server']:.0f}" if r["rss_server"] else ""),
                        f"{r['serve_p50']:.0f} / {r['serve_p95']:.0f}, {r['serve_rss']:.0f}")
                       for r in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]

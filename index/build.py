@@ -20,6 +20,7 @@ from index.embed import Embedder, SentenceTransformerEmbedder
 from index.errors import NothingIndexedError, StoreError
 from index.load import load
 from index.locking import write_lock
+from index.memory import release_memory
 from index.settings import Settings
 from index.store import VectorStore
 from index.sentvec import prefix_of
@@ -195,6 +196,7 @@ class _Run:
             self.manifest.forget_skip(f.source)
             self.manifest.files[f.source] = mf.FileEntry(f.hash, [c.id for c in new], new[0].title, new[0].published)
         self._save()
+        release_memory()
         return len(batch)
 
     def _embed(self, batch: list[Chunk]):

@@ -17,6 +17,7 @@ import numpy as np
 
 from index.chunk import index_text
 from index import sentvec
+from index.memory import release_memory
 from index.manifest import atomic_write
 
 POINTER = "lexical.json"
@@ -110,8 +111,10 @@ def build(db_dir: Path, version: str, ids: list[str], texts: list[str], metas: l
     target.mkdir(parents=True)
     retriever = bm25s.BM25()
     retriever.index([tokenize(index_text(t, m)) for t, m in zip(texts, metas)] or [[""]], show_progress=False)
+    release_memory()
     retriever.save(str(target / "bm25"), show_progress=False)
-    (target / "chunks.json").write_text(json.dumps({"ids": ids, "texts": texts, "metas": metas}), "utf-8")
+    with open(target / "chunks.json", "w", encoding="utf-8") as out:
+        json.dump({"ids": ids, "texts": texts, "metas": metas}, out)  # streamed: no second copy as one string
     np.savez(target / "sentences.npz", **_gather_sentences(db_dir, ids))
     previous = _pointer(db_dir).get("dir")
     atomic_write(db_dir / POINTER, json.dumps({"version": version, "dir": target.name}))
@@ -174,5 +177,7 @@ def load(db_dir: Path) -> LexicalIndex | None:
     except (OSError, ValueError):
         return None
     texts = data["texts"]
-    return LexicalIndex(version, data["ids"], texts, data["metas"], bm25,
-                        [index_text(t, m) for t, m in zip(texts, data["metas"])], sents)
+    index = LexicalIndex(version, data["ids"], texts, data["metas"], bm25,
+                         [index_text(t, m) for t, m in zip(texts, data["metas"])], sents)
+    release_memory()
+    return index

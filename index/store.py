@@ -8,6 +8,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from index.errors import IndexMissingError, StoreError
+from index.memory import release_memory
 from index.settings import Settings
 from index.types import Chunk
 
@@ -138,10 +139,11 @@ class VectorStore:
         with self._guard():
             col = self.collection(create=True)
             ids, docs, metas = [], [], []
-            total, step = col.count(), 5000
+            total, step = col.count(), 1000  # small pages: Chroma's buffers for a page are freed before the next
             for offset in range(0, total, step):
                 got = col.get(include=["documents", "metadatas"], limit=step, offset=offset)
                 ids += got["ids"]; docs += got["documents"]; metas += got["metadatas"]
+                release_memory()
             return ids, docs, metas
 
     def _query(self, vector: np.ndarray, k: int) -> dict:
