@@ -17,13 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,6 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from index.load import load  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
+from harness import free_port, start_ui, stop_server, wait_until_up  # noqa: E402
 
 EVAL = REPO.parent / "shared" / "eval"
 SEED_QUESTIONS = ["What did Xi herald during his call with Putin?",
@@ -69,12 +66,6 @@ class Result:
     bad_citations: list = field(default_factory=list)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def questions(seeds: Path, squad_files: list[str]) -> list[str]:
     """seed-dev questions (or a built-in few) plus answerable squad-dev questions about the copied files."""
     out = []
@@ -88,39 +79,6 @@ def questions(seeds: Path, squad_files: list[str]) -> list[str]:
             if not row["unanswerable"] and row["evidence"] and row["evidence"][0]["source"] in squad_files:
                 out.append(row["question"])
     return out
-
-
-def start_server(seeds: Path, db: Path, port: int, log_path: Path, env: dict | None = None) -> subprocess.Popen:
-    """`python -m ui` in its own process group, output to `log_path`."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("QA_")} | (env or {})
-    cmd = [sys.executable, "-m", "ui", "--port", str(port), "--seeds", str(seeds), "--db", str(db)]
-    with open(log_path, "w") as log:
-        return subprocess.Popen(cmd, cwd=REPO, env=clean, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-
-
-def wait_until_up(url: str, proc: subprocess.Popen, log_path: Path, timeout: float = 900) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"server not up after {timeout}s:\n{log_path.read_text()[-3000:]}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 def trigger_rebuild(url: str, timeout: float = 900) -> str:
@@ -209,7 +167,7 @@ def run(users: int = 16, duration: float = 60, squad_files: int = 8, rebuild_at:
     url = f"http://127.0.0.1:{port}/"
     say(f"starting the app on {url} with {1 + len(chosen)} files (it builds the index first) ...")
     started = time.monotonic()
-    proc = start_server(seeds, db, port, log_path)
+    proc = start_ui(seeds, db, port, log_path)
     try:
         wait_until_up(url, proc, log_path)
         startup = time.monotonic() - started

@@ -9,7 +9,6 @@ import json
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,16 +18,7 @@ from index.build import build  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
 from qa.pipeline import build_pipeline  # noqa: E402
-
-
-def timed(fn, items) -> list[float]:
-    """Milliseconds per call of `fn` over `items`."""
-    out = []
-    for item in items:
-        start = time.perf_counter()
-        fn(item)
-        out.append((time.perf_counter() - start) * 1000)
-    return out
+from harness import timed_ms  # noqa: E402
 
 
 def main() -> None:
@@ -44,8 +34,8 @@ def main() -> None:
         assistant.answer(questions[0])  # warm: model, store, lexical snapshot
         col = assistant.store.collection()
         embed = assistant.embedder.embed
-        plain = timed(lambda q: col.query(query_embeddings=embed([q]), n_results=4), questions)
-        ours = timed(assistant.answer, questions)
+        plain = timed_ms(lambda q: col.query(query_embeddings=embed([q]), n_results=4), questions)
+        ours = timed_ms(assistant.answer, questions)
     print(f"{len(questions)} questions on {corpus}")
     print(f"{'':34}{'p50 ms':>10}{'p95 ms':>10}")
     print(f"{'plain Chroma search (embed+query)':34}{percentile(plain, 50):>10.1f}{percentile(plain, 95):>10.1f}")

@@ -2,11 +2,9 @@
 
     .venv/bin/python bench/scale_bench.py [--chunks 100000] [--modes embedded,server] [--queries 100]
 
-The corpus is generated (seeded RNG, pseudo-words from syllables; nothing is downloaded): files of
-short paragraphs, with `Settings(chunk_size=200, chunk_overlap=0)` so one paragraph is one chunk.
-Every file holds one "needle" sentence ("The <colour> ledger of <Place> was kept by <Name>.") whose
-question ("Who kept the <colour> ledger of <Place>?") is asked to measure answer latency and whether
-the right file is cited.
+The corpus comes from `synth_corpus.make_corpus` (seeded, nothing downloaded), indexed with
+`chunk_size=200, chunk_overlap=0` so one paragraph is one chunk; each file's needle question is asked
+to measure answer latency and whether the right file is cited.
 
 Before building, the real embedder's throughput on sample chunks is measured and the full-build time
 for N (and for 100,000) estimated. Then, per mode (embedded Chroma in the index folder, or a
@@ -24,17 +22,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,70 +41,8 @@ from index import sentences  # noqa: E402
 from index.settings import Settings  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
 from qa.pipeline import build_pipeline  # noqa: E402
-
-CHUNK_SIZE = 200
-PARAS_PER_FILE = 50
-SYLLABLES = ("ka lo mi ren tas vel or bri dun sel mar tho qui nad pel ros van ule gar fen hal ist "
-             "cor bel dra eth fal gon hir jas kel lum mor nis opa pra rud sko tur ulm vor wen yra zel").split()
-COMMON = ("the of and a to in is was for on that by with as at from his her its were which are this "
-          "be had not they but have one all their there when more after into over under near").split()
-COLOURS = ("red", "grey", "blue", "green", "black", "white", "amber", "violet")
-
-
-def pseudo_word(rng: random.Random) -> str:
-    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(1, 3)))
-
-
-def encoded_name(n: int, salt: int) -> str:
-    """A unique capitalised pseudo-word for `n` (bijective in base len(SYLLABLES))."""
-    n = n * 7919 + salt
-    out = ""
-    for _ in range(3):
-        out += SYLLABLES[n % len(SYLLABLES)]
-        n //= len(SYLLABLES)
-    return out.capitalize()
-
-
-def paragraph(rng: random.Random, vocab: list[str], limit: int) -> str:
-    """One or two sentences of at most `limit` characters."""
-    text = ""
-    while True:
-        words = [rng.choice(COMMON) if rng.random() < 0.35 else rng.choice(vocab) for _ in range(rng.randint(6, 12))]
-        sentence = " ".join(words).capitalize() + "."
-        if text and len(text) + 1 + len(sentence) > limit:
-            return text
-        if not text and len(sentence) > limit:
-            sentence = sentence[:limit - 1].rsplit(" ", 1)[0] + "."
-        text = f"{text} {sentence}".strip()
-        if len(text) > limit * 0.6:
-            return text
-
-
-def needle(i: int) -> tuple[str, str, str]:
-    """(sentence, question, answer name) for file `i`."""
-    colour, place, name = COLOURS[i % len(COLOURS)], encoded_name(i, 11), encoded_name(i, 5077)
-    return (f"The {colour} ledger of {place} was kept by {name}.",
-            f"Who kept the {colour} ledger of {place}?", name)
-
-
-def make_corpus(root: Path, chunks: int, seed: int = 42) -> list[tuple[str, str, str]]:
-    """Write ceil(chunks / PARAS_PER_FILE) files; returns [(file, question, answer)] for every file."""
-    rng = random.Random(seed)
-    vocab = sorted({pseudo_word(rng) for _ in range(6000)})
-    root.mkdir(parents=True)
-    files = -(-chunks // PARAS_PER_FILE)
-    out = []
-    for i in range(files):
-        n = min(PARAS_PER_FILE, chunks - i * PARAS_PER_FILE)
-        paras = [paragraph(rng, vocab, CHUNK_SIZE - 10) for _ in range(n)]
-        sentence, question, answer = needle(i)
-        paras[rng.randrange(n)] = sentence
-        name = f"d{i // 500:03d}/doc{i:05d}.txt"
-        (root / name).parent.mkdir(exist_ok=True)
-        (root / name).write_text("\n\n".join(paras) + "\n", "utf-8")
-        out.append((name, question, answer))
-    return out
-
+from harness import PeakRSS, high_water_mb, start_chroma, timed_ms  # noqa: E402
+from synth_corpus import CHUNK_SIZE, make_corpus  # noqa: E402
 
 def measure_encode(embedder, root: Path, n: int = 512) -> float:
     """Chunks per second of `embed_spans` (what the build calls) on `n` real corpus paragraphs."""
@@ -127,77 +59,6 @@ def measure_encode(embedder, root: Path, n: int = 512) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
-class PeakRSS:
-    """Samples the resident set size of some processes (and their children) in a background thread."""
-
-    def __init__(self, pids: list[int], with_children: list[bool]):
-        import psutil
-
-        self.procs = [psutil.Process(p) for p in pids]
-        self.with_children = with_children
-        self.peaks = [0] * len(pids)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _rss(self, proc, children: bool) -> int:
-        try:
-            kids = proc.children(recursive=True) if children else []
-            return proc.memory_info().rss + sum(c.memory_info().rss for c in kids)
-        except Exception:
-            return 0
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            for n, proc in enumerate(self.procs):
-                self.peaks[n] = max(self.peaks[n], self._rss(proc, self.with_children[n]))
-            self._stop.wait(0.2)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    def mb(self, n: int) -> float:
-        return self.peaks[n] / 2**20
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_chroma(path: Path, log: Path) -> tuple[subprocess.Popen, int]:
-    """`chroma run` on a free port; returns (process, port) once the heartbeat answers."""
-    port = free_port()
-    exe = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen([str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=open(log, "wb"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"chroma server exited: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
-                return proc, port
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise TimeoutError("chroma server did not start")
-
-
-def timed_ms(fn, items) -> list[float]:
-    out = []
-    for item in items:
-        started = time.perf_counter()
-        fn(item)
-        out.append((time.perf_counter() - started) * 1000)
-    return out
-
-
 def run_mode(mode: str, seeds: Path, work: Path, embedder, needles, queries: int) -> dict:
     """Build and query in one mode; returns the row."""
     server = None
@@ -212,11 +73,10 @@ def run_mode(mode: str, seeds: Path, work: Path, embedder, needles, queries: int
             started = time.perf_counter()
             report = build(settings, embedder=embedder, progress=_progress(mode))
             build_s = time.perf_counter() - started
-        with PeakRSS(pids, [False, True]) as queried:
-            row = query_mode(settings, embedder, needles, queries)
+        row = query_mode(settings, embedder, needles, queries)
         served = serve_in_fresh_process(settings, row.pop("questions"))
         return {**row, "mode": mode, "files": report.files, "chunks": report.chunks, "build_s": build_s,
-                "rss_build": built.mb(0), "rss_server": max(built.mb(1), queried.mb(1)) if server else None,
+                "rss_build": built.mb(0), "rss_server": built.mb(1) if server else None,
                 "serve_p50": served["p50"], "serve_p95": served["p95"], "serve_rss": served["rss_mb"]}
     finally:
         if server:
@@ -265,14 +125,6 @@ def serve_probe() -> None:
     assistant.answer(spec["questions"][0])
     times = timed_ms(assistant.answer, spec["questions"])
     print(json.dumps({"p50": percentile(times, 50), "p95": percentile(times, 95), "rss_mb": high_water_mb()}))
-
-
-def high_water_mb() -> float:
-    """This process's peak resident set size in MB, from /proc/self/status (Linux)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _progress(mode: str):

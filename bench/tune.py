@@ -6,7 +6,6 @@ Prints hits@1 / MRR@10 / recall for several lexical weights, and answer-contains
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np

@@ -18,7 +18,8 @@ def release_memory() -> None:
     """Return free heap pages to the OS (glibc's `malloc_trim`); a no-op elsewhere.
 
     Encoding batches of varying length, and reading the store back page by page, leave glibc's heap
-    full of free but unreturned blocks: without this a 100,000-chunk build held about 1 GB more.
+    full of free but unreturned blocks: `bench/scale_bench.py` at 100,000 chunks peaked at 2.1 GB
+    without this and builds at 1.6 GB with it.
     """
     trim = _malloc_trim()
     if trim is not None:
