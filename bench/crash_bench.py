@@ -29,15 +29,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path.insert(0, str(REPO))
 
-from conftest import EVAL, index_state  # noqa: E402
 from index.build import build  # noqa: E402
 from index.embed import SentenceTransformerEmbedder  # noqa: E402
-from index.settings import Settings  # noqa: E402
-from index.store import VectorStore  # noqa: E402
-from qa.pipeline import build_pipeline  # noqa: E402
-from test_crash import SQUAD, assert_same_as_fresh, manifest_view  # noqa: E402
+from index.settings import IndexSettings  # noqa: E402
+from index.store import ChromaStore  # noqa: E402
+from qa.pipeline import build_assistant  # noqa: E402
+from index.testing import assert_same_as_fresh, index_state, manifest_view  # noqa: E402
+from ui.testing import EVALSETS as EVAL  # noqa: E402
+
+SQUAD = ["Packet_switching.txt", "1973_oil_crisis.txt", "Harvard_University.txt", "Normans.txt"]
 
 CHUNKING = {"QA_CHUNK_SIZE": "200", "QA_CHUNK_OVERLAP": "20"}
 SEED = "000_ce4e22ba4c4cf3bd.txt"
@@ -79,7 +81,7 @@ INCREMENTAL = [Point("0.5 s after start (imports)", None, 0.5),
 
 def qa_index(seeds: Path, db: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")} | CHUNKING
-    return subprocess.Popen([sys.executable, "-m", "qa", "index", "--seeds", str(seeds), "--db", str(db), "--json"],
+    return subprocess.Popen([sys.executable, "-m", "ui.cli", "index", "--seeds", str(seeds), "--db", str(db), "--json"],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
@@ -132,10 +134,10 @@ def kill_at(seeds: Path, db: Path, point: Point, total_changes: int, seconds: fl
     return alive, state
 
 
-def check(settings: Settings, fresh: Settings, embedder) -> tuple[str, str, str]:
+def check(settings: IndexSettings, fresh: IndexSettings, embedder) -> tuple[str, str, str]:
     """(store vs manifest, equal to fresh, answer) verdicts for one index."""
     st = index_state(settings)
-    ids = VectorStore(settings).records()[0]
+    ids = ChromaStore(settings).records()[0]
     dups = len(ids) - len(set(ids))
     orphans = len(st.store_ids - set(st.manifest_ids))
     missing = len(set(st.manifest_ids) - st.store_ids)
@@ -146,7 +148,7 @@ def check(settings: Settings, fresh: Settings, embedder) -> tuple[str, str, str]
         same = "yes"
     except AssertionError as exc:
         same = f"NO: {str(exc)[:60]}"
-    answer = build_pipeline(settings, embedder=embedder).answer(QUESTION)
+    answer = build_assistant(settings, embedder=embedder).answer(QUESTION)
     c = answer.citations[0] if answer.citations else None
     text = (settings.seeds_dir / SEED).read_text("utf-8")
     ok = (not answer.abstained and c is not None and c.source == SEED and QUOTE in c.quote
@@ -189,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         embedder.embed(["warm up"])
         fresh = {}
         for name, seeds in (("full", seeds_a), ("incremental", seeds_b)):
-            fresh[name] = Settings(seeds_dir=seeds, db_dir=work / f"fresh-{name}", chunk_size=200, chunk_overlap=20)
+            fresh[name] = IndexSettings(seeds_dir=seeds, db_dir=work / f"fresh-{name}", chunk_size=200, chunk_overlap=20)
             report = build(fresh[name], embedder=embedder)
             print(f"fresh {name} build: {report.summary()}", file=sys.stderr, flush=True)
         base = work / "base-a"
@@ -219,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                 failed += 1
                 continue
             rep = json.loads(out)
-            settings = Settings(seeds_dir=seeds, db_dir=db, chunk_size=200, chunk_overlap=20)
+            settings = IndexSettings(seeds_dir=seeds, db_dir=db, chunk_size=200, chunk_overlap=20)
             parts, same, answered = check(settings, fresh[kind], embedder)
             failed += parts != "ok" or same != "yes" or answered != "yes"
             rows.append((n, kind, point.label, killed, state, f"{rerun_s:.1f}",

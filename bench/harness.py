@@ -1,44 +1,14 @@
-"""What the benchmarks share: timing, free ports, peak memory, and the servers they start and stop."""
+"""What the benchmarks share: timing and peak memory. Servers and ports come from `ui.testing`."""
 from __future__ import annotations
 
-import os
 import resource
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_chroma(path: Path, log: Path) -> tuple[subprocess.Popen, int]:
-    """`chroma run` on a free port; returns (process, port) once the heartbeat answers."""
-    port = free_port()
-    exe = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen([str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=open(log, "wb"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"chroma server exited: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
-                return proc, port
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise TimeoutError("chroma server did not start")
+sys.path.insert(0, str(REPO))  # the benchmarks run as scripts from a checkout
 
 
 def timed_ms(fn, items) -> list[float]:
@@ -96,36 +66,6 @@ def high_water_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def start_ui(seeds: Path, db: Path, port: int, log_path: Path, env: dict | None = None) -> subprocess.Popen:
-    """`python -m ui` in its own process group, output to `log_path`."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("QA_")} | (env or {})
-    cmd = [sys.executable, "-m", "ui", "--port", str(port), "--seeds", str(seeds), "--db", str(db)]
-    with open(log_path, "w") as log:
-        return subprocess.Popen(cmd, cwd=REPO, env=clean, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
 
 
-def wait_until_up(url: str, proc: subprocess.Popen, log_path: Path, timeout: float = 900) -> None:
-    """Return once `url` answers 200; raise with the log's tail if `proc` exits or `timeout` passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"server not up after {timeout}s:\n{log_path.read_text()[-3000:]}")
 
-
-def stop_server(proc: subprocess.Popen) -> None:
-    """SIGTERM the process group started by `start_ui`, SIGKILL after 30 s."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()

@@ -26,10 +26,10 @@ from index import manifest as mf  # noqa: E402
 from index.build import build  # noqa: E402
 from index.chunk import index_text  # noqa: E402
 from index.embed import SentenceTransformerEmbedder  # noqa: E402
-from index.settings import Settings  # noqa: E402
-from index.store import VectorStore  # noqa: E402
+from index.settings import IndexSettings  # noqa: E402
+from index.store import ChromaStore  # noqa: E402
 
-DEFAULT_CORPORA = [REPO / "../shared/eval/squad-dev/corpus", REPO / "../shared/eval/multihop-dev/corpus"]
+DEFAULT_CORPORA = [REPO / "qa/evalsets/squad-dev/corpus", REPO / "qa/evalsets/multihop-dev/corpus"]
 
 
 @dataclass
@@ -61,7 +61,7 @@ def bench_corpus(corpus: Path, embedder, repeats: int, work: Path) -> Row:
     """Time the builds and the encode baseline on a temp copy of `corpus`."""
     seeds = work / corpus.parent.name / "seeds"
     shutil.copytree(corpus, seeds, copy_function=shutil.copyfile)
-    base = Settings(seeds_dir=seeds)
+    base = IndexSettings(seeds_dir=seeds)
 
     # Full builds and the plain-encode baseline alternate, so drifting machine load hits both alike.
     full_times, encode_times, texts = [], [], None
@@ -88,9 +88,9 @@ def bench_corpus(corpus: Path, embedder, repeats: int, work: Path) -> Row:
                statistics.median(encode_times))
 
 
-def embedded_texts(settings: Settings) -> list[str]:
+def embedded_texts(settings: IndexSettings) -> list[str]:
     """Exactly the texts the build gave the model: each stored chunk with its title/site/date prefix."""
-    _, docs, metas = VectorStore(settings).records()
+    _, docs, metas = ChromaStore(settings).records()
     return [index_text(d, m) for d, m in zip(docs, metas)]
 
 

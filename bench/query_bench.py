@@ -1,7 +1,7 @@
 """Warm `Assistant.answer()` latency (extractive) vs plain Chroma similarity search, side by side.
 
 Usage: python bench/query_bench.py [CORPUS_DIR] [QUESTIONS.jsonl] [N]
-Defaults: ../shared/eval/squad-dev. Prints p50/p95 of each and their ratio (medians of the same run).
+Defaults: qa/evalsets/squad-dev. Prints p50/p95 of each and their ratio (medians of the same run).
 """
 from __future__ import annotations
 
@@ -15,22 +15,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from index.build import build  # noqa: E402
-from index.settings import Settings  # noqa: E402
+from index.settings import IndexSettings  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
-from qa.pipeline import build_pipeline  # noqa: E402
+from qa.pipeline import build_assistant  # noqa: E402
 from harness import timed_ms  # noqa: E402
 
 
 def main() -> None:
-    base = ROOT.parent / "shared" / "eval" / "squad-dev"
+    base = ROOT / "qa" / "evalsets" / "squad-dev"
     corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else base / "corpus"
     qfile = Path(sys.argv[2]) if len(sys.argv) > 2 else base / "questions.jsonl"
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 300
     questions = [json.loads(line)["question"] for line in qfile.read_text().splitlines()[:n]]
     with tempfile.TemporaryDirectory() as db:
-        settings = Settings(seeds_dir=corpus, db_dir=Path(db))
+        settings = IndexSettings(seeds_dir=corpus, db_dir=Path(db))
         build(settings)
-        assistant = build_pipeline(settings)
+        assistant = build_assistant(settings)
         assistant.answer(questions[0])  # warm: model, store, lexical snapshot
         col = assistant.store.collection()
         embed = assistant.embedder.embed

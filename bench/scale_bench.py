@@ -38,10 +38,11 @@ from index.build import build  # noqa: E402
 from index.chunk import index_text  # noqa: E402
 from index.embed import SentenceTransformerEmbedder  # noqa: E402
 from index import sentences  # noqa: E402
-from index.settings import Settings  # noqa: E402
+from index.settings import IndexSettings  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
-from qa.pipeline import build_pipeline  # noqa: E402
-from harness import PeakRSS, high_water_mb, start_chroma, timed_ms  # noqa: E402
+from qa.pipeline import build_assistant  # noqa: E402
+from harness import PeakRSS, high_water_mb, timed_ms  # noqa: E402
+from ui.testing import start_chroma  # noqa: E402
 from synth_corpus import CHUNK_SIZE, make_corpus  # noqa: E402
 
 def measure_encode(embedder, root: Path, n: int = 512) -> float:
@@ -62,7 +63,7 @@ def measure_encode(embedder, root: Path, n: int = 512) -> float:
 def run_mode(mode: str, seeds: Path, work: Path, embedder, needles, queries: int) -> dict:
     """Build and query in one mode; returns the row."""
     server = None
-    settings = Settings(seeds_dir=seeds, db_dir=work / f"db-{mode}", chunk_size=CHUNK_SIZE, chunk_overlap=0)
+    settings = IndexSettings(seeds_dir=seeds, db_dir=work / f"db-{mode}", chunk_size=CHUNK_SIZE, chunk_overlap=0)
     try:
         if mode == "server":
             server, port = start_chroma(work / "chroma-server", work / "chroma.log")
@@ -88,9 +89,9 @@ def run_mode(mode: str, seeds: Path, work: Path, embedder, needles, queries: int
                 server.wait()
 
 
-def query_mode(settings: Settings, embedder, needles, queries: int) -> dict:
+def query_mode(settings: IndexSettings, embedder, needles, queries: int) -> dict:
     """Warm `Assistant.answer()` and plain Chroma search on a sample of needle questions, side by side."""
-    assistant = build_pipeline(settings, embedder=embedder)
+    assistant = build_assistant(settings, embedder=embedder)
     sample = random.Random(7).sample(needles, min(queries, len(needles)))
     assistant.answer(sample[0][1])  # warm: store, lexical snapshot
     col = assistant.store.collection()
@@ -107,7 +108,7 @@ def query_mode(settings: Settings, embedder, needles, queries: int) -> dict:
             "hit": sum(hits) / len(hits), "queries": len(sample), "questions": [q for _, q, _ in sample]}
 
 
-def serve_in_fresh_process(settings: Settings, questions: list[str]) -> dict:
+def serve_in_fresh_process(settings: IndexSettings, questions: list[str]) -> dict:
     """Open the index in a new process, answer `questions` (one warm-up first); its latency and peak RSS."""
     spec = {"seeds": str(settings.seeds_dir), "db": str(settings.db_dir), "chunk_size": settings.chunk_size,
             "host": settings.chroma_host, "port": settings.chroma_port, "questions": questions}
@@ -119,9 +120,9 @@ def serve_in_fresh_process(settings: Settings, questions: list[str]) -> dict:
 def serve_probe() -> None:
     """The child side of `serve_in_fresh_process` (spec on stdin, one JSON line on stdout)."""
     spec = json.loads(sys.stdin.read())
-    settings = Settings(seeds_dir=Path(spec["seeds"]), db_dir=Path(spec["db"]), chunk_size=spec["chunk_size"],
+    settings = IndexSettings(seeds_dir=Path(spec["seeds"]), db_dir=Path(spec["db"]), chunk_size=spec["chunk_size"],
                         chunk_overlap=0, chroma_host=spec["host"], chroma_port=spec["port"])
-    assistant = build_pipeline(settings)
+    assistant = build_assistant(settings)
     assistant.answer(spec["questions"][0])
     times = timed_ms(assistant.answer, spec["questions"])
     print(json.dumps({"p50": percentile(times, 50), "p95": percentile(times, 95), "rss_mb": high_water_mb()}))

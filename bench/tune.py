@@ -11,17 +11,17 @@ from pathlib import Path
 import numpy as np
 
 from index.build import build
-from index.settings import Settings
+from index.settings import IndexSettings
 from qa import metrics as m
 from qa import retrieve
 from qa.eval import read_questions
-from qa.pipeline import build_pipeline
+from qa.pipeline import build_assistant
 
 
 def main(qpath: str, corpus: str, db: str, limit: int | None = None, size: int = 1000, overlap: int = 200) -> None:
-    settings = Settings(seeds_dir=Path(corpus), db_dir=Path(db), chunk_size=size, chunk_overlap=overlap)
+    settings = IndexSettings(seeds_dir=Path(corpus), db_dir=Path(db), chunk_size=size, chunk_overlap=overlap)
     build(settings)
-    a = build_pipeline(settings)
+    a = build_assistant(settings)
     qs = [q for q in read_questions(Path(qpath)) if not q.get("unanswerable")][:limit]
     queries = [a.search.embed_query(q["question"]) for q in qs]
     for w in (0.6,):

@@ -1,7 +1,7 @@
 """Grid-search the extractive answerer's weights on cached retrievals, and calibrate abstention.
 
 Usage: python bench/tune_answer.py SET_DIR:DB_DIR[:LIMIT] ...   (SET_DIR holds questions.jsonl and corpus/,
-or is shared/eval/seed-dev whose corpus is ../seeds). Prints answer-contains-gold and the confidence quantiles.
+or is qa/evalsets/seed-dev with its corpus). Prints answer-contains-gold and the confidence quantiles.
 """
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from index.build import build
-from index.settings import Settings
+from index.settings import IndexSettings
 from qa import metrics as m
 from qa.eval import read_questions
 from qa.extractive import ExtractiveAnswerer, Weights
-from qa.pipeline import build_pipeline
+from qa.pipeline import build_assistant
 
 
 def cached(spec: str) -> list[tuple[dict, list]]:
@@ -25,9 +25,9 @@ def cached(spec: str) -> list[tuple[dict, list]]:
     set_dir, db, *limit = spec.split(":")
     set_dir = Path(set_dir)
     corpus = set_dir / "corpus" if (set_dir / "corpus").is_dir() else set_dir.parent.parent / "seeds"
-    settings = Settings(seeds_dir=corpus, db_dir=Path(db))
+    settings = IndexSettings(seeds_dir=corpus, db_dir=Path(db))
     build(settings)
-    a = build_pipeline(settings)
+    a = build_assistant(settings)
     qs = read_questions(set_dir / "questions.jsonl", int(limit[0]) if limit else None)
     return [(q, a.search.search(a.search.embed_query(q["question"]), 5)) for q in qs]
 

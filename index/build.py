@@ -16,22 +16,22 @@ from index import lexical, sentences, sentvec
 from index import manifest as mf
 from index.chunk import chunk_doc, index_text
 from index.discover import SeedFile, discover
-from index.embed import Embedder, SentenceTransformerEmbedder
+from index.embed import Embedder, open_embedder
 from index.errors import NothingIndexedError, StoreError
-from index.load import load
+from index.load import SUPPORTED, load
 from index.locking import write_lock
 from index.memory import release_memory
-from index.settings import Settings
-from index.store import VectorStore
-from index.sentvec import prefix_of
+from index.settings import IndexSettings
+from index.store import Store, open_store
+from index.ids import number_of, prefix_of
 from index.types import Chunk, IndexReport, Skipped, SkipFile
 
 Progress = Callable[[str, int, int], None]
 GROUP = 512  # chunks embedded and committed together
 
 
-def build(settings: Settings, embedder: Embedder | None = None, progress: Progress | None = None,
-          rebuild: bool = False, store: VectorStore | None = None) -> IndexReport:
+def build(settings: IndexSettings, embedder: Embedder | None = None, progress: Progress | None = None,
+          rebuild: bool = False, store: Store | None = None) -> IndexReport:
     """Index `settings.seeds_dir` into the store; only added or changed files are embedded."""
     started = time.perf_counter()
     files, skipped = discover(settings.seeds_dir, settings.max_file_mb)
@@ -41,7 +41,7 @@ def build(settings: Settings, embedder: Embedder | None = None, progress: Progre
             if not rebuild and _is_noop(settings, manifest, files):
                 report = _report(manifest, files, skipped, started, counts=(0, 0, 0))
             else:
-                run = _Run(settings, manifest, store or VectorStore(settings), embedder, progress)
+                run = _Run(settings, manifest, store or open_store(settings), embedder, progress)
                 counts = run.execute(files, rebuild)
                 report = _report(run.manifest, files, skipped, started, counts, run.reason)
     except OSError as exc:  # the manifest, snapshot or sentence files could not be written (full disk, ...)
@@ -49,7 +49,7 @@ def build(settings: Settings, embedder: Embedder | None = None, progress: Progre
                          hint="check that the directory is writable and the disk is not full") from exc
     if not report.chunks:
         raise NothingIndexedError(f"nothing could be indexed in {settings.seeds_dir}",
-                                  hint="add .txt .md .html .pdf or .docx files (see the skipped reasons)")
+                                  hint=f"add {' '.join(sorted(SUPPORTED))} files (see the skipped reasons)")
     return report
 
 
@@ -59,7 +59,7 @@ def _fingerprint(manifest: mf.Manifest) -> str:
     return hashlib.sha1("\n".join([key, *sorted(manifest.expected_ids())]).encode()).hexdigest()[:16]
 
 
-def _is_noop(settings: Settings, manifest: mf.Manifest, files: list[SeedFile]) -> bool:
+def _is_noop(settings: IndexSettings, manifest: mf.Manifest, files: list[SeedFile]) -> bool:
     """True when nothing changed since a complete build: then neither model nor store is opened."""
     if not manifest.complete or manifest.key != settings.chunking_key:
         return False
@@ -82,7 +82,7 @@ class _Run:
 
     def __init__(self, settings, manifest, store, embedder, progress):
         self.settings, self.manifest, self.store = settings, manifest, store
-        self.embedder = embedder or SentenceTransformerEmbedder(settings.embed_model)
+        self.embedder = embedder or open_embedder(settings)
         self.progress = progress or (lambda stage, done, total: None)
         self.reason: str | None = None
 
@@ -200,17 +200,15 @@ class _Run:
         return len(batch)
 
     def _embed(self, batch: list[Chunk]):
-        """Chunk vectors; with a late-chunking embedder also sentence vectors, saved per file."""
+        """Chunk vectors; from the same pass also sentence vectors, saved per file."""
         texts = [index_text(c.text, c.metadata()) for c in batch]
-        if not hasattr(self.embedder, "embed_spans"):
-            return self.embedder.embed(texts)
         spans = [sentences.split(c.text) for c in batch]
         shifted = [[(s + len(t) - len(c.text), e + len(t) - len(c.text)) for s, e in sp]
                    for t, c, sp in zip(texts, batch, spans)]
         vectors, span_vecs = self.embedder.embed_spans(texts, shifted)
         by_file: dict[str, list] = {}
         for n, (c, sp, sv) in enumerate(zip(batch, spans, span_vecs)):
-            by_file.setdefault(prefix_of(c.id), []).append((int(c.id.rsplit("-", 1)[1]), c.start, sp, sv))
+            by_file.setdefault(prefix_of(c.id), []).append((number_of(c.id), c.start, sp, sv))
         for prefix, rows in by_file.items():
             _write_sentences(self.settings.db_dir, prefix, rows)
         return vectors

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import bisect
-import hashlib
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from index.ids import chunk_id, file_prefix
 from index.types import Chunk, LoadedDoc, Segment
 
 # Paragraphs first, then lines, then sentence ends, then clauses, then words.
@@ -31,13 +31,13 @@ def chunk_doc(doc: LoadedDoc, file_hash: str, size: int, overlap: int) -> list[C
     """Chunks of every segment of `doc`; ids depend only on source, content and position."""
     splitter = make_splitter(size, overlap)
     lines = _line_starts(doc.text)
-    prefix = hashlib.sha1(doc.source.encode()).hexdigest()[:12] + "-" + file_hash[:12]
+    prefix = file_prefix(doc.source, file_hash)
     chunks: list[Chunk] = []
     extra = {EXTRA_KEYS[k]: str(v)[:500] for k, v in doc.meta.items() if k in EXTRA_KEYS}
     for seg in doc.segments:
         for start, end in _spans(doc.text, seg, splitter, overlap):
             chunks.append(Chunk(
-                id=f"{prefix}-{len(chunks):05d}", source=doc.source, text=doc.text[start:end],
+                id=chunk_id(prefix, len(chunks)), source=doc.source, text=doc.text[start:end],
                 start=start, end=end, start_line=bisect.bisect_right(lines, start),
                 end_line=bisect.bisect_right(lines, max(start, end - 1)),
                 title=doc.title, published=doc.published, page=seg.page, extra=extra))

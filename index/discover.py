@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import SeedsMissingError
-from index.load import SUPPORTED
+from index.load import SUPPORTED, unsupported
 from index.types import Skipped
 
 
@@ -68,8 +68,7 @@ def _shown(name: str) -> str:
 def _check(path: Path, source: str, max_mb: float) -> SeedFile | Skipped:
     ext = path.suffix.lower()
     if ext not in SUPPORTED:
-        return Skipped(source, f"unsupported file type {ext or '(no extension)'}; "
-                               f"supported: {' '.join(sorted(SUPPORTED))}")
+        return Skipped(source, unsupported(ext))
     try:
         st = path.stat()
     except OSError as exc:

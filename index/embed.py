@@ -8,17 +8,29 @@ from typing import Protocol, Sequence
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from index.errors import QAError
-from index.settings import DEFAULT_MODEL
+from index.errors import EmbedderError
+from index.settings import DEFAULT_MODEL, IndexSettings
+
+Spans = Sequence[Sequence[tuple[int, int]]]
 
 
 class Embedder(Protocol):
-    """Anything that turns texts into L2-normalised vectors."""
+    """Turns texts into L2-normalised vectors; `embed_spans` also gives vectors for character spans
+    of each text from the same pass (sentence vectors for the reranker). An in-memory embedder for
+    fast tests is `index.fakes.HashEmbedder`."""
 
     name: str
 
+    @property
+    def dimension(self) -> int:
+        """Length of the vectors."""
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """A (len(texts), dim) float32 array of unit vectors."""
+        """A (len(texts), dimension) float32 array of unit vectors."""
+
+    def embed_spans(self, texts: Sequence[str], spans: Spans) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The vectors of `texts`, and for each text a (len(spans[i]), dimension) array of span vectors
+        (zero rows for spans the model could not see)."""
 
 
 def resolve_model(name: str) -> str:
@@ -54,7 +66,7 @@ class SentenceTransformerEmbedder:
         return self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                                  convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
 
-    def embed_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]):
+    def embed_spans(self, texts: Sequence[str], spans: Spans) -> tuple[np.ndarray, list[np.ndarray]]:
         """Vectors for `texts` and, from the same forward pass, one vector per character span.
 
         A span's vector is the mean of the text's contextual token vectors inside it ("late
@@ -108,8 +120,8 @@ def _load(name: str):
     try:
         return SentenceTransformer(resolve_model(name), device="cpu")
     except Exception as exc:  # a bad path or an uncached name, reported clearly instead of a hub traceback
-        raise QAError(f"cannot load embedding model {name!r} offline: {type(exc).__name__}: {exc}"[:400],
-                      hint="give a local model directory with --model / QA_EMBED_MODEL") from exc
+        raise EmbedderError(f"cannot load embedding model {name!r} offline: {type(exc).__name__}: {exc}"[:400],
+                            hint="set QA_EMBED_MODEL to a local sentence-transformers model directory") from exc
 
 
 class LangChainEmbeddings(Embeddings):
@@ -125,3 +137,11 @@ class LangChainEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         """Vector for a query."""
         return self.embedder.embed([text])[0].tolist()
+
+
+EMBEDDERS = {"sentence-transformers": SentenceTransformerEmbedder}  # the one registry of embedders
+
+
+def open_embedder(settings: IndexSettings) -> Embedder:
+    """The default embedder for `settings` (the model loads on first use)."""
+    return SentenceTransformerEmbedder(settings.embed_model)

@@ -17,6 +17,7 @@ import numpy as np
 
 from index.chunk import index_text
 from index import sentvec
+from index.ids import chunk_id, prefix_of
 from index.memory import release_memory
 from index.manifest import atomic_write
 
@@ -59,6 +60,13 @@ class LexicalIndex:
     _idf: dict | None = None
     _tokens: dict = field(default_factory=dict)
     _groups: dict = field(default_factory=dict)
+    _rows: dict | None = None
+
+    def row(self, chunk_id: str) -> int | None:
+        """The snapshot row of a chunk id, or None when the snapshot does not hold it."""
+        if self._rows is None:
+            self._rows = {i: n for n, i in enumerate(self.ids)}
+        return self._rows.get(chunk_id)
 
     def rows_by(self, key: str) -> dict[str, np.ndarray]:
         """Row numbers per value of metadata field `key` (rows without it left out), computed once."""
@@ -125,11 +133,11 @@ def _gather_sentences(db_dir: Path, ids: list[str]) -> dict:
     """Sentence spans and vectors of every chunk, in chunk-row order, with a row pointer per chunk."""
     row = {cid: n for n, cid in enumerate(ids)}
     parts = []
-    for prefix in dict.fromkeys(sentvec.prefix_of(i) for i in ids):
+    for prefix in dict.fromkeys(prefix_of(i) for i in ids):
         data = sentvec.read(db_dir, prefix)
         if data is None:
             continue
-        rows = np.array([row.get(f"{prefix}-{c:05d}", -1) for c in data["chunk"]], dtype=np.int64)
+        rows = np.array([row.get(chunk_id(prefix, int(c)), -1) for c in data["chunk"]], dtype=np.int64)
         keep = rows >= 0
         parts.append((rows[keep], data["start"][keep], data["end"][keep], data["vecs"][keep]))
     if not parts:
@@ -159,6 +167,15 @@ def _pointer(db_dir: Path) -> dict:
 def current_version(db_dir: Path) -> str | None:
     """The version the pointer names, or None."""
     return _pointer(db_dir).get("version")
+
+
+def pointer_stamp(db_dir: Path) -> tuple | None:
+    """A cheap fingerprint of the pointer file (inode, size, mtime): it changes whenever a build flips it."""
+    try:
+        st = (db_dir / POINTER).stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def load(db_dir: Path) -> LexicalIndex | None:

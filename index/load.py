@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Callable, Protocol
 
 import yaml
 
 from index.formats import extract_docx, extract_html, extract_pdf
 from index.types import LoadedDoc, Segment, SkipFile
 
-TEXT_EXTS = {".txt", ".md", ".markdown"}
-HTML_EXTS = {".html", ".htm"}
-SUPPORTED = TEXT_EXTS | HTML_EXTS | {".pdf", ".docx"}
+
+
+class Loader(Protocol):
+    """Reads one file into a `LoadedDoc`; raises `SkipFile` with a reason when it cannot."""
+
+    def __call__(self, path: Path, source: str) -> LoadedDoc: ...
+
 
 _DATE_HEADER = re.compile(r"\A\s*date (\d{4}-\d{2}-\d{2})\s+")
 _FRONT_MATTER = re.compile(r"\A---\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.S)
@@ -25,19 +30,45 @@ _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
 
 def load(path: Path, source: str) -> LoadedDoc:
     """Load `path` (shown as `source`); raise `SkipFile` with a reason when it cannot be indexed."""
-    ext = path.suffix.lower()
-    if ext in TEXT_EXTS:
-        return _load_text(path, source, ext)
-    if ext in HTML_EXTS:
-        title, text = extract_html(decode(_read(path)))
-        return _finish(source, text, title or None, {}, [Segment(0, len(text))])
-    if ext == ".pdf":
-        title, text, segments = extract_pdf(path)
-        return _finish(source, text, title, {}, segments)
-    if ext == ".docx":
-        title, text = extract_docx(path)
-        return _finish(source, text, title, {}, [Segment(0, len(text))])
-    raise SkipFile(f"unsupported file type {ext or '(none)'}")
+    loader = FORMATS.get(path.suffix.lower())
+    if loader is None:
+        raise SkipFile(unsupported(path.suffix.lower()))
+    return loader(path, source)
+
+
+def unsupported(ext: str) -> str:
+    """The reason given for a file type no loader reads."""
+    return f"unsupported file type {ext or '(no extension)'}; supported: {' '.join(sorted(FORMATS))}"
+
+
+def load_text(path: Path, source: str) -> LoadedDoc:
+    """Plain text and Markdown: the decoded file, front matter or a ` date` header as metadata."""
+    return _load_text(path, source, path.suffix.lower())
+
+
+def load_html(path: Path, source: str) -> LoadedDoc:
+    """HTML: the visible text, `<title>` as the title."""
+    title, text = extract_html(decode(_read(path)))
+    return _finish(source, text, title or None, {}, [Segment(0, len(text))])
+
+
+def load_pdf(path: Path, source: str) -> LoadedDoc:
+    """PDF: the text layer, one segment per page."""
+    title, text, segments = extract_pdf(path)
+    return _finish(source, text, title, {}, segments)
+
+
+def load_docx(path: Path, source: str) -> LoadedDoc:
+    """Word: paragraph text, core-properties title or first heading."""
+    title, text = extract_docx(path)
+    return _finish(source, text, title, {}, [Segment(0, len(text))])
+
+
+# The one registry of document formats: extension -> loader.
+FORMATS: dict[str, Callable[[Path, str], LoadedDoc]] = {
+    ".txt": load_text, ".md": load_text, ".markdown": load_text,
+    ".html": load_html, ".htm": load_html, ".pdf": load_pdf, ".docx": load_docx}
+SUPPORTED = frozenset(FORMATS)
 
 
 def decode(data: bytes) -> str:

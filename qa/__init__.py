@@ -1,5 +1,6 @@
 """Cited answers over the indexed seed documents."""
-from qa.pipeline import Assistant, answer, build_pipeline
+from qa.pipeline import Assistant, answer, build_assistant
+from qa.settings import AnswerSettings
 from qa.types import Answer, Citation, Passage
 
-__all__ = ["Answer", "Assistant", "Citation", "Passage", "answer", "build_pipeline"]
+__all__ = ["Answer", "AnswerSettings", "Assistant", "Citation", "Passage", "answer", "build_assistant"]

@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Callable
 
 from index.build import build
+from index.embed import Embedder
 from index.errors import UsageError
 from index.load import load
-from index.settings import Settings
+from index.settings import IndexSettings
 from qa import metrics as m
-from qa.pipeline import build_pipeline
+from qa.pipeline import build_assistant
+from qa.settings import AnswerSettings
 
 
 @dataclass
@@ -45,10 +47,11 @@ def read_questions(path: Path, limit: int | None = None) -> list[dict]:
     return rows[:limit] if limit else rows
 
 
-def evaluate(questions: list[dict], settings: Settings, progress: Callable[[int, int], None] | None = None) -> dict:
+def evaluate(questions: list[dict], settings: IndexSettings, answer: AnswerSettings | None = None,
+             progress: Callable[[int, int], None] | None = None, embedder: Embedder | None = None) -> dict:
     """Index `settings.seeds_dir` if needed, then score every question; returns the report dict."""
-    build(settings)
-    assistant = build_pipeline(settings)
+    assistant = build_assistant(settings, answer, embedder=embedder)
+    build(settings, embedder=assistant.embedder)
     texts: dict[str, str] = {}
     rows = []
     for n, item in enumerate(questions, 1):
@@ -58,7 +61,7 @@ def evaluate(questions: list[dict], settings: Settings, progress: Callable[[int,
     return summarize(rows)
 
 
-def _score(assistant, item: dict, settings: Settings, texts: dict) -> Row:
+def _score(assistant, item: dict, settings: IndexSettings, texts: dict) -> Row:
     row = Row(item["id"], item.get("question_type") or ("unanswerable" if item.get("unanswerable") else "answerable"),
               not item.get("unanswerable"))
     started = time.perf_counter()
@@ -74,7 +77,7 @@ def _score(assistant, item: dict, settings: Settings, texts: dict) -> Row:
     return row
 
 
-def _file_text(settings: Settings, source: str, cache: dict) -> str:
+def _file_text(settings: IndexSettings, source: str, cache: dict) -> str:
     if source not in cache:
         cache[source] = load(settings.seeds_dir / source, source).text
     return cache[source]

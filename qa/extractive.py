@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Generator
 
+from qa import question as q
+from qa.history import History
 from qa.sentscore import SentenceScore
 from qa.types import Answer, Citation, Passage
+from qa.wording import NOT_FOUND
 
-NOT_FOUND = "The documents do not contain an answer to this question."
+MIN_PASSAGES = 5  # sentences are looked for in at least this many passages, whatever k
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,15 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, weights: Weights = Weights()):
-        self.w = weights
+    def __init__(self, search=None, weights: Weights = Weights()):
+        self.search, self.w = search, weights
+
+    def stream(self, question: str, history: History | None, k: int) -> Generator[str, None, Answer]:
+        """Retrieve for the (follow-up resolved) question and answer it; the whole text comes at once."""
+        query = self.search.embed_query(q.expand(question, history))
+        result = self.answer(query.text, self.search.search(query, max(k, MIN_PASSAGES)))
+        yield result.text
+        return result
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         """An `Answer` quoting the best sentence(s), or an abstention showing related passages."""

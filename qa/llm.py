@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from typing import Generator
 
-from index.errors import LLMError, QAError, UsageError
-from index.settings import Settings
+from index.errors import QAError, UsageError
 from qa import prompt
 from qa import question as q
-from qa.extractive import NOT_FOUND
+from qa.errors import LLMError
+from qa.history import History, messages
 from qa.retrieve import HybridSearch
+from qa.settings import AnswerSettings
 from qa.types import Answer, Citation, Passage
+from qa.wording import NOT_FOUND, UNCITED
 
 OPENAI_URL = "https://api.openai.com/v1"
 OLLAMA_URL = "http://localhost:11434"
 DEFAULT_MODELS = {"openai": "gpt-4o-mini", "ollama": "llama3.2"}
-UNCITED = "the answer cites no passage"
 
 
-def endpoint(name: str, settings: Settings) -> str:
+def endpoint(name: str, settings: AnswerSettings) -> str:
     """The server URL backend `name` talks to; raises `LLMError` when none is configured."""
     if settings.llm_base_url:
         return settings.llm_base_url.rstrip("/")
@@ -31,7 +32,7 @@ def endpoint(name: str, settings: Settings) -> str:
                         "or QA_LLM_API_KEY to use api.openai.com")
 
 
-def chat_model(name: str, settings: Settings):
+def chat_model(name: str, settings: AnswerSettings):
     """A LangChain chat model for backend "openai" (any OpenAI-compatible server) or "ollama"."""
     url, model = endpoint(name, settings), settings.llm_model or DEFAULT_MODELS.get(name)
     if name == "openai":
@@ -43,17 +44,18 @@ def chat_model(name: str, settings: Settings):
         from langchain_ollama import ChatOllama
 
         return ChatOllama(base_url=url, model=model, client_kwargs={"timeout": settings.llm_timeout})
-    raise UsageError(f"unknown LLM backend {name!r}", hint="choose openai or ollama")
+    raise UsageError(f"{name!r} is not an LLM answerer", hint="choose openai or ollama")
 
 
 class LLMAnswerer:
     """Answers from retrieved passages with a chat model; citations are checked, never trusted."""
 
-    def __init__(self, backend: str, search: HybridSearch, chat_model, settings: Settings):
-        self.backend, self.search, self.model, self.settings = backend, search, chat_model, settings
+    def __init__(self, backend: str, search: HybridSearch, chat_model, settings: AnswerSettings):
+        self.name = self.backend = backend
+        self.search, self.model, self.settings = search, chat_model, settings
         self.url = endpoint(backend, settings)
 
-    def stream(self, question: str, history: q.History | None, k: int) -> Generator[str, None, Answer]:
+    def stream(self, question: str, history: History | None, k: int) -> Generator[str, None, Answer]:
         """Yield the answer's text pieces as the model produces them; return the validated `Answer`."""
         standalone = self.standalone(question, history)
         passages = self.search.search(self.search.embed_query(standalone), k)
@@ -74,9 +76,9 @@ class LLMAnswerer:
             yield NOT_FOUND
         return validate(standalone, reply.text, passages, self.backend, reply.abstained)
 
-    def standalone(self, question: str, history: q.History | None) -> str:
+    def standalone(self, question: str, history: History | None) -> str:
         """`question` rewritten by the model to stand alone when there is a conversation; else unchanged."""
-        turns = q.messages(history)
+        turns = [(m.role, m.text) for m in messages(history)]
         if not turns:
             return question
         reply = self._call(lambda: self.model.invoke(prompt.rewrite_messages(question, turns)))

@@ -1,40 +1,48 @@
-"""Compose the pipeline in one place and answer questions: `Assistant`, `answer()`, `answer_stream()`."""
+"""Compose the parts in one place (`build_assistant`) and answer questions: `Assistant`, `answer()`."""
 from __future__ import annotations
 
 import time
 from dataclasses import replace
 from typing import Iterator, Union
 
-from index.embed import Embedder, SentenceTransformerEmbedder
+from index.embed import Embedder, open_embedder
 from index.errors import IndexMismatchError, UsageError
-from index.settings import Settings
-from index.store import VectorStore
+from index.settings import IndexSettings
+from index.store import Store, open_store
 from qa import question as q
-from qa.extractive import ExtractiveAnswerer
+from qa.answerers import ANSWERERS, Answerer, Parts
+from qa.history import History
 from qa.retrieve import HybridSearch, SeedRetriever
+from qa.settings import MAX_K, AnswerSettings
 from qa.types import Answer, Passage
-
-BACKENDS = ("extractive", "openai", "ollama")
 
 
 class Assistant:
     """Keeps the model, store and lexical index open for repeated questions."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None,
-                 llm=None):
-        self.settings = settings
-        self.embedder = embedder or SentenceTransformerEmbedder(settings.embed_model)
-        self.store = store or VectorStore(settings)
-        self.search = HybridSearch(settings, self.embedder, self.store)
-        self.extractive = ExtractiveAnswerer()
-        self._llm = llm
+    def __init__(self, index: IndexSettings, answer: AnswerSettings, embedder: Embedder, store: Store,
+                 chat_model=None):
+        self.index_settings, self.settings = index, answer
+        self.embedder, self.store = embedder, store
+        self.search = HybridSearch(index, embedder, store)
+        self._chat_model = chat_model
+        self._answerers: dict[str, Answerer] = {}
         self._checked = False
+
+    def answerer(self, name: str | None = None) -> Answerer:
+        """The registered answerer `name` (default: the configured one), built once."""
+        name = name or self.settings.answerer
+        if name not in ANSWERERS:
+            raise UsageError(f"unknown answerer {name!r}", hint=f"choose one of {', '.join(ANSWERERS)}")
+        if name not in self._answerers:
+            self._answerers[name] = ANSWERERS[name].make(Parts(self.search, self.settings, self._chat_model))
+        return self._answerers[name]
 
     def retriever(self, k: int | None = None) -> SeedRetriever:
         """The hybrid search as a LangChain `BaseRetriever`."""
-        return SeedRetriever(search=self.search, k=_check_k(self.settings.k if k is None else k))
+        return SeedRetriever(search=self.search, k=self._k(k))
 
-    def answer(self, question: str, history: q.History | None = None, k: int | None = None,
+    def answer(self, question: str, history: History | None = None, k: int | None = None,
                backend: str | None = None) -> Answer:
         """Answer `question` (optionally following up on `history`) with cited passages."""
         final = None
@@ -42,71 +50,51 @@ class Assistant:
             pass
         return final
 
-    def answer_stream(self, question: str, history: q.History | None = None, k: int | None = None,
+    def answer_stream(self, question: str, history: History | None = None, k: int | None = None,
                       backend: str | None = None) -> Iterator[Union[str, Answer]]:
         """Yield text pieces as they are produced, then the final `Answer`."""
         started = time.perf_counter()
-        text = q.clean(question)
-        k = _check_k(self.settings.k if k is None else k)
-        name = backend or self.settings.llm
+        text, k = q.clean(question), self._k(k)
+        answerer = self.answerer(backend)
         self._check_model()
-        if name == "extractive":
-            result = self._extractive(text, history, k)
-            yield result.text
-        else:
-            result = yield from self.llm(name).stream(text, history, k)
+        result = yield from answerer.stream(text, history, k)
         yield replace(result, seconds=time.perf_counter() - started)
 
-    def retrieve(self, question: str, history: q.History | None = None, k: int | None = None) -> list[Passage]:
+    def retrieve(self, question: str, history: History | None = None, k: int | None = None) -> list[Passage]:
         """The top `k` passages for a (cleaned, history-expanded) question."""
         query = self.search.embed_query(q.expand(q.clean(question), history))
         self._check_model()
-        return self.search.search(query, _check_k(self.settings.k if k is None else k))
+        return self.search.search(query, self._k(k))
 
-    def _extractive(self, text: str, history, k: int) -> Answer:
-        query = self.search.embed_query(q.expand(text, history))
-        passages = self.search.search(query, max(k, 5))
-        return self.extractive.answer(query.text, passages)
-
-    def llm(self, name: str):
-        """The LLM answerer for backend `name` (built once)."""
-        from qa.llm import LLMAnswerer, chat_model
-
-        if name not in BACKENDS:
-            raise UsageError(f"unknown answerer {name!r}", hint=f"choose one of {', '.join(BACKENDS)}")
-        if self._llm is None or self._llm.backend != name:
-            self._llm = LLMAnswerer(name, self.search, chat_model(name, self.settings), self.settings)
-        return self._llm
+    def _k(self, k: int | None) -> int:
+        k = self.settings.k if k is None else k
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+            raise UsageError(f"k must be a whole number between 1 and {MAX_K}, not {k!r}")
+        return k
 
     def _check_model(self) -> None:
         if self._checked:
             return
         recorded = self.store.recorded_key()
-        if recorded and recorded.get("embed_model") != self.settings.embed_model:
+        if recorded and recorded.get("embed_model") != self.index_settings.embed_model:
             raise IndexMismatchError(
                 f"the index was built with embedding model {recorded.get('embed_model')!r}, "
-                f"not {self.settings.embed_model!r}", hint="run `qa index` to rebuild it, or use the same model")
+                f"not {self.index_settings.embed_model!r}",
+                hint="run `qa index` to rebuild it, or set QA_EMBED_MODEL to the model it was built with")
         self._checked = True
 
 
-def _check_k(k: int) -> int:
-    if not isinstance(k, int) or not 1 <= k <= 50:
-        raise UsageError(f"k must be between 1 and 50, not {k!r}")
-    return k
+def build_assistant(index: IndexSettings | None = None, answer: AnswerSettings | None = None, *,
+                    embedder: Embedder | None = None, store: Store | None = None, chat_model=None) -> Assistant:
+    """The one place the parts are composed; every entry point goes through it. Defaults: the bundled
+    model, the Chroma store of `index`, the answerer named in `answer`."""
+    index = index or IndexSettings()
+    return Assistant(index, answer or AnswerSettings(), embedder or open_embedder(index),
+                     store or open_store(index), chat_model)
 
 
-def build_pipeline(settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None,
-                   llm=None) -> Assistant:
-    """The one place the parts are composed; every entry point goes through it."""
-    return Assistant(settings, embedder=embedder, store=store, llm=llm)
-
-
-_default: dict[Settings, Assistant] = {}
-
-
-def answer(question: str, history: q.History | None = None, settings: Settings | None = None) -> Answer:
-    """Answer one question from the index described by `settings` (defaults: ./seeds, ./.qa-index)."""
-    settings = settings or Settings()
-    if settings not in _default:
-        _default[settings] = build_pipeline(settings)
-    return _default[settings].answer(question, history)
+def answer(question: str, history: History | None = None, index: IndexSettings | None = None,
+           settings: AnswerSettings | None = None) -> Answer:
+    """Answer one question from the index (defaults: ./seeds, ./.qa-index). This loads the model each
+    call; keep an `Assistant` (from `build_assistant`) to ask many."""
+    return build_assistant(index, settings).answer(question, history)

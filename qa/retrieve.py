@@ -13,9 +13,8 @@ from pydantic import ConfigDict
 
 from index import lexical
 from index.embed import Embedder
-from index.errors import IndexMissingError
-from index.settings import Settings
-from index.store import VectorStore
+from index.settings import IndexSettings
+from index.store import Store, missing
 from qa.sentscore import Terms, score_sentences
 from qa.sources import boost, lead_with_sites, named_days, named_sites, site_candidates
 from qa.types import Passage
@@ -59,24 +58,25 @@ class Scope:
 class HybridSearch:
     """Dense (Chroma) + lexical (BM25) search with a weighted sum of normalised scores."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, store: VectorStore):
+    def __init__(self, settings: IndexSettings, embedder: Embedder, store: Store):
         self.settings, self.embedder, self.store = settings, embedder, store
         self._lexical: lexical.LexicalIndex | None = None
-        self._rows: dict[str, int] = {}
+        self._stamp: tuple | None = None
         self._lock = threading.Lock()
 
     @property
     def lexical(self) -> lexical.LexicalIndex:
-        """The current lexical snapshot, reloaded when `qa index` has written a new one."""
-        version = lexical.current_version(self.settings.db_dir)
+        """The current lexical snapshot, reloaded when `qa index` has flipped the pointer (one stat a call)."""
+        stamp = lexical.pointer_stamp(self.settings.db_dir)
         with self._lock:
-            if self._lexical is None or (version and version != self._lexical.version):
-                loaded = lexical.load(self.settings.db_dir)
-                if loaded is None and self._lexical is None:
-                    raise IndexMissingError(f"no index found in {self.settings.db_dir}",
-                                            hint="run `qa index` first")
-                if loaded is not None:
-                    self._lexical, self._rows = loaded, {i: n for n, i in enumerate(loaded.ids)}
+            if self._lexical is None or (stamp is not None and stamp != self._stamp):
+                version = lexical.current_version(self.settings.db_dir)
+                if self._lexical is None or version != self._lexical.version:
+                    loaded = lexical.load(self.settings.db_dir)
+                    if loaded is None and self._lexical is None:
+                        raise missing(self.settings)
+                    self._lexical = loaded or self._lexical
+                self._stamp = stamp
             return self._lexical
 
     def embed_query(self, text: str) -> Query:
@@ -89,16 +89,15 @@ class HybridSearch:
         scope = Scope(tuple(named_sites(query.text, lex)), named_days(query.text))
         parts = split_parts(query.text)
         if len(parts) < 2:
-            return self._search_one(query, k, scope)
+            return self._search_one(query, k, scope, lex)
         vectors = self.embedder.embed(parts)
-        rankings = [self._search_one(Query(p, v), k, scope, clause=True) for p, v in zip(parts, vectors)]
-        merged = rrf_merge(rankings + [self._search_one(query, k, scope)] * FULL_WEIGHT, k)
+        rankings = [self._search_one(Query(p, v), k, scope, lex, clause=True) for p, v in zip(parts, vectors)]
+        merged = rrf_merge(rankings + [self._search_one(query, k, scope, lex)] * FULL_WEIGHT, k)
         # Sentence evidence is judged against the whole question (the answerer and abstention use it),
         # whichever clause found the passage; p.lexical is the clause's BM25, so it is left out here.
         return self._rescore(merged, query, lex, 0.0)
 
-    def _search_one(self, query: Query, k: int, scope: Scope, clause: bool = False) -> list[Passage]:
-        lex = self.lexical
+    def _search_one(self, query: Query, k: int, scope: Scope, lex, clause: bool = False) -> list[Passage]:
         if not lex.ids:
             return []
         sites = named_sites(query.text, lex) if clause else list(scope.sites)
@@ -127,7 +126,7 @@ class HybridSearch:
         terms = Terms(query.text, lex.idf)
         out = []
         for p in passages:
-            sents = score_sentences(p.text, p.start, self._rows.get(p.id), lex, terms, query.vector, p.dense)
+            sents = score_sentences(p.text, p.start, lex.row(p.id), lex, terms, query.vector, p.dense)
             best = max((SENT_COVERAGE * s.coverage + SENT_SIMILARITY * s.similarity for s in sents), default=0.0)
             out.append(replace(p, score=lexical_weight * p.lexical + best, sentences=sents))
         return out
@@ -138,7 +137,7 @@ class HybridSearch:
         lmax = float(bm25.max()) or 1.0
         out = []
         for pid in ids:
-            row = self._rows.get(pid)
+            row = lex.row(pid)
             d = dense[pid].similarity if pid in dense else floor
             lscore = float(bm25[row]) / lmax if row is not None else 0.0
             dn = (d - floor) / (top - floor) if top > floor else 1.0

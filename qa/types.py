@@ -4,6 +4,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from qa import wording
+
 
 @dataclass(frozen=True)
 class Passage:
@@ -54,15 +56,27 @@ class Citation:
     context_start: int = 0
 
     def location(self) -> str:
-        """`file:lines` (or page) for display."""
-        where = f"p. {self.page}" if self.page else (
-            f"line {self.start_line}" if self.start_line == self.end_line else f"lines {self.start_line}-{self.end_line}")
-        return f"{self.source}, {where}"
+        """`file, lines 3–5` (or `file, p. 2`) for display."""
+        return wording.location(self.source, self.start_line, self.end_line, self.page)
+
+
+@dataclass(frozen=True)
+class Short:
+    """The phrase that answers (a name, a date, a number): an exact span of the file inside the quote of
+    citation `n`, so `file_text[start:end] == text`. `kind` is what was asked for (`date`, `number`,
+    `person`, `place`, ...)."""
+
+    text: str
+    start: int
+    end: int
+    n: int
+    kind: str
 
 
 @dataclass(frozen=True)
 class Answer:
-    """An answer with its citations; `abstained` when the documents do not hold the answer."""
+    """An answer with its citations; `abstained` when the documents do not hold the answer. `short` is
+    the answering phrase for who/when/where/which/how-many questions, when one is found."""
 
     question: str
     text: str
@@ -73,6 +87,7 @@ class Answer:
     related: tuple[Passage, ...] = ()
     flagged: str | None = None
     seconds: float = 0.0
+    short: Short | None = None
 
     def to_json(self) -> dict:
         """A JSON-ready dict (passages without their full metadata)."""

@@ -12,9 +12,9 @@ from conftest import EVAL, assert_well_formed, file_text
 from index.build import build
 from index.embed import resolve_model
 from index.errors import IndexMismatchError, IndexMissingError, QAError, UsageError
-from index.settings import DEFAULT_MODEL, Settings
+from index.settings import DEFAULT_MODEL, IndexSettings
 from qa import metrics
-from qa.pipeline import Assistant, build_pipeline
+from qa.pipeline import Assistant, build_assistant
 from qa.retrieve import SeedRetriever
 from qa.types import Answer
 
@@ -32,7 +32,7 @@ XI_GOLD = ["growing coordination with Russia"]
 @pytest.fixture(scope="module")
 def assistant(seed_index, embedder) -> Assistant:
     """One warm assistant over the module's index."""
-    return build_pipeline(seed_index, embedder=embedder)
+    return build_assistant(seed_index, embedder=embedder)
 
 
 def test_seed_dev_set_is_present():
@@ -83,20 +83,13 @@ def test_every_citation_and_passage_points_at_the_exact_file_text(assistant, see
 
 
 def test_module_level_answer_function(seed_index, assistant):
-    """`qa.answer(question, settings=...)` builds its own pipeline (its own model) and answers the same."""
-    from qa import pipeline
-
-    try:
-        got = qa.answer(XI, settings=seed_index)
-        assert isinstance(got, Answer) and not got.abstained
-        assert metrics.contains_gold(got.text, XI_GOLD)
-        assert_well_formed(got, seed_index.seeds_dir)
-        again = qa.answer(XI, settings=seed_index)
-        assert (again.text, again.citations) == (got.text, got.citations)
-        warm = assistant.answer(XI)
-        assert (warm.text, warm.citations) == (got.text, got.citations)
-    finally:
-        pipeline._default.pop(seed_index, None)
+    """`qa.answer(question, index=...)` composes its own assistant (its own model) and answers the same."""
+    got = qa.answer(XI, index=seed_index)
+    assert isinstance(got, Answer) and not got.abstained
+    assert metrics.contains_gold(got.text, XI_GOLD)
+    assert_well_formed(got, seed_index.seeds_dir)
+    warm = assistant.answer(XI)
+    assert (warm.text, warm.citations) == (got.text, got.citations)
 
 
 def test_answer_stream_yields_text_then_the_answer(assistant, seed_index):
@@ -148,7 +141,7 @@ def test_seed_retriever_returns_documents_with_provenance(assistant, seed_index)
         assert isinstance(meta["score"], float)
     assert [d.metadata["score"] for d in docs] == sorted((d.metadata["score"] for d in docs), reverse=True)
     assert any("PRC inputs" in d.page_content for d in docs)
-    assert len(assistant.retriever().invoke("drones")) == seed_index.k
+    assert len(assistant.retriever().invoke("drones")) == assistant.settings.k
 
 
 def test_seed_retriever_composes_in_an_lcel_chain(assistant):
@@ -192,9 +185,11 @@ def test_control_characters_are_stripped_and_the_question_answered(assistant, se
     "Что Си объявил во время разговора с Путиным?",
     "ما الذي أعلنه شي خلال مكالمته مع بوتين؟",
 ], ids=["french", "chinese", "russian", "arabic"])
-def test_question_in_another_language_gets_an_answer(assistant, seed_index, question):
+def test_question_in_another_language_is_answered_right_or_abstains(assistant, seed_index, question):
+    """The bundled model is English-only: a foreign question may abstain, but must never cite a wrong passage."""
     answer = assistant.answer(question)
     assert_well_formed(answer, seed_index.seeds_dir)
+    assert answer.abstained or any("Xi heralded" in c.quote for c in answer.citations), answer.text
 
 
 def test_bad_k_is_a_usage_error(assistant):
@@ -204,9 +199,9 @@ def test_bad_k_is_a_usage_error(assistant):
 
 
 def test_missing_index_is_reported_with_a_hint(tmp_path, embedder, seed_index):
-    settings = Settings(seeds_dir=seed_index.seeds_dir, db_dir=tmp_path / "empty-db")
+    settings = IndexSettings(seeds_dir=seed_index.seeds_dir, db_dir=tmp_path / "empty-db")
     (tmp_path / "empty-db").mkdir()
-    fresh = build_pipeline(settings, embedder=embedder)
+    fresh = build_assistant(settings, embedder=embedder)
     with pytest.raises(IndexMissingError) as err:
         fresh.answer(XI)
     assert "qa index" in str(err.value) and "qa index" in err.value.hint
@@ -217,13 +212,13 @@ def test_missing_index_is_reported_with_a_hint(tmp_path, embedder, seed_index):
 
 def test_index_built_with_another_model_name_is_a_mismatch(tmp_path, embedder, seed_index):
     db = tmp_path / "db"
-    by_path = Settings(seeds_dir=seed_index.seeds_dir, db_dir=db, embed_model=resolve_model(DEFAULT_MODEL))
+    by_path = IndexSettings(seeds_dir=seed_index.seeds_dir, db_dir=db, embed_model=resolve_model(DEFAULT_MODEL))
     assert by_path.embed_model != DEFAULT_MODEL
     build(by_path, embedder=embedder)
-    assert build_pipeline(by_path, embedder=embedder).answer(XI).citations  # the recorded name answers
-    asked = Settings(seeds_dir=seed_index.seeds_dir, db_dir=db)
+    assert build_assistant(by_path, embedder=embedder).answer(XI).citations  # the recorded name answers
+    asked = IndexSettings(seeds_dir=seed_index.seeds_dir, db_dir=db)
     with pytest.raises(IndexMismatchError) as err:
-        build_pipeline(asked, embedder=embedder).answer(XI)
+        build_assistant(asked, embedder=embedder).answer(XI)
     assert by_path.embed_model in str(err.value) and DEFAULT_MODEL in str(err.value)
     assert "qa index" in err.value.hint
     assert isinstance(err.value, QAError) and err.value.exit_code == 1

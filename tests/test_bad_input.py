@@ -12,7 +12,7 @@ import pytest
 from conftest import index_state
 from index.build import build
 from index.errors import NothingIndexedError, SeedsMissingError
-from index.store import VectorStore
+from index.store import ChromaStore
 from test_load import write_docx, write_pdf
 
 GOOD = "Lighthouses guide ships past the rocky northern coast at night. " * 10
@@ -84,7 +84,7 @@ def test_every_bad_file_is_skipped_with_a_reason(tmp_path, make_settings, embedd
         assert want in reasons[path], (path, reasons[path])
     assert report.files == 2 and report.added == 2
     index_state(settings).assert_consistent()
-    assert {m["source"] for m in VectorStore(settings).records()[2]} == {"good.txt", "good.docx"}
+    assert {m["source"] for m in ChromaStore(settings).records()[2]} == {"good.txt", "good.docx"}
     again = build(settings, embedder=embedder)  # a no-op still reports the same skips
     assert {s.path: s.reason for s in again.skipped} == reasons
 

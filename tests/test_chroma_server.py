@@ -14,7 +14,7 @@ from conftest import index_state
 from index import manifest as mf
 from index.build import build
 from index.errors import StoreError
-from index.store import VectorStore
+from index.store import ChromaStore
 
 CHROMA = Path(sys.executable).with_name("chroma")
 
@@ -43,8 +43,7 @@ def wait_until_up(port: int, proc: subprocess.Popen, timeout: float = 30) -> Non
 @pytest.fixture
 def chroma_server(tmp_path):
     """A real Chroma server on a free port with its data in tmp; yields the port, then stops it."""
-    if not CHROMA.exists():
-        pytest.skip("chroma executable not installed in the venv")
+    assert CHROMA.exists(), f"{CHROMA} is missing: `./run tests` installs chromadb, which provides it"
     port = free_port()
     log = open(tmp_path / "chroma.log", "wb")
     proc = subprocess.Popen([str(CHROMA), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
@@ -81,10 +80,10 @@ def test_build_and_update_in_server(seeds_copy, make_settings, embedder, chroma_
     assert not old & st.store_ids
 
     # A separate client sees the same data through the server.
-    ids, docs, metas = VectorStore(settings.replace(db_dir=tmp_path / "elsewhere")).records()
+    ids, docs, metas = ChromaStore(settings.replace(db_dir=tmp_path / "elsewhere")).records()
     assert set(ids) == st.store_ids
     assert any("Spring tides are the highest." in d for d in docs)
-    hits = VectorStore(settings).search(embedder.embed(["when are tides highest"])[0], 2)
+    hits = ChromaStore(settings).search(embedder.embed(["when are tides highest"])[0], 2)
     assert hits and hits[0].metadata["source"] == "extra.md"
 
 

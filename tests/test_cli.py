@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import EVAL, REPO, SEEDS, assert_well_formed, file_text
-from index.settings import Settings
-from qa.cli import main
-from qa.extractive import NOT_FOUND
-from qa.pipeline import build_pipeline
+from conftest import EVAL, REPO, SEEDS, assert_well_formed
+from index.settings import IndexSettings
+from ui.cli import main
+from qa.wording import NOT_FOUND
+from qa.pipeline import build_assistant
 from qa.types import Answer, Citation, Passage
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread", "clean_qa_env", "shared_model")
@@ -33,27 +33,27 @@ def runner() -> CliRunner:
 
 
 @pytest.fixture(scope="module")
-def first_index(tmp_path_factory) -> tuple[Settings, dict]:
+def first_index(tmp_path_factory) -> tuple[IndexSettings, dict]:
     """Seeds copied to tmp and indexed once by `qa index --json` itself: the settings and that first report."""
     root = tmp_path_factory.mktemp("cli")
     seeds = root / "seeds"
     shutil.copytree(SEEDS, seeds, copy_function=shutil.copyfile)
-    settings = Settings(seeds_dir=seeds, db_dir=root / "db")
+    settings = IndexSettings(seeds_dir=seeds, db_dir=root / "db")
     result = CliRunner().invoke(main, ["index", "--seeds", str(seeds), "--db", str(settings.db_dir), "--json"])
     assert result.exit_code == 0, (result.output, result.exception)
     return settings, json.loads(result.stdout)
 
 
 @pytest.fixture
-def indexed(first_index) -> Settings:
+def indexed(first_index) -> IndexSettings:
     return first_index[0]
 
 
-def where(settings: Settings) -> list[str]:
+def where(settings: IndexSettings) -> list[str]:
     return ["--seeds", str(settings.seeds_dir), "--db", str(settings.db_dir)]
 
 
-def ask(runner: CliRunner, settings: Settings, question: str, *flags: str):
+def ask(runner: CliRunner, settings: IndexSettings, question: str, *flags: str):
     return runner.invoke(main, ["ask", *where(settings), *flags, "--", question])
 
 
@@ -106,7 +106,7 @@ def test_ask_json_with_k(runner, indexed):
 
 
 def test_plain_ask_prints_the_answer_then_sources_with_lines_and_quotes(runner, indexed, embedder):
-    expected = build_pipeline(indexed, embedder=embedder).answer(XI)
+    expected = build_assistant(indexed, embedder=embedder).answer(XI)
     assert expected.citations
     result = ask(runner, indexed, XI)
     assert result.exit_code == 0, result.output
@@ -169,8 +169,6 @@ def test_index_of_a_missing_seeds_dir_exits_1_with_a_message(runner, tmp_path):
 
 def test_eval_json_prints_the_metrics(runner, tmp_path):
     questions = EVAL / "seed-dev" / "questions.jsonl"
-    if not questions.is_file():
-        pytest.skip(f"{questions} not available")
     seeds = tmp_path / "seeds"
     shutil.copytree(SEEDS, seeds, copy_function=shutil.copyfile)
     db = tmp_path / "db"
@@ -191,8 +189,6 @@ def test_eval_json_prints_the_metrics(runner, tmp_path):
 
 def test_eval_without_seeds_is_a_usage_error(runner):
     questions = EVAL / "seed-dev" / "questions.jsonl"
-    if not questions.is_file():
-        pytest.skip(f"{questions} not available")
     result = runner.invoke(main, ["eval", str(questions)])
     assert result.exit_code == 2 and "--seeds" in result.output
 

@@ -1,7 +1,6 @@
 """Crash safety: a build killed at any point, then re-run, ends equal to a fresh build."""
 from __future__ import annotations
 
-import collections
 import json
 import os
 import signal
@@ -10,23 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EVAL, copy_files, index_state
+from conftest import EVAL, copy_files
+from index.testing import assert_same_as_fresh, manifest_view
 from index import manifest as mf
 from index.build import build
-from index.store import VectorStore
+from index.store import ChromaStore
 
 SQUAD = ["Packet_switching.txt", "1973_oil_crisis.txt", "Harvard_University.txt", "Normans.txt"]
 CHUNKING = {"QA_CHUNK_SIZE": "200", "QA_CHUNK_OVERLAP": "20"}  # ~700 chunks: two commit groups
-
-
-def manifest_view(db):
-    """(number of committed files, complete flag, raw text) of the manifest, or None before there is one."""
-    try:
-        raw = (db / mf.NAME).read_text("utf-8")
-    except OSError:
-        return None
-    data = json.loads(raw)
-    return len(data["files"]), data["complete"], raw
 
 
 def kill_when(proc, ready, delay: float, timeout: float = 150) -> bool:
@@ -53,25 +43,9 @@ def db_of(proc):
     return Path(proc.args[proc.args.index("--db") + 1])
 
 
-def assert_same_as_fresh(settings, fresh_settings):
-    """The index equals a fresh build: same ids, texts and metadata; one file version each; parts agree."""
-    st = index_state(settings)
-    st.assert_consistent()
-    got, want = VectorStore(settings).records(), VectorStore(fresh_settings).records()
-    assert len(got[0]) == len(set(got[0]))
-    assert dict(zip(got[0], zip(got[1], got[2]))) == dict(zip(want[0], zip(want[1], want[2])))
-    versions = collections.defaultdict(set)
-    for cid, meta in zip(got[0], got[2]):
-        versions[meta["source"]].add(cid.rsplit("-", 1)[0])  # "<source hash>-<content hash>"
-    assert all(len(v) == 1 for v in versions.values()), "chunks of two versions of a file"
-    assert mf.read(settings.db_dir).files.keys() == mf.read(fresh_settings.db_dir).files.keys()
-
-
 @pytest.mark.slow
 def test_sigkill_at_many_points_then_rerun(tmp_path, qa_cli, embedder, make_settings):
     seeds, db = tmp_path / "seeds", tmp_path / "db"
-    if not (EVAL / "squad-dev" / "corpus").is_dir():
-        pytest.skip("eval corpora not available")
     copy_files(EVAL / "squad-dev" / "corpus", seeds, SQUAD)
     multihop = EVAL / "multihop-dev" / "corpus"
     names = sorted(os.listdir(multihop))
@@ -124,7 +98,7 @@ class Crash(Exception):
     """Stands in for the process dying at an exact point."""
 
 
-class CrashingStore(VectorStore):
+class CrashingStore(ChromaStore):
     """The real Chroma store, but it 'dies' right after the `nth` call of `method` has reached Chroma."""
 
     def __init__(self, settings, method: str, nth: int = 1):

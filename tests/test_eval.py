@@ -172,8 +172,6 @@ def test_read_questions(tmp_path):
 
 @pytest.mark.usefixtures("one_torch_thread", "shared_model")
 def test_evaluate_seed_dev(seed_index):
-    if not SEED_DEV.is_file():
-        pytest.skip(f"{SEED_DEV} not available")
     questions = read_questions(SEED_DEV)
     calls = []
     report = evaluate(questions, seed_index, progress=lambda done, total: calls.append((done, total)))

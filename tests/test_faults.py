@@ -30,9 +30,9 @@ from index.build import build
 from index.discover import file_hash
 from index.errors import QAError, StoreError
 from index.load import load
-from index.sentvec import prefix_of
-from index.settings import Settings
-from qa.pipeline import build_pipeline
+from index.ids import prefix_of
+from index.settings import IndexSettings
+from qa.pipeline import build_assistant
 
 XI_QUESTION = "What did Xi herald during his call with Putin?"
 XI_QUOTE = "Xi heralded a new year of growing coordination with Russia"
@@ -73,7 +73,7 @@ def check_citations(answer, versions: dict[str, str]) -> list[str]:
 
 
 def test_answers_stay_exact_while_files_change_and_the_index_is_rebuilt(seeds_copy, tmp_path, embedder):
-    settings = Settings(seeds_dir=seeds_copy, db_dir=tmp_path / "db", chunk_size=400, chunk_overlap=60)
+    settings = IndexSettings(seeds_dir=seeds_copy, db_dir=tmp_path / "db", chunk_size=400, chunk_overlap=60)
     (seeds_copy / "gauge.md").write_text(gauge(0), "utf-8")
     (seeds_copy / "ferry.txt").write_text(FERRY.format(year=1931), "utf-8")
     seed_text = (seeds_copy / SEED).read_text("utf-8")
@@ -81,7 +81,7 @@ def test_answers_stay_exact_while_files_change_and_the_index_is_rebuilt(seeds_co
     versions: dict[str, str] = {}
     versions_of(seeds_copy, versions)
     known_ids = set(mf.read(settings.db_dir).expected_ids())
-    assistant = build_pipeline(settings, embedder=embedder)
+    assistant = build_assistant(settings, embedder=embedder)
     failures: list[BaseException] = []
     rounds = 4
 
@@ -145,12 +145,12 @@ def assert_answers_seed(assistant) -> None:
 def test_index_folder_under_a_regular_file(seeds_copy, tmp_path, embedder, qa_cli):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory", "utf-8")
-    settings = Settings(seeds_dir=seeds_copy, db_dir=blocker / "db")
+    settings = IndexSettings(seeds_dir=seeds_copy, db_dir=blocker / "db")
     with pytest.raises(QAError) as err:
         build(settings, embedder=embedder)
     assert isinstance(err.value, StoreError) and str(blocker / "db") in str(err.value) and err.value.hint
     with pytest.raises(QAError):
-        build_pipeline(settings, embedder=embedder).answer(XI_QUESTION)
+        build_assistant(settings, embedder=embedder).answer(XI_QUESTION)
     assert blocker.read_text("utf-8") == "not a directory"
     assert_clear_cli_error(qa_cli("index", "--seeds", seeds_copy, "--db", blocker / "db"), str(blocker / "db"))
     assert_clear_cli_error(qa_cli("ask", XI_QUESTION, "--seeds", seeds_copy, "--db", blocker / "db"))
@@ -169,7 +169,7 @@ def mounted(*args: str):
 
 
 def test_read_only_index_folder(seeds_copy, tmp_path, embedder, qa_cli):
-    settings = Settings(seeds_dir=seeds_copy, db_dir=tmp_path / "db")
+    settings = IndexSettings(seeds_dir=seeds_copy, db_dir=tmp_path / "db")
     build(settings, embedder=embedder)
     before = index_state(settings)
     (seeds_copy / "ferry.txt").write_text(FERRY.format(year=1931), "utf-8")
@@ -189,7 +189,7 @@ def test_read_only_index_folder(seeds_copy, tmp_path, embedder, qa_cli):
     assert index_state(settings).store_ids == before.store_ids
     build(settings, embedder=embedder)
     index_state(settings).assert_consistent()
-    assert "1931" in build_pipeline(settings, embedder=embedder).answer(QUESTIONS[2]).text
+    assert "1931" in build_assistant(settings, embedder=embedder).answer(QUESTIONS[2]).text
 
 
 def fill_disk(disk: Path, leave_kb: int) -> Path:
@@ -221,10 +221,10 @@ def test_full_disk_then_space_freed(seeds_copy, tmp_path, embedder, qa_cli, leav
     disk = tmp_path / "disk"
     disk.mkdir()
     with mounted("-t", "tmpfs", "-o", "size=12m", "tmpfs", str(disk)):
-        settings = Settings(seeds_dir=seeds_copy, db_dir=disk / "db", chunk_size=300, chunk_overlap=30)
+        settings = IndexSettings(seeds_dir=seeds_copy, db_dir=disk / "db", chunk_size=300, chunk_overlap=30)
         build(settings, embedder=embedder)
         before = index_state(settings)
-        assistant = build_pipeline(settings, embedder=embedder)
+        assistant = build_assistant(settings, embedder=embedder)
         assert_answers_seed(assistant)
         filler = fill_disk(disk, leave_kb)
         for name, text in NEW.items():
@@ -241,7 +241,7 @@ def test_full_disk_then_space_freed(seeds_copy, tmp_path, embedder, qa_cli, leav
 
         filler.unlink()
         assert_answers_seed(assistant)
-        assert_answers_seed(build_pipeline(settings, embedder=embedder))
+        assert_answers_seed(build_assistant(settings, embedder=embedder))
         report = build(settings, embedder=embedder)
         state = index_state(settings)
         state.assert_consistent()
@@ -259,7 +259,7 @@ def test_full_disk_inside_the_vector_store(seeds_copy, tmp_path, embedder, qa_cl
     disk = tmp_path / "disk"
     disk.mkdir()
     db = disk / "db"
-    prebuilt = Settings(seeds_dir=seeds_copy, db_dir=tmp_path / "prebuilt", chunk_size=300, chunk_overlap=30)
+    prebuilt = IndexSettings(seeds_dir=seeds_copy, db_dir=tmp_path / "prebuilt", chunk_size=300, chunk_overlap=30)
     build(prebuilt, embedder=embedder)
     with mounted("-t", "tmpfs", "-o", "size=12m", "tmpfs", str(disk)):
         shutil.copytree(prebuilt.db_dir, db)
@@ -281,6 +281,6 @@ def test_full_disk_inside_the_vector_store(seeds_copy, tmp_path, embedder, qa_cl
         state = index_state(settings)
         state.assert_consistent()
         assert set(state.manifest.files) == {SEED, *NEW}
-        answer = build_pipeline(settings, embedder=embedder).answer(GULLS)
+        answer = build_assistant(settings, embedder=embedder).answer(GULLS)
         assert not answer.abstained and "22 gulls" in answer.text, answer.text
         print(f"build on the full disk: exit code {full.returncode}: {full.stderr.strip()[:160]}")

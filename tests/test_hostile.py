@@ -21,8 +21,8 @@ from conftest import index_state
 from index import manifest as mf
 from index.build import build
 from index.load import load
-from index.store import VectorStore
-from qa.pipeline import build_pipeline
+from index.store import ChromaStore
+from qa.pipeline import build_assistant
 from test_load import write_docx, write_pdf
 
 SKIP, INDEX, EITHER = "skip", "index", "either"
@@ -246,9 +246,9 @@ def hostile(tmp_path_factory) -> tuple[Path, dict[str, Expect]]:
 
 def test_hostile_folder_is_indexed_without_a_crash(hostile, tmp_path, embedder):
     seeds, expected = hostile
-    from index.settings import Settings
+    from index.settings import IndexSettings
 
-    settings = Settings(seeds_dir=seeds, db_dir=tmp_path / "db")
+    settings = IndexSettings(seeds_dir=seeds, db_dir=tmp_path / "db")
     report = build(settings, embedder=embedder)
     skipped = {s.path: s.reason for s in report.skipped}
     assert len(skipped) == len(report.skipped), "a file reported twice"
@@ -258,9 +258,9 @@ def test_hostile_folder_is_indexed_without_a_crash(hostile, tmp_path, embedder):
     assert all(r.strip() for r in skipped.values())
     state = index_state(settings)
     state.assert_consistent()
-    assert {m["source"] for m in VectorStore(settings).records()[2]} == indexed
+    assert {m["source"] for m in ChromaStore(settings).records()[2]} == indexed
 
-    assistant = build_pipeline(settings, embedder=embedder)
+    assistant = build_assistant(settings, embedder=embedder)
     for source, (question, words) in GOOD.items():
         answer = assistant.answer(question)
         assert not answer.abstained, (question, answer.text)
@@ -297,7 +297,7 @@ def test_hostile_folder_through_the_cli(hostile, tmp_path, qa_cli):
 @pytest.mark.parametrize("limit_mb, outcome", [(4, SKIP), (6, EITHER)])
 def test_a_single_5mb_line(tmp_path, embedder, limit_mb, outcome):
     """One 5 MB line of words: over a 4 MB limit it is skipped with the reason; under a 6 MB limit, no crash."""
-    from index.settings import Settings
+    from index.settings import IndexSettings
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()
@@ -308,7 +308,7 @@ def test_a_single_5mb_line(tmp_path, embedder, limit_mb, outcome):
     line = line[: 5 * 2**20 - 60] + " the keeper Quintus Brask rowed out alone"
     (seeds / "one line.txt").write_text(line, "utf-8")
     # Large chunks keep the embedding to ~260 passages (the model truncates each to 256 tokens).
-    settings = Settings(seeds_dir=seeds, db_dir=tmp_path / "db", max_file_mb=limit_mb,
+    settings = IndexSettings(seeds_dir=seeds, db_dir=tmp_path / "db", max_file_mb=limit_mb,
                         chunk_size=20_000, chunk_overlap=0)
     report = build(settings, embedder=embedder)
     skipped = {s.path: s.reason for s in report.skipped}
@@ -316,7 +316,7 @@ def test_a_single_5mb_line(tmp_path, embedder, limit_mb, outcome):
     check_outcomes({"one line.txt": Expect(outcome, "too large")}, skipped, indexed)
     index_state(settings).assert_consistent()
     if "one line.txt" in indexed:
-        ids, docs, metas = VectorStore(settings).records()
+        ids, docs, metas = ChromaStore(settings).records()
         pieces = [(d, m) for d, m in zip(docs, metas) if m["source"] == "one line.txt"]
         assert len(pieces) >= 5 * 2**20 // 20_000
         for doc, meta in pieces:

@@ -10,13 +10,15 @@ import pytest
 
 from conftest import SEEDS
 from index.build import build
-from index.errors import LLMError
-from index.settings import Settings
+from qa.errors import LLMError
+from index.settings import IndexSettings
 from llm_stub import StubLLM
 from qa import prompt
-from qa.extractive import NOT_FOUND
-from qa.llm import UNCITED, chat_model
-from qa.pipeline import build_pipeline
+from qa.wording import NOT_FOUND
+from qa.llm import chat_model
+from qa.settings import AnswerSettings
+from qa.wording import UNCITED
+from qa.pipeline import build_assistant
 from qa.retrieve import HybridSearch
 from qa.types import Answer
 
@@ -26,13 +28,13 @@ RUSSIA = "Who is helping Russia expand its military manufacturing?"
 
 
 @pytest.fixture(scope="session")
-def indexed(tmp_path_factory, embedder) -> Settings:
+def indexed(tmp_path_factory, embedder) -> IndexSettings:
     """A real index of a copy of the seeds plus a document carrying a prompt injection."""
     root = tmp_path_factory.mktemp("llm")
     seeds = root / "seeds"
     shutil.copytree(SEEDS, seeds, copy_function=shutil.copyfile)
     (seeds / "notice.txt").write_text(INJECTION, encoding="utf-8")
-    settings = Settings(seeds_dir=seeds, db_dir=root / "db")
+    settings = IndexSettings(seeds_dir=seeds, db_dir=root / "db")
     build(settings, embedder=embedder)
     return settings
 
@@ -42,10 +44,10 @@ def ask(indexed, embedder):
     """`ask(stub, question, history=None, **settings)` -> (streamed pieces, final Answer, assistant)."""
 
     def run(stub: StubLLM | None, question: str, history=None, k: int = 4, **changes):
-        changes.setdefault("llm", "openai")
+        changes.setdefault("answerer", "openai")
         if stub is not None:
-            changes.setdefault("llm_base_url", stub.ollama_url if changes["llm"] == "ollama" else stub.url)
-        assistant = build_pipeline(indexed.replace(llm_model="stub", **changes), embedder=embedder)
+            changes.setdefault("llm_base_url", stub.ollama_url if changes["answerer"] == "ollama" else stub.url)
+        assistant = build_assistant(indexed, AnswerSettings(llm_model="stub", **changes), embedder=embedder)
         items = list(assistant.answer_stream(question, history, k))
         assert all(isinstance(i, str) for i in items[:-1]) and isinstance(items[-1], Answer)
         return items[:-1], items[-1], assistant
@@ -53,7 +55,7 @@ def ask(indexed, embedder):
     return run
 
 
-def file_text(settings: Settings, source: str) -> str:
+def file_text(settings: IndexSettings, source: str) -> str:
     return (settings.seeds_dir / source).read_text(encoding="utf-8")
 
 
@@ -168,29 +170,29 @@ def test_timeout_is_quick_llm_error(ask):
 
 def test_ollama_protocol(ask):
     with StubLLM("China is helping Russia [1] [3].") as stub:
-        pieces, ans, _ = ask(stub, RUSSIA, llm="ollama")
+        pieces, ans, _ = ask(stub, RUSSIA, answerer="ollama")
     assert len(pieces) >= 3 and ans.backend == "ollama" and [c.n for c in ans.citations] == [1, 3]
     assert stub.requests[0]["path"] == "/api/chat" and stub.requests[0]["body"]["model"] == "stub"
 
 
 def test_ollama_errors(ask):
     with StubLLM(mode="500") as stub, pytest.raises(LLMError, match=r"HTTP 500"):
-        ask(stub, RUSSIA, llm="ollama")
+        ask(stub, RUSSIA, answerer="ollama")
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(LLMError, match=re.escape(f"LLM server at {url} unreachable")):
-        ask(None, RUSSIA, llm="ollama", llm_base_url=url)
+        ask(None, RUSSIA, answerer="ollama", llm_base_url=url)
 
 
 def test_openai_without_url_needs_a_key():
     with pytest.raises(LLMError) as err:
-        chat_model("openai", Settings())
+        chat_model("openai", AnswerSettings())
     assert "QA_LLM_BASE_URL" in str(err.value)
-    model = chat_model("openai", Settings(llm_api_key="sk-test"))
+    model = chat_model("openai", AnswerSettings(llm_api_key="sk-test"))
     assert model.openai_api_base == "https://api.openai.com/v1" and model.max_retries == 0
 
 
 def test_extractive_stream_yields_text_then_answer(ask):
-    pieces, ans, _ = ask(None, RUSSIA, llm="extractive")
+    pieces, ans, _ = ask(None, RUSSIA, answerer="extractive")
     assert len(pieces) == 1 and pieces[0] == ans.text and ans.backend == "extractive"
 
 

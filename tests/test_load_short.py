@@ -1,18 +1,13 @@
-"""A short run of bench/load_bench.py: 4 concurrent API users for 10 s with a rebuild in the middle.
+"""A short run of the load scenario of bench/load_bench.py (`ui.testing.load`): 4 concurrent API users for 10 s with a rebuild in the middle.
 
 No timing assertions (the machine is shared); only correctness under load: no failed request,
 every citation exact, the rebuild succeeds and its new document is answerable afterwards.
 """
 from __future__ import annotations
 
-import sys
-
 import pytest
 
-from conftest import REPO
-
-sys.path.insert(0, str(REPO / "bench"))
-import load_bench  # noqa: E402
+from ui.testing import load as load_bench
 
 pytestmark = pytest.mark.slow
 

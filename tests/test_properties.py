@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from conftest import SEEDS, assert_well_formed
 from index.errors import UsageError
-from qa.cli import main
-from qa.pipeline import Assistant, build_pipeline
+from ui.cli import main
+from qa.pipeline import Assistant, build_assistant
 from qa.question import MAX_CHARS
 from qa.types import Answer, Citation
 
@@ -77,13 +77,7 @@ def required(question: str) -> str | None:
 
 @pytest.fixture(scope="module")
 def assistant(seed_index, embedder) -> Assistant:
-    return build_pipeline(seed_index, embedder=embedder)
-
-
-@pytest.fixture(scope="module")
-def tally() -> Counter:
-    """How many generated questions ended in each outcome (so the citation checks are not vacuous)."""
-    return Counter()
+    return build_assistant(seed_index, embedder=embedder)
 
 
 def check_assistant(assistant: Assistant, seeds_dir, question: str, tally: Counter) -> None:
@@ -100,27 +94,39 @@ def check_assistant(assistant: Assistant, seeds_dir, question: str, tally: Count
     tally["abstained" if answer.abstained else "cited"] += 1
 
 
-@settings(max_examples=400, **RELAXED)
-@given(question=any_text)
-@example(question="")
-@example(question="?")
-@example(question="\x00")
-def test_any_text(assistant, seed_index, tally, question):
-    check_assistant(assistant, seed_index.seeds_dir, question, tally)
+def outcomes(assistant: Assistant, seeds_dir, strategy, max_examples: int, examples=()) -> Counter:
+    """Ask `max_examples` generated questions (plus `examples`); how many ended in each outcome.
+
+    Each test asserts on its own tally, so none depends on which other tests ran before it.
+    """
+    tally: Counter = Counter()
+
+    @settings(max_examples=max_examples, database=None, **RELAXED)
+    @given(question=strategy)
+    def run(question):
+        check_assistant(assistant, seeds_dir, question, tally)
+
+    for question in examples:
+        run = example(question=question)(run)
+    run()
+    return tally
 
 
-@settings(max_examples=300, **RELAXED)
-@given(question=st.one_of(seed_words, seed_sentence))
-@example(question="What did Xi herald during his call with Putin?")
-@example(question="\x00Who said Russia would struggle to sustain its war effort without PRC inputs?\x07")
-def test_questions_made_of_the_seed_text(assistant, seed_index, tally, question):
-    check_assistant(assistant, seed_index.seeds_dir, question, tally)
+def test_any_text(assistant, seed_index):
+    tally = outcomes(assistant, seed_index.seeds_dir, any_text, 400, ["", "?", "\x00"])
+    assert tally["abstained"] >= 100 and tally["usage"] >= 2, tally
 
 
-@settings(max_examples=200, **RELAXED)
-@given(question=st.one_of(control_and_unicode, mixed))
-def test_control_characters_and_unicode(assistant, seed_index, tally, question):
-    check_assistant(assistant, seed_index.seeds_dir, question, tally)
+def test_questions_made_of_the_seed_text(assistant, seed_index):
+    tally = outcomes(assistant, seed_index.seeds_dir, st.one_of(seed_words, seed_sentence), 300, [
+        "What did Xi herald during his call with Putin?",
+        "\x00Who said Russia would struggle to sustain its war effort without PRC inputs?\x07"])
+    assert tally["cited"] >= 20, tally
+
+
+def test_control_characters_and_unicode(assistant, seed_index):
+    tally = outcomes(assistant, seed_index.seeds_dir, st.one_of(control_and_unicode, mixed), 200)
+    assert tally["usage"] >= 1 and tally["abstained"] >= 1, tally
 
 
 @settings(max_examples=100, **RELAXED)
@@ -130,21 +136,10 @@ def test_blank_questions_are_usage_errors(assistant, question):
         assistant.answer(question)
 
 
-@settings(max_examples=100, **RELAXED)
-@given(question=st.one_of(long_text, very_long))
-@example(question="a" * MAX_CHARS)
-@example(question="a" * (MAX_CHARS + 1))
-@example(question="  " + "b" * MAX_CHARS + "\x00")
-@example(question="Xi " * 1400)
-def test_long_questions(assistant, seed_index, tally, question):
-    check_assistant(assistant, seed_index.seeds_dir, question, tally)
-
-
-def test_generated_questions_reached_every_outcome(tally):
-    """The properties above exercised citations, abstentions and usage errors (run after them, in file order)."""
-    if sum(tally.values()) < 1_000:
-        pytest.skip(f"only {sum(tally.values())} generated questions ran in this session")
-    assert tally["cited"] >= 20 and tally["abstained"] >= 100 and tally["usage"] >= 10, tally
+def test_long_questions(assistant, seed_index):
+    tally = outcomes(assistant, seed_index.seeds_dir, st.one_of(long_text, very_long), 100, [
+        "a" * MAX_CHARS, "a" * (MAX_CHARS + 1), "  " + "b" * MAX_CHARS + "\x00", "Xi " * 1400])
+    assert tally["usage"] >= 10 and tally["abstained"] + tally["cited"] >= 1, tally
 
 
 # --- through the CLI -----------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from index.build import build
-from index.settings import Settings
-from qa.pipeline import build_pipeline
+from index.settings import IndexSettings
+from qa.pipeline import build_assistant
 from qa.retrieve import rrf_merge, split_parts
 from qa.sources import named_days
 from qa.types import Passage
@@ -46,9 +46,9 @@ def news(tmp_path_factory, embedder):
     seeds.mkdir()
     for name, source, published, body in ARTICLES:
         (seeds / name).write_text(article(name[:-3].replace("-", " ").title(), source, published, body), "utf-8")
-    settings = Settings(seeds_dir=seeds, db_dir=root / "db")
+    settings = IndexSettings(seeds_dir=seeds, db_dir=root / "db")
     build(settings, embedder=embedder)
-    return build_pipeline(settings, embedder=embedder)
+    return build_assistant(settings, embedder=embedder)
 
 
 def top_files(assistant, question: str, k: int = 4) -> list[str]:

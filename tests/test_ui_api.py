@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from gradio_client import Client
 
-from ui_server import OFF_TOPIC, XI_QUESTION, XI_QUOTE, running_server
+from ui.testing import OFF_TOPIC, XI_QUESTION, XI_QUOTE, running_server
 
 pytestmark = pytest.mark.slow
 LOGIN = ("alice", "s3cret:with-colon")
@@ -44,7 +44,7 @@ def test_only_ask_is_a_public_endpoint(client):
 
 def test_ask_returns_a_cited_answer_as_json(client, server):
     result = client.predict(XI_QUESTION, 3, api_name="/ask")
-    assert set(result) == {"answer", "abstained", "citations"}
+    assert set(result) == {"answer", "abstained", "short", "citations"}
     assert result["abstained"] is False and "[1]" in result["answer"]
     first = result["citations"][0]
     assert first["n"] == 1 and XI_QUOTE in first["quote"]

@@ -10,7 +10,8 @@ import json
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from ui_server import ARTIFACTS, OFF_TOPIC, XI_QUESTION, XI_QUOTE, free_port, launch_chromium, running_server
+from qa.wording import NOT_FOUND
+from ui.testing import ARTIFACTS, OFF_TOPIC, XI_QUESTION, XI_QUOTE, free_port, launch_chromium, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -109,7 +110,7 @@ def test_off_topic_question_abstains_and_shows_related_passages(page):
     expect(last_answer(page)).to_contain_text("do not contain")
     expect(last_answer(page)).not_to_contain_text("[1]")
     sources = page.locator("#sources")
-    expect(sources.locator(".qa-abstain")).to_contain_text("do not contain the answer")
+    expect(sources.locator(".qa-abstain")).to_contain_text(NOT_FOUND)
     expect(sources).to_contain_text("Related passages")
     assert sources.locator(".qa-related").count() >= 1 and sources.locator("mark").count() == 0
 

@@ -6,12 +6,12 @@ import threading
 
 import pytest
 
-from index.settings import Settings
-from qa.pipeline import build_pipeline
+from index.settings import IndexSettings
+from qa.pipeline import build_assistant
 from ui import documents
 from ui.upload import save_upload
 
-from ui_server import XI_QUESTION, XI_QUOTE
+from ui.testing import XI_QUESTION, XI_QUOTE
 
 pytestmark = pytest.mark.slow
 
@@ -19,8 +19,8 @@ FACT = "date 2023-05-02 The Quillmere lighthouse was painted teal in 1897 by its
 
 
 def test_answers_keep_coming_while_the_index_is_rebuilt(seeds_copy, tmp_path, embedder):
-    settings = Settings(seeds_dir=seeds_copy, db_dir=tmp_path / "db")
-    assistant = build_pipeline(settings, embedder=embedder)
+    settings = IndexSettings(seeds_dir=seeds_copy, db_dir=tmp_path / "db")
+    assistant = build_assistant(settings, embedder=embedder)
     documents.ensure_index(settings, embedder=embedder, out=io.StringIO())
     base = (seeds_copy / "000_ce4e22ba4c4cf3bd.txt").read_text("utf-8")
     for n in range(12):
@@ -45,8 +45,8 @@ def test_answers_keep_coming_while_the_index_is_rebuilt(seeds_copy, tmp_path, em
 def test_an_app_started_without_documents_works_after_an_upload(tmp_path, embedder):
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    settings = Settings(seeds_dir=seeds, db_dir=tmp_path / "db")
-    assistant = build_pipeline(settings, embedder=embedder)
+    settings = IndexSettings(seeds_dir=seeds, db_dir=tmp_path / "db")
+    assistant = build_assistant(settings, embedder=embedder)
     out = io.StringIO()
     documents.ensure_index(settings, embedder=embedder, out=out)
     assert "upload documents" in out.getvalue()

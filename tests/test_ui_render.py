@@ -5,12 +5,17 @@ import json
 
 import pytest
 
-from index.errors import IndexMissingError, LLMError, UsageError
-from index.settings import Settings
+from index.errors import IndexMissingError, UsageError
+from index.settings import IndexSettings
+from qa.answerers import available
+from qa.errors import LLMError
+from qa.history import as_dicts
+from qa.settings import AnswerSettings
 from qa.types import Answer, Citation, Passage
+from qa.wording import NOT_FOUND
 from ui import feedback, render
 from ui.app import parse_auth
-from ui.chat import backends, plain_history
+from ui.settings import Config
 
 CONTEXT = "Intro <b>bold</b> & more. The quote is here. Tail text."
 QUOTE = "The quote is here."
@@ -48,7 +53,7 @@ def test_abstention_says_so_and_lists_related_passages():
     answer = Answer("q?", "The documents do not contain an answer.", (), True, "extractive",
                     related=(passage("<script>x</script> text"),))
     html = render.sources_html(answer)
-    assert render.NOT_FOUND in html and "Related passages" in html and "<script>" not in html
+    assert NOT_FOUND in html and "Related passages" in html and "<script>" not in html
     assert "b.md, lines 1–2 · 2023-01-02" in html
 
 
@@ -68,19 +73,20 @@ def test_error_messages_are_friendly():
 def test_chatbot_messages_become_plain_history():
     chat = [{"role": "user", "content": [{"type": "text", "text": "Who?"}]},
             {"role": "assistant", "content": "Xi [1]."}]
-    assert plain_history(chat) == [{"role": "user", "content": "Who?"}, {"role": "assistant", "content": "Xi [1]."}]
+    assert as_dicts(chat) == [{"role": "user", "content": "Who?"}, {"role": "assistant", "content": "Xi [1]."}]
 
 
 def test_llm_answerers_are_offered_only_with_an_endpoint():
-    assert backends(Settings()) == ["extractive"]
-    assert backends(Settings(llm_base_url="http://localhost:11434")) == ["extractive", "openai", "ollama"]
+    assert available(AnswerSettings().has_endpoint) == ["extractive"]
+    assert available(AnswerSettings(llm_base_url="http://localhost:11434").has_endpoint) == ["extractive", "openai",
+                                                                                             "ollama"]
 
 
 def test_feedback_is_appended_as_json_lines(tmp_path):
-    settings = Settings(db_dir=tmp_path / "db")
+    cfg = Config(index=IndexSettings(db_dir=tmp_path / "db"))
     entry = feedback.record(Answer("q?", "Yes [1].", (citation(),), False, "extractive"))
     for liked in (True, False):
-        feedback.append(feedback.log_path(settings), entry, feedback.vote_name(liked))
+        feedback.append(cfg.feedback_log, entry, feedback.vote_name(liked))
     rows = [json.loads(line) for line in (tmp_path / "db" / "feedback.jsonl").read_text().splitlines()]
     assert [r["vote"] for r in rows] == ["up", "down"]
     assert rows[0]["question"] == "q?" and rows[0]["citations"][0]["quote"] == QUOTE and rows[0]["time"]

@@ -6,41 +6,18 @@ from typing import Iterator
 
 import gradio as gr
 
-from index.settings import Settings
+from qa.history import as_dicts
 from qa.pipeline import Assistant
 from qa.types import Answer
 from ui import feedback, render
-
-LLM_BACKENDS = ("openai", "ollama")
-
-
-def backends(settings: Settings) -> list[str]:
-    """Answerers to offer: extractive always, the LLM ones only when an endpoint is configured."""
-    return ["extractive", *(LLM_BACKENDS if settings.llm_base_url else ())]
-
-
-def text_of(content) -> str:
-    """The text of a Chatbot message's content (a string or a list of content parts)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, dict):
-        return content.get("text") or ""
-    if isinstance(content, (list, tuple)):
-        return "".join(text_of(part) for part in content)
-    return ""
-
-
-def plain_history(chat: list | None) -> list[dict]:
-    """Chatbot messages as the `{"role", "content": str}` dicts `Assistant.answer` takes."""
-    return [{"role": m.get("role", "user"), "content": text_of(m.get("content"))}
-            for m in chat or () if isinstance(m, dict)]
+from ui.settings import Config
 
 
 class Chat:
     """Handlers for the chat tab; holds the one `Assistant` of the app."""
 
-    def __init__(self, settings: Settings, assistant: Assistant):
-        self.settings, self.assistant = settings, assistant
+    def __init__(self, cfg: Config, assistant: Assistant):
+        self.cfg, self.assistant = cfg, assistant
 
     def respond(self, question: str, chat: list, k: float, backend: str, records: dict) -> Iterator[tuple]:
         """Stream the answer into the chat; yields (chat, sources html, records, textbox value)."""
@@ -48,7 +25,7 @@ class Chat:
             gr.Warning("Type a question about your documents first.")
             yield chat, gr.skip(), records, ""
             return
-        history = plain_history(chat)
+        history = as_dicts(chat)
         chat = history + [{"role": "user", "content": question}, {"role": "assistant", "content": ""}]
         yield chat, render.SEARCHING, records, ""
         try:
@@ -79,14 +56,15 @@ class Chat:
         if entry is None:
             gr.Warning("Feedback is only recorded for answers given in this session.")
             return
-        feedback.append(feedback.log_path(self.settings), entry, feedback.vote_name(data.liked))
+        feedback.append(self.cfg.feedback_log, entry, feedback.vote_name(data.liked))
         gr.Info("Thanks, your feedback was recorded.")
 
     def ask(self, question: str, k: int | None = None) -> dict:
-        """API: answer `question` with `k` passages; {"answer", "abstained", "citations"}."""
+        """API: answer `question` with `k` passages; {"answer", "abstained", "short", "citations"}."""
         try:
             answer = self.assistant.answer(question, k=int(k) if k else None)
         except Exception as exc:  # API callers get the same friendly message as the UI
             raise gr.Error(render.error_text(exc)) from None
         return {"answer": answer.text, "abstained": answer.abstained,
+                "short": asdict(answer.short) if answer.short else None,
                 "citations": [asdict(c) for c in answer.citations]}

@@ -9,7 +9,7 @@ from index import lexical
 from index import manifest as mf
 from index.build import build
 from index.errors import NothingIndexedError, QAError
-from index.settings import Settings
+from index.settings import IndexSettings
 from index.types import IndexReport
 from ui.render import error_text
 from ui.upload import save_upload
@@ -18,13 +18,13 @@ HEADERS = ["File", "Title", "Published", "Chunks"]
 Progress = Callable[[str, int, int], None]
 
 
-def table(settings: Settings) -> list[list]:
+def table(settings: IndexSettings) -> list[list]:
     """One row per indexed file (file, title, date, chunks), read from the manifest."""
     files = mf.read(settings.db_dir).files
     return [[source, e.title, e.published, len(e.ids)] for source, e in sorted(files.items())]
 
 
-def has_index(settings: Settings) -> bool:
+def has_index(settings: IndexSettings) -> bool:
     """True when a complete build left a manifest and a lexical snapshot."""
     return mf.read(settings.db_dir).complete and lexical.current_version(settings.db_dir) is not None
 
@@ -38,7 +38,7 @@ def report_markdown(report: IndexReport) -> str:
     return text + (f"\n\n**Skipped:**\n{skips}" if skips else "")
 
 
-def run_build(settings: Settings, embedder=None, store=None, progress: Progress | None = None) -> str:
+def run_build(settings: IndexSettings, embedder=None, store=None, progress: Progress | None = None) -> str:
     """An incremental build; returns the report as Markdown (a friendly message on a library error)."""
     try:
         report = build(settings, embedder=embedder, store=store, progress=progress)
@@ -47,12 +47,12 @@ def run_build(settings: Settings, embedder=None, store=None, progress: Progress 
     return report_markdown(report)
 
 
-def save_all(paths: Iterable[str], settings: Settings) -> tuple[list[str], list[str]]:
+def save_all(paths: Iterable[str], settings: IndexSettings, limit_mb: float) -> tuple[list[str], list[str]]:
     """Save every uploaded temp file into the seeds dir; returns (saved names, one message per file)."""
     saved, messages = [], []
     for path in paths or ():
         try:
-            result = save_upload(Path(path), Path(path).name, settings.seeds_dir, settings.upload_limit_mb)
+            result = save_upload(Path(path), Path(path).name, settings.seeds_dir, limit_mb)
         except QAError as exc:
             messages.append(f"Refused: {error_text(exc)}")
             continue
@@ -74,7 +74,7 @@ def console_progress(out=sys.stderr) -> Progress:
     return progress
 
 
-def ensure_index(settings: Settings, embedder=None, out=sys.stderr) -> None:
+def ensure_index(settings: IndexSettings, embedder=None, out=sys.stderr) -> None:
     """Build the index (printing progress) when there is none; an empty seeds folder only warns."""
     if has_index(settings):
         print(f"index: {len(table(settings))} files in {settings.db_dir}", file=out, flush=True)

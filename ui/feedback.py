@@ -7,15 +7,9 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
-from index.settings import Settings
 from qa.types import Answer
 
 _lock = threading.Lock()
-
-
-def log_path(settings: Settings) -> Path:
-    """`settings.feedback_log`, or `feedback.jsonl` in the index directory."""
-    return settings.feedback_log or settings.db_dir / "feedback.jsonl"
 
 
 def record(answer: Answer) -> dict:

@@ -4,11 +4,11 @@ from __future__ import annotations
 from html import escape
 
 from index.errors import IndexMissingError, QAError
+from qa import wording
 from qa.types import Answer, Citation, Passage
 
 PLACEHOLDER = '<div class="qa-empty">Ask a question: the passages cited in the answer appear here.</div>'
 SEARCHING = '<div class="qa-empty">Searching the documents…</div>'
-NOT_FOUND = "The documents do not contain the answer to this question."
 SNIPPET = 420
 
 CSS = """
@@ -57,11 +57,11 @@ def highlight(c: Citation) -> str:
 
 def abstention_html(related: tuple[Passage, ...]) -> str:
     """Say plainly that the documents do not hold the answer, then list the closest passages as related."""
-    head = f'<div class="qa-abstain">{escape(NOT_FOUND)}</div>'
+    head = f'<div class="qa-abstain">{escape(wording.NOT_FOUND)}</div>'
     if not related:
         return head
     items = "".join(related_html(p) for p in related)
-    return f'{head}<div class="qa-label">Related passages (closest, not an answer)</div>{items}'
+    return f'{head}<div class="qa-label">{escape(wording.RELATED)}</div>{items}'
 
 
 def related_html(p: Passage) -> str:
@@ -92,7 +92,5 @@ def _first(exc: Exception) -> str:
 
 
 def _meta(source: str, start_line: int, end_line: int, page: int | None, published: str) -> str:
-    where = f"p. {page}" if page else (f"line {start_line}" if start_line == end_line
-                                       else f"lines {start_line}–{end_line}")
     date = f" · {escape(published)}" if published else ""
-    return f'<div class="qa-meta">{escape(source)}, {where}{date}</div>'
+    return f'<div class="qa-meta">{escape(wording.location(source, start_line, end_line, page))}{date}</div>'

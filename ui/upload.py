@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.discover import file_hash
-from index.errors import UsageError
+from ui.errors import UploadRefused
 from index.load import SUPPORTED
 
 ALLOWED = frozenset(SUPPORTED)
@@ -27,16 +27,16 @@ class Saved:
 
 
 def safe_name(raw: str) -> str:
-    """The upload's base name with unsafe characters replaced and leading dots dropped; raises `UsageError`."""
+    """The upload's base name with unsafe characters replaced and leading dots dropped; raises `UploadRefused`."""
     base = unicodedata.normalize("NFKC", str(raw)).replace("\\", "/").split("/")[-1]
     base = _UNSAFE.sub("_", base)
     base = " ".join(base.split()).lstrip(". ")
     stem, ext = os.path.splitext(base)
     if ext.lower() not in ALLOWED:
-        raise UsageError(f"{_shown(raw)}: file type {ext or '(none)'} is not allowed",
+        raise UploadRefused(f"{_shown(raw)}: file type {ext or '(none)'} is not allowed",
                          hint="upload one of " + " ".join(sorted(ALLOWED)))
     if not stem.strip("._- "):
-        raise UsageError(f"{_shown(raw)}: not a usable file name", hint="rename the file and upload it again")
+        raise UploadRefused(f"{_shown(raw)}: not a usable file name", hint="rename the file and upload it again")
     return stem[:MAX_NAME - len(ext)] + ext.lower()
 
 
@@ -44,14 +44,14 @@ def check_size(path: Path, raw: str, limit_mb: float) -> None:
     """Refuse empty files and files over `limit_mb` megabytes."""
     size = path.stat().st_size
     if size == 0:
-        raise UsageError(f"{_shown(raw)}: the file is empty")
+        raise UploadRefused(f"{_shown(raw)}: the file is empty")
     if size > limit_mb * 1024 * 1024:
-        raise UsageError(f"{_shown(raw)}: too large ({size / 2**20:.1f} MB; the limit is {limit_mb:g} MB)",
+        raise UploadRefused(f"{_shown(raw)}: too large ({size / 2**20:.1f} MB; the limit is {limit_mb:g} MB)",
                          hint="split the document or raise QA_UPLOAD_LIMIT_MB")
 
 
 def save_upload(src: Path, raw_name: str, seeds_dir: Path, limit_mb: float) -> Saved:
-    """Copy the uploaded file `src` (named `raw_name` by the user) into `seeds_dir`; raises `UsageError`."""
+    """Copy the uploaded file `src` (named `raw_name` by the user) into `seeds_dir`; raises `UploadRefused`."""
     name = safe_name(raw_name)
     check_size(Path(src), raw_name, limit_mb)
     root = seeds_dir.resolve()
@@ -69,13 +69,13 @@ def _write_new(src: Path, root: Path, name: str) -> Path:
     for n in range(1, 1000):
         target = root / (name if n == 1 else f"{stem}-{n}{ext}")
         if target.parent != root:
-            raise UsageError(f"{name}: refused, it would be written outside the documents folder")
+            raise UploadRefused(f"{name}: refused, it would be written outside the documents folder")
         try:
             _copy_exclusive(src, target)
             return target
         except FileExistsError:
             continue
-    raise UsageError(f"{name}: too many files with this name", hint="rename the file and upload it again")
+    raise UploadRefused(f"{name}: too many files with this name", hint="rename the file and upload it again")
 
 
 def _copy_exclusive(src: Path, target: Path) -> None:
@@ -85,7 +85,7 @@ def _copy_exclusive(src: Path, target: Path) -> None:
             shutil.copyfileobj(fin, fout)
         except OSError as exc:
             target.unlink(missing_ok=True)
-            raise UsageError(f"{target.name}: could not be saved ({exc.strerror or exc})",
+            raise UploadRefused(f"{target.name}: could not be saved ({exc.strerror or exc})",
                              hint="check that the documents folder is writable and the disk is not full")
 
 

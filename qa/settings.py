@@ -1,0 +1,39 @@
+"""The answering layer's settings: passages per answer, the answerer, the LLM endpoint."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from index.config import EnvSettings, above, between, one_of, setting
+from qa.answerers import DEFAULT, NAMES
+
+MAX_K = 50
+
+
+@dataclass(frozen=True)
+class AnswerSettings(EnvSettings):
+    """Everything `qa` needs beyond the index; built once at an edge (`AnswerSettings.from_env(os.environ)`)."""
+
+    k: int = setting(4, "passages retrieved per answer", env="QA_K", flag="--k", check=between(1, MAX_K))
+    answerer: str = setting(DEFAULT, "answerer: " + ", ".join(NAMES) + " (see the table of answerers)",
+                            env="QA_LLM", flag="--llm", check=one_of(*NAMES))
+    llm_base_url: str | None = setting(None, "the LLM server's URL (an OpenAI-compatible `/v1` API or Ollama)",
+                                       env="QA_LLM_BASE_URL")
+    llm_model: str | None = setting(None, "the model the LLM server should use", env="QA_LLM_MODEL")
+    llm_api_key: str | None = setting(None, "API key for the LLM server (or name a variable holding it "
+                                      "with QA_LLM_API_KEY_ENV)", env="QA_LLM_API_KEY", secret=True)
+    llm_timeout: float = setting(60.0, "seconds to wait for the LLM server", env="QA_LLM_TIMEOUT",
+                                 check=above(0))
+
+    @classmethod
+    def _from_env_extra(cls, env: Mapping[str, str], values: dict) -> dict:
+        """QA_LLM_API_KEY_ENV names another variable that holds the key (so the key is not in QA_*)."""
+        named = env.get("QA_LLM_API_KEY_ENV")
+        if values.get("llm_api_key") is None and named and env.get(named):
+            return {"llm_api_key": env[named]}
+        return {}
+
+    @property
+    def has_endpoint(self) -> bool:
+        """Whether an LLM server is configured."""
+        return bool(self.llm_base_url or self.llm_api_key)

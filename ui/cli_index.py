@@ -1,0 +1,57 @@
+"""`qa index`: one build (with a progress bar) or a watch loop."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from index.build import build
+from index.settings import IndexSettings
+from index.types import IndexReport
+
+
+def run_index(settings: IndexSettings, rebuild: bool, watch: bool, as_json: bool) -> None:
+    """Build once, print the report; with `watch`, rebuild whenever the seeds change."""
+    _show(_build(settings, rebuild), as_json)
+    if not watch:
+        return
+    from watchfiles import watch as watch_files
+
+    click.echo(f"watching {settings.seeds_dir} (Ctrl-C to stop)", err=True)
+    for _changes in watch_files(settings.seeds_dir, debounce=800, step=200):
+        try:
+            _show(_build(settings, False), as_json)
+        except Exception as exc:  # keep watching; the next change may fix it
+            click.secho(f"error: {exc}", fg="red", err=True)
+
+
+def _build(settings: IndexSettings, rebuild: bool) -> IndexReport:
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            bars[stage] = tqdm(total=total, desc=stage, unit="chunk" if stage == "embedding" else "file",
+                               disable=not sys.stderr.isatty(), file=sys.stderr, leave=False)
+        bar = bars[stage]
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        return build(settings, progress=progress, rebuild=rebuild)
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+
+def _show(report: IndexReport, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+        return
+    if report.rebuilt_because:
+        click.echo(f"full rebuild: {report.rebuilt_because}")
+    click.echo(report.summary())
+    for skip in report.skipped:
+        click.echo(f"  skipped {skip.path}: {skip.reason}")

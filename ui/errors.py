@@ -1,0 +1,10 @@
+"""The edges' branch of the error tree (the root is `index.errors.QAError`)."""
+from index.errors import QAError, UsageError
+
+
+class ServeError(QAError):
+    """Base of the web server's errors (a port in use, a bad login setting)."""
+
+
+class UploadRefused(UsageError):
+    """An uploaded file was refused; the message says why. Nothing was written."""

@@ -1,0 +1,54 @@
+"""The edges' settings (web server, uploads, feedback) and `Config`: every layer's settings, built once."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from index.config import EnvSettings, between, setting
+from index.settings import IndexSettings
+from qa.settings import AnswerSettings
+
+
+@dataclass(frozen=True)
+class ServeSettings(EnvSettings):
+    """How `qa serve` listens and what the chat accepts."""
+
+    host: str = setting("127.0.0.1", "interface to bind (loopback by default)", env="QA_HOST", flag="--host")
+    port: int = setting(7860, "port of the web chat", env="QA_PORT", flag="--port", check=between(1, 65535))
+    auth: str | None = setting(None, "`user:password` login for the chat", env="QA_AUTH", secret=True)
+    upload_limit_mb: float = setting(20.0, "largest file the chat accepts", env="QA_UPLOAD_LIMIT_MB",
+                                     check=between(0.001, 10000))
+    feedback_log: Path | None = setting(None, "where thumbs up/down are appended (JSON lines)",
+                                        env="QA_FEEDBACK_LOG", shown="<index folder>/feedback.jsonl")
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings of every layer, built together at an edge."""
+
+    index: IndexSettings = field(default_factory=IndexSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **flags) -> "Config":
+        """Each layer's settings from `QA_*` variables, then the flags that layer owns (None = not given)."""
+        return cls(*(kind.from_env(env, **_owned(kind, flags)) for kind in (IndexSettings, AnswerSettings,
+                                                                           ServeSettings)))
+
+    @property
+    def feedback_log(self) -> Path:
+        """The feedback log: QA_FEEDBACK_LOG, or `feedback.jsonl` in the index folder."""
+        return self.serve.feedback_log or self.index.db_dir / "feedback.jsonl"
+
+
+def _owned(kind, flags: dict) -> dict:
+    names = set(kind.__dataclass_fields__)
+    return {k: v for k, v in flags.items() if k in names}
+
+
+def from_process(**flags) -> Config:
+    """The settings of this process: its environment, then command-line `flags` (the edges call this)."""
+    return Config.from_env(os.environ, **flags)
