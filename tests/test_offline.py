@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SEEDS
+from ui.testing import stop_server
 
 XI_QUESTION = "What did Xi herald during his call with Putin?"
 XI_QUOTE = "Xi heralded a new year of growing coordination with Russia"
@@ -295,11 +295,6 @@ def test_web_app_startup_and_an_api_question_make_no_network_attempt(watch, tmp_
         assert not result["abstained"] and XI_QUOTE in result["citations"][0]["quote"]
         time.sleep(2)  # anything sent after answering (telemetry) still gets caught
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_server(proc)
         log.close()
     watch.assert_silent()
