@@ -31,12 +31,14 @@ CHAT_LIST_JS = """element.addEventListener('click', (e) => {
   const b = e.target.closest('[data-action]');
   if (b) trigger('click', {action: b.dataset.action, chat: b.dataset.chat});
 });"""
-# Each time the viewer shows a document, scroll it to the (first) highlighted quote.
+# Each time the viewer shows a document (it mounts with the first one), scroll it to the highlighted quote.
 VIEWER_JS = """const toQuote = () => {
   const mark = element.querySelector('mark.qa-quote');
   if (mark) mark.scrollIntoView({block: 'center'});
 };
-watch('value', () => { toQuote(); setTimeout(toQuote, 120); });"""
+const soon = () => { toQuote(); setTimeout(toQuote, 150); };
+soon();
+watch('value', soon);"""
 # System fonts only: the default theme would fetch Google Fonts, and the app must work offline.
 THEME = gr.themes.Soft(font=["system-ui", "Segoe UI", "Helvetica", "Arial", "sans-serif"],
                        font_mono=["ui-monospace", "Menlo", "Consolas", "monospace"])
