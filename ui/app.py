@@ -178,7 +178,7 @@ def _wire_chat(chat: Chat, ui: SimpleNamespace) -> list:
                               (ui.send.click, chat.start, [ui.question, store]),
                               (ui.chatbot.example_select, chat.start_example, [store]),
                               (ui.regenerate.click, chat.start_regenerate, [store])):
-        run = event(fn, inputs, started, queue=False, **private).then(
+        run = event(fn, inputs, started, **private).then(
             chat.respond, [ui.pending, store, ui.k, ui.backend], answered, show_progress="hidden", **private)
         run.then(chat.finish, None, [ui.send, ui.stop], queue=False, **private)
     ui.stop.click(chat.stopped, [ui.pending, store], answered + [ui.send, ui.stop], queue=False, **private)
@@ -189,9 +189,10 @@ def _wire_chat(chat: Chat, ui: SimpleNamespace) -> list:
     ui.new.click(chat.new, [store], shown, queue=False, **private)
     ui.chatbot.clear(chat.new, [store], shown, queue=False, **private)
     ui.chat_list.click(chat.pick, [store], shown, queue=False, **private)
-    ui.chatbot.like(chat.like, [store], [ui.vote, ui.reason_row], queue=False, **private)
+    # (queued events: only they can show Gradio's Info and Warning toasts)
+    ui.chatbot.like(chat.like, [store], [ui.vote, ui.reason_row], **private)
     for event in (ui.reason.submit, ui.reason_send.click):
-        event(chat.reason, [ui.vote, ui.reason], [ui.vote, ui.reason_row, ui.reason], queue=False, **private)
+        event(chat.reason, [ui.vote, ui.reason], [ui.vote, ui.reason_row, ui.reason], **private)
     return shown
 
 
