@@ -64,7 +64,8 @@ def test_the_short_answer_comes_first_and_is_marked_inside_the_quote():
 
 
 def test_the_users_text_is_plain_text():
-    assert render.user_html("<b>hi</b> *there*\nline") == '<div class="qa-user">&lt;b&gt;hi&lt;/b&gt; *there*\nline</div>'
+    shown = '<div class="qa-user">&lt;b&gt;hi&lt;/b&gt; *there*\nline</div>'
+    assert render.user_html("<b>hi</b> *there*\nline") == shown
 
 
 def test_one_passage_cited_twice_is_one_card_with_both_quotes_marked():

@@ -80,15 +80,18 @@ class Chat:
         except _Stopped as stop:
             yield self._stop_outputs({**pending, "text": stop.args[0]}, store)
         except Exception as exc:  # the edge: every failure becomes a message, never a traceback
-            if self._was_stopped(pending):
-                return
-            message = render.error_text(exc)
-            gr.Warning(message)
-            store = chats.add_turn(store, pending["question"], None, message, "error", pending["replace"])
-            yield (base + [_bot(render.error_answer_html(message))], render.error_html(message), store, None,
-                   *self._lists(store))
+            if not self._was_stopped(pending):
+                yield self._failed(exc, pending, store, base)
         finally:
             self._stopped.discard(pending["run"])
+
+    def _failed(self, exc: Exception, pending: dict, store: dict, base: list) -> tuple:
+        """The outputs of `respond` after an error: a friendly message, kept as a failed turn."""
+        message = render.error_text(exc)
+        gr.Warning(message)
+        store = chats.add_turn(store, pending["question"], None, message, "error", pending["replace"])
+        return (base + [_bot(render.error_answer_html(message))], render.error_html(message), store, None,
+                *self._lists(store))
 
     def _stream(self, pending, store, prior, base, k, backend) -> Iterator[tuple]:
         history = as_dicts(chats.history_of(prior))

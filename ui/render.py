@@ -19,7 +19,8 @@ _BAR = ('<button type="button" class="qa-sheet-bar" aria-label="Show or hide the
 PLACEHOLDER = (f'<div class="qa-sources qa-empty-panel">{_BAR.format("")}<div class="qa-empty">Sources appear here. '
                'Click an answer to see the passages it quotes; click a number or a card to open the document.'
                '</div></div>')
-SEARCHING = f'<div class="qa-sources">{_BAR.format(" · searching…")}<div class="qa-empty">Searching the documents…</div></div>'
+SEARCHING = (f'<div class="qa-sources">{_BAR.format(" · searching…")}'
+             '<div class="qa-empty">Searching the documents…</div></div>')
 EMPTY_CHAT = ("**Ask a question about your documents.** Every answer quotes the passages it rests on; "
               "click a number to open the document at the quote.")
 SNIPPET = 420
