@@ -1,7 +1,8 @@
 """A tiny real HTTP server speaking the OpenAI chat-completions and Ollama /api/chat protocols.
 
 It answers with scripted replies (one per request, the last one repeating), records every
-request body it receives, and can misbehave on purpose: `mode` "500", "garbage" or "hang".
+request body it receives, can stream slowly (`delay` seconds between pieces), and can misbehave on
+purpose: `mode` "500", "garbage" or "hang".
 """
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ MODES = ("ok", "500", "garbage", "hang")
 class StubLLM:
     """`with StubLLM(["reply"]) as stub: ...` serves on `stub.url` (OpenAI) / `stub.ollama_url`."""
 
-    def __init__(self, replies: list[str] | str = "Hello [1].", mode: str = "ok"):
+    def __init__(self, replies: list[str] | str = "Hello [1].", mode: str = "ok", delay: float = 0.0):
         assert mode in MODES, mode
         self.replies = [replies] if isinstance(replies, str) else list(replies)
-        self.mode = mode
+        self.mode, self.delay = mode, delay
         self.requests: list[dict] = []  # {"path": ..., "body": ...} in arrival order
         self._release = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -125,6 +126,8 @@ def _handler(stub: StubLLM):
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             for line in lines:
+                if stub.delay:
+                    stub._release.wait(stub.delay)
                 data = line.encode()
                 self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
                 self.wfile.flush()

@@ -3,21 +3,42 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no telemetry, no version check
 
 import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 from index.errors import UsageError  # noqa: E402
 from qa.answerers import available  # noqa: E402
 from qa.pipeline import Assistant, build_assistant  # noqa: E402
-from ui import documents, render  # noqa: E402
+
+from ui import chats, documents, render  # noqa: E402
 from ui.chat import Chat  # noqa: E402
+from ui.csp import SecurityHeaders  # noqa: E402
 from ui.settings import Config  # noqa: E402
 from ui.upload import ALLOWED  # noqa: E402
 
 TITLE = "Seed QA"
+INTRO = ("Answers come only from your documents. Click an answer to see its sources; click a number or a "
+         "source card to open the document at the quote.")
+STATIC = Path(__file__).with_name("static")
+# The sources panel hands clicks on citations and cards (caught by static/app.js) to Python.
+SOURCES_JS = "window.qaTrigger = (data) => trigger('click', data);"
+CHAT_LIST_JS = """element.addEventListener('click', (e) => {
+  const b = e.target.closest('[data-action]');
+  if (b) trigger('click', {action: b.dataset.action, chat: b.dataset.chat});
+});"""
+# Each time the viewer shows a document (it mounts with the first one), scroll it to the highlighted quote.
+VIEWER_JS = """const toQuote = () => {
+  const mark = element.querySelector('mark.qa-quote');
+  if (mark) mark.scrollIntoView({block: 'center'});
+};
+const soon = () => { toQuote(); setTimeout(toQuote, 150); };
+soon();
+watch('value', soon);"""
 # System fonts only: the default theme would fetch Google Fonts, and the app must work offline.
 THEME = gr.themes.Soft(font=["system-ui", "Segoe UI", "Helvetica", "Arial", "sans-serif"],
                        font_mono=["ui-monospace", "Menlo", "Consolas", "monospace"])
@@ -32,12 +53,14 @@ def serve(cfg: Config) -> None:
     documents.ensure_index(cfg.index, embedder=assistant.embedder)
     assistant.embedder.embed(["warm up"])  # load the model now, not on the first question
     app = build_app(cfg, assistant)
+    app.chat.examples.get()  # find the example questions now, not on the first page load
     app.queue(default_concurrency_limit=2)
     if serve_cfg.host not in ("127.0.0.1", "localhost", "::1") and not serve_cfg.auth:
         print(f"warning: serving on {serve_cfg.host} without a login (set QA_AUTH=user:password)", file=sys.stderr)
     app.launch(server_name=serve_cfg.host, server_port=serve_cfg.port, share=False, auth=auth,
                max_file_size=int(serve_cfg.upload_limit_mb * 2**20), ssr_mode=False, mcp_server=False,
-               show_error=False, theme=THEME, footer_links=["api"])
+               show_error=False, theme=THEME, footer_links=["api"], css_paths=[STATIC / "app.css"],
+               js=(STATIC / "app.js").read_text("utf-8"), app_kwargs={"middleware": [Middleware(SecurityHeaders)]})
 
 
 def parse_auth(auth: str | None) -> tuple[str, str] | None:
@@ -57,42 +80,77 @@ def build_app(cfg: Config, assistant: Assistant | None = None) -> gr.Blocks:
     chat = Chat(cfg, assistant)
     settings = cfg.index
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
-        gr.Markdown(f"## {TITLE}\nAnswers come only from your documents, with the cited passages on the right.")
+        gr.Markdown(f"## {TITLE}\n{INTRO}", elem_id="intro")
+        store = gr.BrowserState(chats.empty(), storage_key=chats.STORAGE_KEY,
+                                secret=chats.browser_secret(settings.db_dir))
         with gr.Tabs():
             with gr.Tab("Chat", id="chat-tab"):
                 chat_ui = _chat_tab(cfg)
             with gr.Tab("Documents", id="documents-tab"):
                 docs_ui = _documents_tab(cfg)
-        _wire_chat(chat, chat_ui)
+        chat_ui.viewer, chat_ui.viewer_doc, chat_ui.viewer_close = _viewer()
+        chat_ui.store = store
+        shown = _wire_chat(chat, chat_ui)
         _wire_documents(cfg, assistant, docs_ui)
+        app.load(chat.restore, [store], shown, api_visibility="private", queue=False)
         app.load(lambda: documents.table(settings), None, docs_ui.table, api_visibility="private", queue=False)
         gr.api(chat.ask, api_name="ask", api_description="Answer a question from the documents, with citations.")
+    app.chat = chat
     return app
 
 
 def _chat_tab(cfg: Config) -> SimpleNamespace:
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3):
-            chatbot = gr.Chatbot(label="Chat", elem_id="chat", height=480, buttons=["copy"],
-                                 placeholder="Ask a question about your documents.")
-            with gr.Row():
-                question = gr.Textbox(label="Question", show_label=False, placeholder="Ask a question…",
-                                      elem_id="question", scale=5, lines=1, max_lines=4, autofocus=True)
+    with gr.Row(equal_height=False, elem_id="chat-row"):
+        with gr.Column(scale=1, min_width=190, elem_id="chats-col"):
+            new = gr.Button("New chat", elem_id="new-chat", size="sm", variant="secondary")
+            chat_list = gr.HTML(render.chat_list_html([], None), elem_id="chat-list", js_on_load=CHAT_LIST_JS)
+        with gr.Column(scale=4, min_width=320, elem_id="chat-col"):
+            chatbot = gr.Chatbot(show_label=False, label="Conversation", elem_id="chat", height=540,
+                                 render_markdown=False, latex_delimiters=[], buttons=["copy"],
+                                 placeholder=render.EMPTY_CHAT, feedback_options=("Like", "Dislike"),
+                                 group_consecutive_messages=False)
+            with gr.Row(elem_id="ask-row"):
+                question = gr.Textbox(label="Question", show_label=False, elem_id="question", scale=5, lines=1,
+                                      max_lines=6, autofocus=True, submit_btn=False,
+                                      placeholder="Ask about your documents (Enter sends, Shift+Enter adds a line)")
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask", min_width=80)
-            clear = gr.Button("Clear", elem_id="clear", size="sm")
+                stop = gr.Button("Stop", variant="stop", scale=1, elem_id="stop", min_width=80, visible=False)
+            with gr.Row(visible=False, elem_id="reason-row") as reason_row:
+                reason = gr.Textbox(label="Why? (optional)", elem_id="reason", scale=5, lines=1,
+                                    placeholder="What was good or wrong about this answer?")
+                reason_send = gr.Button("Send", elem_id="reason-send", scale=1, min_width=80, size="sm")
+            with gr.Row(elem_id="tools-row"):
+                regenerate = gr.Button("Regenerate", elem_id="regenerate", size="sm")
+                export_md = gr.DownloadButton("Export Markdown", elem_id="export-md", size="sm", interactive=False)
+                export_json = gr.DownloadButton("Export JSON", elem_id="export-json", size="sm", interactive=False)
             backend, k = _advanced(cfg)
-        with gr.Column(scale=2):
-            sources = gr.HTML(render.PLACEHOLDER, elem_id="sources", css_template=render.CSS, js_on_load=None)
-    return SimpleNamespace(chatbot=chatbot, question=question, send=send, clear=clear, backend=backend, k=k,
-                           sources=sources, records=gr.State({}))
+        with gr.Column(scale=3, min_width=280, elem_id="sources-col"):
+            sources = gr.HTML(render.PLACEHOLDER, elem_id="sources", js_on_load=SOURCES_JS)
+    return SimpleNamespace(chatbot=chatbot, question=question, send=send, stop=stop, new=new, chat_list=chat_list,
+                           regenerate=regenerate, export_md=export_md, export_json=export_json, backend=backend,
+                           k=k, sources=sources, reason_row=reason_row, reason=reason, reason_send=reason_send,
+                           pending=gr.State(None), vote=gr.State(None))
+
+
+def _viewer() -> tuple:
+    """The document viewer, a dialog over the page (hidden until a citation is opened)."""
+    with gr.Column(visible=False, elem_id="viewer") as viewer:
+        with gr.Row(elem_id="viewer-bar"):
+            gr.Markdown("**Cited document** · the quote is highlighted", elem_id="viewer-label")
+            close = gr.Button("Close", elem_id="viewer-close", size="sm", scale=0, min_width=90)
+        doc = gr.HTML("", elem_id="viewer-doc", js_on_load=VIEWER_JS)
+    return viewer, doc, close
 
 
 def _advanced(cfg: Config) -> tuple[gr.Dropdown, gr.Slider]:
-    with gr.Accordion("Advanced", open=False, elem_id="advanced"):
-        names = available(cfg.answer.has_endpoint)
+    names = available(cfg.answer.has_endpoint)
+    with gr.Accordion("Settings", open=False, elem_id="advanced"):
         backend = gr.Dropdown(names, value=cfg.answer.answerer if cfg.answer.answerer in names else names[0],
-                              label="Answerer", elem_id="backend")
-        k = gr.Slider(1, 20, value=cfg.answer.k, step=1, label="Passages to retrieve (k)", elem_id="k")
+                              label="Answerer", elem_id="backend", visible=len(names) > 1,
+                              info="extractive quotes the documents verbatim; an LLM writes a cited answer")
+        k = gr.Slider(1, 20, value=cfg.answer.k, step=1, label="Passages searched per question", elem_id="k",
+                      info="More passages help broad questions; the sources panel lists the ones searched "
+                           "but not quoted")
     return backend, k
 
 
@@ -103,21 +161,39 @@ def _documents_tab(cfg: Config) -> SimpleNamespace:
     with gr.Row():
         rebuild = gr.Button("Rebuild index", variant="primary", elem_id="rebuild", scale=0, min_width=160)
     types = " ".join(sorted(ALLOWED))
-    upload = gr.File(file_count="multiple", label=f"Add documents ({types}; up to {cfg.serve.upload_limit_mb:g} MB)",
-                     elem_id="upload", height=140)
+    gr.Markdown(f"**Add documents**: {types}, up to {cfg.serve.upload_limit_mb:g} MB each. They are saved in the "
+                "documents folder and indexed at once.", elem_id="upload-help")
+    upload = gr.File(file_count="multiple", label="Add documents", show_label=False, elem_id="upload")
     status = gr.Markdown("", elem_id="doc-status")
     return SimpleNamespace(table=table, rebuild=rebuild, upload=upload, status=status)
 
 
-def _wire_chat(chat: Chat, ui: SimpleNamespace) -> None:
-    ins = [ui.question, ui.chatbot, ui.k, ui.backend, ui.records]
-    outs = [ui.chatbot, ui.sources, ui.records, ui.question]
-    for event in (ui.question.submit, ui.send.click):
-        event(chat.respond, ins, outs, api_visibility="private", show_progress="minimal")
-    reset = lambda: ([], render.PLACEHOLDER, {}, "")  # noqa: E731
-    ui.clear.click(reset, None, outs, api_visibility="private", queue=False)
-    ui.chatbot.clear(reset, None, outs, api_visibility="private", queue=False)
-    ui.chatbot.like(chat.like, [ui.records], None, api_visibility="private")
+def _wire_chat(chat: Chat, ui: SimpleNamespace) -> list:
+    """Connect the chat's events; returns the outputs that show a conversation (for the page load)."""
+    store, private = ui.store, dict(api_visibility="private")
+    started = [ui.pending, ui.question, ui.chatbot, ui.sources, ui.send, ui.stop]
+    answered = [ui.chatbot, ui.sources, store, ui.pending, ui.chat_list, ui.export_md, ui.export_json]
+    shown = [store, ui.chatbot, ui.sources, ui.chat_list, ui.export_md, ui.export_json]
+    for event, fn, inputs in ((ui.question.submit, chat.start, [ui.question, store]),
+                              (ui.send.click, chat.start, [ui.question, store]),
+                              (ui.chatbot.example_select, chat.start_example, [store]),
+                              (ui.regenerate.click, chat.start_regenerate, [store])):
+        run = event(fn, inputs, started, **private).then(
+            chat.respond, [ui.pending, store, ui.k, ui.backend], answered, show_progress="hidden", **private)
+        run.then(chat.finish, None, [ui.send, ui.stop], queue=False, **private)
+    ui.stop.click(chat.stopped, [ui.pending, store], answered + [ui.send, ui.stop], queue=False, **private)
+    ui.chatbot.select(chat.select, [store], ui.sources, queue=False, **private).then(
+        None, js="() => window.qaOpenSheet && window.qaOpenSheet()")
+    ui.sources.click(chat.cite, [store], [ui.sources, ui.viewer, ui.viewer_doc], **private)
+    ui.viewer_close.click(lambda: gr.update(visible=False), None, ui.viewer, queue=False, **private)
+    ui.new.click(chat.new, [store], shown, queue=False, **private)
+    ui.chatbot.clear(chat.new, [store], shown, queue=False, **private)
+    ui.chat_list.click(chat.pick, [store], shown, queue=False, **private)
+    # (queued events: only they can show Gradio's Info and Warning toasts)
+    ui.chatbot.like(chat.like, [store], [ui.vote, ui.reason_row], **private)
+    for event in (ui.reason.submit, ui.reason_send.click):
+        event(chat.reason, [ui.vote, ui.reason], [ui.vote, ui.reason_row, ui.reason], **private)
+    return shown
 
 
 def _wire_documents(cfg: Config, assistant: Assistant, ui: SimpleNamespace) -> None:

@@ -1,0 +1,65 @@
+"""The conversations kept in the browser: new, add, regenerate, open, delete, and distrust of stored data."""
+from __future__ import annotations
+
+from qa.types import Answer, Citation
+from ui import chats
+
+QUOTE = "The quote."
+
+
+def answer(text: str = "The quote. [1]") -> Answer:
+    c = Citation(n=1, source="a.txt", title="A", published="", start=0, end=len(QUOTE), start_line=1, end_line=1,
+                 quote=QUOTE, score=1.0, context=QUOTE)
+    return Answer("q", text, (c,), False, "extractive")
+
+
+def test_turns_go_into_a_conversation_titled_by_its_first_question():
+    store = chats.add_turn(chats.empty(), "What is the quote?", answer())
+    store = chats.add_turn(store, "And then?", None, "partial", "stopped")
+    chat = chats.current(store)
+    assert chat["title"] == "What is the quote?" and len(chat["turns"]) == 2
+    turns = chats.turns(chat)
+    assert turns[0].answer.citations[0].quote == QUOTE and turns[1].status == "stopped"
+    assert chats.history_of(turns) == [{"role": "user", "content": "What is the quote?"},
+                                       {"role": "assistant", "content": "The quote. [1]"},
+                                       {"role": "user", "content": "And then?"},
+                                       {"role": "assistant", "content": "partial"}]
+
+
+def test_failed_turns_are_kept_but_not_sent_as_history():
+    store = chats.add_turn(chats.empty(), "Q?", None, "LLM unreachable", "error")
+    assert chats.history_of(chats.turns(chats.current(store))) == []
+
+
+def test_regenerating_replaces_the_last_turn():
+    store = chats.add_turn(chats.empty(), "Q?", answer("old [1]"))
+    store = chats.add_turn(store, "Q?", answer("new [1]"), replace_last=True)
+    assert [t.answer.text for t in chats.turns(chats.current(store))] == ["new [1]"]
+
+
+def test_new_open_and_delete_chats():
+    first = chats.add_turn(chats.empty(), "First?", answer())
+    first_id = first["current"]
+    store = chats.new_chat(first)
+    assert chats.new_chat(store) == store  # an empty open chat is reused
+    store = chats.add_turn(store, "Second?", answer())
+    assert [c["title"] for c in store["chats"]] == ["Second?", "First?"]
+    store = chats.open_chat(store, first_id)
+    assert chats.current(store)["title"] == "First?"
+    store = chats.delete_chat(store, first_id)
+    assert [c["title"] for c in store["chats"]] == ["Second?"] and chats.current(store)["title"] == "Second?"
+
+
+def test_stored_data_from_the_browser_is_checked():
+    good = chats.add_turn(chats.empty(), "Q?", answer())
+    tampered = {**good, "chats": good["chats"] + ["junk", {"id": 3}, {"id": "x", "turns": [{"question": 1}]}]}
+    clean = chats.normalise(tampered)
+    assert len(clean["chats"]) == 2 and clean["chats"][1]["turns"] == []
+    assert chats.normalise(None) == chats.empty() and chats.normalise({"chats": "no"}) == chats.empty()
+    assert chats.normalise({**good, "current": "nope"})["current"] is None
+
+
+def test_the_browser_secret_is_kept_beside_the_index(tmp_path):
+    first = chats.browser_secret(tmp_path / "db")
+    assert first and chats.browser_secret(tmp_path / "db") == first
+    assert (tmp_path / "db" / "browser-secret").stat().st_mode & 0o077 == 0

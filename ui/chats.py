@@ -1,0 +1,139 @@
+"""The conversations kept in the browser (Gradio's `BrowserState`): a plain dict, changed only through these
+functions, each returning a new dict.
+
+    {"version": 1, "current": "<id>", "chats": [{"id", "title", "created", "turns": [turn, ...]}, ...]}
+    turn = {"question": str, "answer": answer_to_dict(...) | None, "text": str, "status": str}
+
+What comes back from the browser is checked (`normalise`): anything unreadable is dropped, never trusted.
+"""
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from qa.export import Turn, answer_from_dict, answer_to_dict
+from qa.types import Answer
+
+VERSION = 1
+MAX_CHATS = 30
+MAX_TURNS = 100
+TITLE_CHARS = 60
+STORAGE_KEY = "seedqa-chats"
+
+
+def empty() -> dict:
+    """A store with no conversation."""
+    return {"version": VERSION, "current": None, "chats": []}
+
+
+def normalise(store: Any) -> dict:
+    """`store` as read from the browser, with every malformed chat or turn left out."""
+    if not isinstance(store, dict) or not isinstance(store.get("chats"), list):
+        return empty()
+    chats = [c for c in (_chat(c) for c in store["chats"][:MAX_CHATS]) if c]
+    current = store.get("current") if any(c["id"] == store.get("current") for c in chats) else None
+    return {"version": VERSION, "current": current, "chats": chats}
+
+
+def _chat(chat: Any) -> dict | None:
+    if not isinstance(chat, dict) or not isinstance(chat.get("id"), str) or not isinstance(chat.get("turns"), list):
+        return None
+    turns = [t for t in chat["turns"][:MAX_TURNS] if _turn_ok(t)]
+    return {"id": chat["id"][:64], "title": str(chat.get("title") or "New chat")[:TITLE_CHARS + 1],
+            "created": str(chat.get("created") or "")[:40], "turns": turns}
+
+
+def _turn_ok(turn: Any) -> bool:
+    return (isinstance(turn, dict) and isinstance(turn.get("question"), str)
+            and (turn.get("answer") is None or answer_from_dict(turn["answer"]) is not None))
+
+
+def current(store: dict) -> dict | None:
+    """The open conversation, or None before the first question."""
+    return next((c for c in store["chats"] if c["id"] == store["current"]), None)
+
+
+def new_chat(store: dict) -> dict:
+    """`store` with a fresh, empty conversation open (an empty open one is reused)."""
+    chat = current(store)
+    if chat is not None and not chat["turns"]:
+        return store
+    fresh = {"id": uuid.uuid4().hex[:12], "title": "New chat", "created": _now(), "turns": []}
+    return {**store, "current": fresh["id"], "chats": [fresh] + store["chats"][:MAX_CHATS - 1]}
+
+
+def open_chat(store: dict, chat_id: str) -> dict:
+    """`store` with conversation `chat_id` open (unchanged if there is none by that id)."""
+    return {**store, "current": chat_id} if any(c["id"] == chat_id for c in store["chats"]) else store
+
+
+def delete_chat(store: dict, chat_id: str) -> dict:
+    """`store` without conversation `chat_id`; if it was open, the most recent other one opens."""
+    chats = [c for c in store["chats"] if c["id"] != chat_id]
+    keep = store["current"] if store["current"] != chat_id else (chats[0]["id"] if chats else None)
+    return {**store, "current": keep, "chats": chats}
+
+
+def add_turn(store: dict, question: str, answer: Answer | None, text: str = "", status: str = "answered",
+             replace_last: bool = False) -> dict:
+    """`store` with a turn appended to the open conversation (replacing its last turn when regenerating);
+    the conversation is titled by its first question and moves to the top of the list."""
+    store = store if current(store) is not None else new_chat(store)
+    chat = current(store)
+    turns = chat["turns"][:-1] if replace_last and chat["turns"] else chat["turns"]
+    turn = {"question": question, "answer": answer_to_dict(answer) if answer else None, "text": text,
+            "status": status}
+    title = chat["title"] if turns else _title(question)
+    updated = {**chat, "title": title, "turns": (turns + [turn])[-MAX_TURNS:]}
+    return {**store, "chats": [updated] + [c for c in store["chats"] if c["id"] != chat["id"]]}
+
+
+def turns(chat: dict | None) -> list[Turn]:
+    """The conversation's turns with their `Answer`s."""
+    return [Turn(t["question"], answer_from_dict(t["answer"]) if t.get("answer") else None,
+                 str(t.get("text") or ""), str(t.get("status") or "answered")) for t in (chat or {}).get("turns", [])]
+
+
+def history_of(turns_: list[Turn]) -> list[dict]:
+    """The conversation as `{"role", "content"}` messages for the answerer: answers as plain text, stopped
+    answers as far as they got, failed turns left out."""
+    out: list[dict] = []
+    for t in turns_:
+        if t.status == "error":
+            continue
+        out.append({"role": "user", "content": t.question})
+        out.append({"role": "assistant", "content": t.answer.text if t.answer else t.text})
+    return out
+
+
+def browser_secret(db_dir: Path) -> str:
+    """The key Gradio uses to scramble the stored chats, kept beside the index so that chats survive a
+    restart of the server (a new key each start would make them unreadable)."""
+    path = db_dir / "browser-secret"
+    try:
+        return path.read_text("utf-8").strip() or _new_secret(path)
+    except OSError:
+        return _new_secret(path)
+
+
+def _new_secret(path: Path) -> str:
+    secret = secrets.token_urlsafe(24)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secret, "utf-8")
+        path.chmod(0o600)
+    except OSError:  # a read-only index folder: chats then last until the server restarts
+        pass
+    return secret
+
+
+def _title(question: str) -> str:
+    words = " ".join(question.split())
+    return words if len(words) <= TITLE_CHARS else words[:TITLE_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,89 @@
+"""Example questions for an empty chat, drawn from whatever is indexed: the names that recur in each document
+(runs of capitalised words such as "Janet Yellen" or "European Command") become questions, and only those
+the offline extractive answerer can answer from the documents are offered."""
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from pathlib import Path
+
+from index import manifest as mf
+from index.settings import IndexSettings
+from ui.viewer import Documents
+
+WANTED = 4
+NAMES = 8  # names tried per document
+MAX_DOCS = 12
+_WORD = r"[A-Z][\w'’.-]*[\w]"
+_NAME = re.compile(rf"{_WORD}(?:\s+(?:of\s+|the\s+)?{_WORD}){{1,3}}")
+_LEADING = {"The", "A", "An", "In", "On", "At", "According", "As", "But", "And", "Earlier", "Later", "This", "That",
+            "These", "Those", "It", "He", "She", "They", "We", "If", "When", "While", "After", "Before", "Amid"}
+
+
+def names(text: str, limit: int = 6) -> list[str]:
+    """The capitalised names of two to four words that recur most in `text` (most frequent first)."""
+    counts: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for m in _NAME.finditer(text):
+        words = m.group(0).split()
+        while words and words[0] in _LEADING:
+            words = words[1:]
+        if len(words) >= 2 and not any(ch.isdigit() for ch in words[0]):
+            name = " ".join(words).rstrip(".")
+            counts[name] += 1
+            first.setdefault(name, m.start())
+    return sorted(counts, key=lambda n: (-counts[n], first[n]))[:limit]
+
+
+def question_for(name: str) -> str:
+    """The example question asked about `name`."""
+    return f"What do the documents say about {name}?"
+
+
+class ExampleQuestions:
+    """Example questions for the current index, recomputed when the index changes."""
+
+    def __init__(self, settings: IndexSettings, assistant):
+        self.settings, self.assistant = settings, assistant
+        self.docs = Documents(settings.seeds_dir, keep=2)
+        self._key: tuple | None = None
+        self._questions: list[str] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> list[str]:
+        """Up to `WANTED` questions the documents answer (none when there is no index)."""
+        key = self._index_key()
+        with self._lock:
+            if key != self._key:
+                self._questions, self._key = (self._compute() if key else []), key
+            return list(self._questions)
+
+    def _index_key(self) -> tuple | None:
+        path = Path(self.settings.db_dir) / mf.NAME
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def _compute(self) -> list[str]:
+        """Round-robin over the documents, each one's most recurrent names first, until `WANTED` are found."""
+        sources = sorted(mf.read(self.settings.db_dir).files)[:MAX_DOCS]
+        per_doc = [self._names(source) for source in sources]
+        chosen: list[str] = []
+        for rank in range(NAMES):
+            for candidates in per_doc:
+                if len(chosen) < WANTED and rank < len(candidates) and self._answerable(candidates[rank]):
+                    chosen.append(candidates[rank])
+        return chosen
+
+    def _names(self, source: str) -> list[str]:
+        doc = self.docs.load(source)
+        return [question_for(name) for name in names(doc.text, NAMES)] if doc else []
+
+    def _answerable(self, question: str) -> bool:
+        try:
+            return not self.assistant.answer(question, backend="extractive").abstained
+        except Exception:  # noqa: BLE001 - an example that cannot be asked is simply not offered
+            return False
