@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 from index.config import EnvSettings, at_least, between, setting
 from index.errors import UsageError
@@ -21,6 +22,11 @@ class IndexSettings(EnvSettings):
     collection: str = setting("seeds", "name of the Chroma collection", env="QA_COLLECTION")
     embed_model: str = setting(DEFAULT_MODEL, "embedding model: the bundled all-MiniLM-L6-v2, or a local "
                                "sentence-transformers directory", env="QA_EMBED_MODEL")
+    encoder: str = setting("onnx", "how the model runs: onnx (ONNX Runtime, the default), onnx-int8 (faster, "
+                           "slightly less accurate, its own index), torch (sentence-transformers)",
+                           env="QA_ENCODER", check=lambda v: _known_encoder(v))
+    model_cache: Path = setting(Path("~/.cache/seedqa"), "where the model exported for ONNX Runtime is kept "
+                                "(else in the index folder)", env="QA_MODEL_CACHE", shown="$XDG_CACHE_HOME/seedqa")
     chunk_size: int = setting(1000, "characters per chunk; changing it rebuilds the index",
                               env="QA_CHUNK_SIZE", check=between(50, 20000))
     chunk_overlap: int = setting(200, "characters shared by neighbouring chunks (less than the chunk size)",
@@ -37,8 +43,25 @@ class IndexSettings(EnvSettings):
             raise UsageError(f"QA_CHUNK_OVERLAP ({self.chunk_overlap}) must be smaller than QA_CHUNK_SIZE "
                              f"({self.chunk_size})", hint="for example QA_CHUNK_SIZE=1000 QA_CHUNK_OVERLAP=200")
 
+    @classmethod
+    def _from_env_extra(cls, env: Mapping[str, str], values: dict) -> dict:
+        """The model cache follows XDG_CACHE_HOME unless QA_MODEL_CACHE is set."""
+        xdg = env.get("XDG_CACHE_HOME", "").strip()
+        return {"model_cache": Path(xdg) / "seedqa"} if xdg and "model_cache" not in values else {}
+
     @property
     def chunking_key(self) -> dict:
-        """What the collection records so that a change forces a full rebuild."""
+        """What the collection records so that a change forces a full rebuild. fp32 vectors are the same
+        whichever encoder made them (ONNX Runtime or torch), so only int8 ones are recorded as such."""
+        from index.embed import EMBEDDERS
+
+        vectors = EMBEDDERS[self.encoder].vectors
         return {"embed_model": self.embed_model, "chunk_size": self.chunk_size,
-                "chunk_overlap": self.chunk_overlap, "schema": SCHEMA}
+                "chunk_overlap": self.chunk_overlap, "schema": SCHEMA} | ({"vectors": vectors} if vectors != "fp32"
+                                                                          else {})
+
+
+def _known_encoder(name: str) -> str | None:
+    from index.embed import EMBEDDERS  # the registry lives with the embedders; it imports this module
+
+    return None if name in EMBEDDERS else "one of " + ", ".join(EMBEDDERS)
