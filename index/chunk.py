@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import bisect
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from typing import TYPE_CHECKING
 
 from index.ids import chunk_id, file_prefix
 from index.types import Chunk, LoadedDoc, Segment
+
+if TYPE_CHECKING:  # imported when splitting: the query path uses index_text only, not LangChain
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 # Paragraphs first, then lines, then sentence ends, then clauses, then words.
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
@@ -22,6 +24,8 @@ def index_text(text: str, meta: dict) -> str:
 
 def make_splitter(size: int, overlap: int) -> RecursiveCharacterTextSplitter:
     """The LangChain splitter used for every document."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     return RecursiveCharacterTextSplitter(
         chunk_size=size, chunk_overlap=overlap, separators=SEPARATORS,
         keep_separator="end", strip_whitespace=True)

@@ -5,14 +5,14 @@ import time
 from dataclasses import replace
 from typing import Iterator, Union
 
-from index.embed import Embedder, open_embedder
+from index.embed import Embedder, mismatch, open_embedder
 from index.errors import IndexMismatchError, UsageError
 from index.settings import IndexSettings
 from index.store import Store, open_store
 from qa import question as q
 from qa.answerers import ANSWERERS, Answerer, Parts
 from qa.history import History
-from qa.retrieve import HybridSearch, SeedRetriever
+from qa.retrieve import HybridSearch
 from qa.settings import MAX_K, AnswerSettings
 from qa.types import Answer, Passage
 
@@ -38,8 +38,10 @@ class Assistant:
             self._answerers[name] = ANSWERERS[name].make(Parts(self.search, self.settings, self._chat_model))
         return self._answerers[name]
 
-    def retriever(self, k: int | None = None) -> SeedRetriever:
-        """The hybrid search as a LangChain `BaseRetriever`."""
+    def retriever(self, k: int | None = None):
+        """The hybrid search as a LangChain `BaseRetriever` (`qa.langchain_retriever.SeedRetriever`)."""
+        from qa.langchain_retriever import SeedRetriever
+
         return SeedRetriever(search=self.search, k=self._k(k))
 
     def answer(self, question: str, history: History | None = None, k: int | None = None,
@@ -62,8 +64,8 @@ class Assistant:
 
     def retrieve(self, question: str, history: History | None = None, k: int | None = None) -> list[Passage]:
         """The top `k` passages for a (cleaned, history-expanded) question."""
-        query = self.search.embed_query(q.expand(q.clean(question), history))
         self._check_model()
+        query = self.search.embed_query(q.expand(q.clean(question), history))
         return self.search.search(query, self._k(k))
 
     def _k(self, k: int | None) -> int:
@@ -73,14 +75,15 @@ class Assistant:
         return k
 
     def _check_model(self) -> None:
+        """Refuse a missing or mismatched index before the model loads (and before a store client could
+        create anything): the lexical snapshot is the cheap proof that an index exists."""
         if self._checked:
             return
-        recorded = self.store.recorded_key()
-        if recorded and recorded.get("embed_model") != self.index_settings.embed_model:
-            raise IndexMismatchError(
-                f"the index was built with embedding model {recorded.get('embed_model')!r}, "
-                f"not {self.index_settings.embed_model!r}",
-                hint="run `qa index` to rebuild it, or set QA_EMBED_MODEL to the model it was built with")
+        self.search.lexical  # noqa: B018 (raises IndexMissingError when there is no index)
+        wrong = mismatch(self.store.recorded_key(), self.index_settings)
+        if wrong:
+            raise IndexMismatchError(wrong, hint="run `qa index` to rebuild it, or set QA_EMBED_MODEL / "
+                                                 "QA_ENCODER to what it was built with")
         self._checked = True
 
 

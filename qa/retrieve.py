@@ -6,10 +6,6 @@ import threading
 from dataclasses import dataclass, replace
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from index import lexical
 from index.embed import Embedder
@@ -172,15 +168,11 @@ def rrf_merge(rankings: list[list[Passage]], k: int) -> list[Passage]:
     return [first[i] for i in sorted(scores, key=lambda i: -scores[i])][:k]
 
 
-class SeedRetriever(BaseRetriever):
-    """The hybrid search as a LangChain retriever, for use in users' own chains."""
+def __getattr__(name: str):
+    # The LangChain adapter lives in its own module so that answering does not import LangChain
+    # (about a second); `from qa.retrieve import SeedRetriever` still works.
+    if name == "SeedRetriever":
+        from qa.langchain_retriever import SeedRetriever
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-    search: HybridSearch
-    k: int = 4
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        passages = self.search.search(self.search.embed_query(query), self.k)
-        return [Document(page_content=p.text, id=p.id,
-                         metadata={**p.meta, "score": p.score, "dense": p.dense, "lexical": p.lexical})
-                for p in passages]
+        return SeedRetriever
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

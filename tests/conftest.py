@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from index.embed import SentenceTransformerEmbedder
+from index.embed import Embedder, open_embedder
 from index.settings import IndexSettings
 from index.testing import IndexState, assert_provenance, index_state  # noqa: F401 (re-exported to tests)
 
@@ -23,9 +23,9 @@ EVAL = REPO / "qa" / "evalsets"  # vendored: the suite never reads outside the r
 
 
 @pytest.fixture(scope="session")
-def embedder() -> SentenceTransformerEmbedder:
-    """The real default embedding model, loaded once for the whole session."""
-    model = SentenceTransformerEmbedder()
+def embedder() -> Embedder:
+    """The real default embedding model on the default encoder (ONNX Runtime), loaded once for the session."""
+    model = open_embedder(IndexSettings())
     model.embed(["warm up"])
     return model
 
@@ -77,11 +77,12 @@ def qa_cli():
 
 @pytest.fixture(scope="module")
 def one_torch_thread():
-    """Run the module's model calls on one torch thread, then restore the previous count.
-
-    On a busy 2-core machine two OpenMP threads make one short query embedding ~40x slower
-    (about 0.5 s instead of 10 ms), which would make the many-question modules crawl.
-    """
+    """Run the module's torch model calls (QA_ENCODER=torch, when a test loaded torch) on one thread, then
+    restore the previous count. On a busy 2-core machine two OpenMP threads make one short query
+    embedding ~40x slower (about 0.5 s instead of 10 ms). The default ONNX encoder does not need this."""
+    if "torch" not in sys.modules:
+        yield
+        return
     import torch
 
     before = torch.get_num_threads()
@@ -114,12 +115,11 @@ def clean_qa_env():
 
 @pytest.fixture(scope="module")
 def shared_model(embedder):
-    """Code that constructs its own `SentenceTransformerEmbedder` (the CLI commands, `evaluate`) gets the
-    session's already-loaded real model for the default name instead of loading another copy."""
-    from index.embed import open_embedder
-
+    """Code that opens its own embedder (the CLI commands, `evaluate`) gets the session's already-loaded
+    real model for the default model and encoder instead of loading another copy."""
     def make(settings):
-        return embedder if settings.embed_model == embedder.name else open_embedder(settings)
+        default = settings.embed_model == embedder.name and settings.encoder == IndexSettings().encoder
+        return embedder if default else open_embedder(settings)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("qa.pipeline.open_embedder", make)

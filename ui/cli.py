@@ -1,9 +1,10 @@
 """The `qa` command: index, ask, eval, serve. An edge: the only place, with the web app, where errors
-become messages and exit codes. Heavy modules (torch, gradio, chromadb) are imported by the commands
-that need them, not here."""
+become messages and exit codes. Heavy modules (gradio, chromadb, onnxruntime) are imported by the
+commands that need them, not here; `qa ask` never imports torch or gradio (tests/test_speed_paths.py)."""
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 
@@ -80,6 +81,15 @@ def ask_cmd(question, seeds_dir, db_dir, k, answerer, as_json):
 
     cfg = config(seeds_dir=seeds_dir, db_dir=db_dir, k=k, answerer=answerer)
     print_answer(build_assistant(cfg.index, cfg.answer).answer(question), as_json)
+    _quick_exit()
+
+
+def _quick_exit() -> None:
+    """Leave at once once the answer is out: nothing is left to write, and tearing down the model
+    session and the store's client would add a noticeable fraction to a one-question process."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @main.command("eval")
