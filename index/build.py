@@ -112,8 +112,8 @@ class _Run:
         if rebuild:
             self.reason = "--rebuild asked for a full rebuild"
         elif recorded is not None and recorded != key:
-            self.reason = "settings changed: " + ", ".join(
-                f"{k} {recorded.get(k)!r} -> {v!r}" for k, v in key.items() if recorded.get(k) != v)
+            self.reason = "settings changed: " + ", ".join(  # a key present on one side only counts too
+                f"{k} {recorded.get(k)!r} -> {key.get(k)!r}" for k in {**recorded, **key} if recorded.get(k) != key.get(k))
         elif recorded is None and self.manifest.files:
             self.reason = "the store's collection is missing"
         if self.reason or recorded is None:

@@ -26,7 +26,8 @@ class IndexSettings(EnvSettings):
                            "slightly less accurate, its own index), torch (sentence-transformers)",
                            env="QA_ENCODER", check=lambda v: _known_encoder(v))
     model_cache: Path = setting(Path("~/.cache/seedqa"), "where the model exported for ONNX Runtime is kept "
-                                "(else in the index folder)", env="QA_MODEL_CACHE", shown="$XDG_CACHE_HOME/seedqa")
+                                "(`$XDG_CACHE_HOME/seedqa` when that is set; the index folder when this is not "
+                                "writable)", env="QA_MODEL_CACHE", shown="~/.cache/seedqa")
     chunk_size: int = setting(1000, "characters per chunk; changing it rebuilds the index",
                               env="QA_CHUNK_SIZE", check=between(50, 20000))
     chunk_overlap: int = setting(200, "characters shared by neighbouring chunks (less than the chunk size)",
