@@ -26,9 +26,9 @@ def report(code):
     print("MODULES " + json.dumps(sorted(m for m in HEAVY if m in sys.modules)), file=sys.stderr, flush=True)
     real_exit(code)
 real_exit, os._exit = os._exit, report
-from ui.cli import main
+from ui.cli import run
 try:
-    main(sys.argv[1:])
+    run()
 except SystemExit as exc:
     report(exc.code if isinstance(exc.code, int) else 1)
 """

@@ -43,6 +43,22 @@ def handled(fn):
     return wrapper
 
 
+_done = {"quick_exit": False}  # set by commands that leave nothing to write once their output is out
+
+
+def run() -> None:
+    """The console script (`qa`): `main`, then, after `qa ask`, leave without tearing down the model session
+    and the store's client, which would add a noticeable fraction to a one-question process."""
+    try:
+        main()
+    except SystemExit as exc:
+        if not (_done["quick_exit"] and exc.code in (None, 0)):
+            raise
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
 def config(**flags) -> Config:
     """This process's settings: QA_* variables, then the given flags."""
     return from_process(**flags)
@@ -81,15 +97,7 @@ def ask_cmd(question, seeds_dir, db_dir, k, answerer, as_json):
 
     cfg = config(seeds_dir=seeds_dir, db_dir=db_dir, k=k, answerer=answerer)
     print_answer(build_assistant(cfg.index, cfg.answer).answer(question), as_json)
-    _quick_exit()
-
-
-def _quick_exit() -> None:
-    """Leave at once once the answer is out: nothing is left to write, and tearing down the model
-    session and the store's client would add a noticeable fraction to a one-question process."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    _done["quick_exit"] = True
 
 
 @main.command("eval")
@@ -141,4 +149,4 @@ def serve_cmd(seeds_dir, db_dir, host, port):
 
 
 if __name__ == "__main__":
-    main()
+    run()
