@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from index.build import build  # noqa: E402
-from index.embed import SentenceTransformerEmbedder  # noqa: E402
+from index.embed import open_embedder  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
 from index.store import ChromaStore  # noqa: E402
 from qa.pipeline import build_assistant  # noqa: E402
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     try:
         seeds_a, seeds_b = make_versions(work, args.multihop)
-        embedder = SentenceTransformerEmbedder()
+        embedder = open_embedder(IndexSettings())
         embedder.embed(["warm up"])
         fresh = {}
         for name, seeds in (("full", seeds_a), ("incremental", seeds_b)):

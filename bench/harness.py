@@ -5,6 +5,7 @@ import resource
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,6 +67,38 @@ def high_water_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+@dataclass
+class Run:
+    """One fresh process, timed from outside: wall seconds, CPU seconds (user + system, its children
+    included), exit code and output."""
+
+    wall: float
+    cpu: float
+    code: int
+    out: str
+    err: str
 
 
+def run_process(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> Run:
+    """Run `cmd` to the end; CPU time comes from the kernel's accounting of that process (wait4), which a
+    busy machine inflates far less than wall time."""
+    import os
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        return Run(wall, usage.ru_utime + usage.ru_stime, proc.returncode, out.read(), err.read())
+
+
+def median(values) -> float:
+    """The median of `values`."""
+    import statistics
+
+    return statistics.median(values)
 

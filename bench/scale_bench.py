@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from index.build import build  # noqa: E402
 from index.chunk import index_text  # noqa: E402
-from index.embed import SentenceTransformerEmbedder  # noqa: E402
+from index.embed import open_embedder  # noqa: E402
 from index import sentences  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
@@ -60,10 +60,11 @@ def measure_encode(embedder, root: Path, n: int = 512) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
-def run_mode(mode: str, seeds: Path, work: Path, embedder, needles, queries: int) -> dict:
+def run_mode(mode: str, seeds: Path, work: Path, embedder, needles, queries: int, encoder: str) -> dict:
     """Build and query in one mode; returns the row."""
     server = None
-    settings = IndexSettings(seeds_dir=seeds, db_dir=work / f"db-{mode}", chunk_size=CHUNK_SIZE, chunk_overlap=0)
+    settings = IndexSettings(seeds_dir=seeds, db_dir=work / f"db-{mode}", chunk_size=CHUNK_SIZE, chunk_overlap=0,
+                             encoder=encoder)
     try:
         if mode == "server":
             server, port = start_chroma(work / "chroma-server", work / "chroma.log")
@@ -111,7 +112,8 @@ def query_mode(settings: IndexSettings, embedder, needles, queries: int) -> dict
 def serve_in_fresh_process(settings: IndexSettings, questions: list[str]) -> dict:
     """Open the index in a new process, answer `questions` (one warm-up first); its latency and peak RSS."""
     spec = {"seeds": str(settings.seeds_dir), "db": str(settings.db_dir), "chunk_size": settings.chunk_size,
-            "host": settings.chroma_host, "port": settings.chroma_port, "questions": questions}
+            "host": settings.chroma_host, "port": settings.chroma_port, "questions": questions,
+            "encoder": settings.encoder}
     done = subprocess.run([sys.executable, __file__, "--serve-probe"], input=json.dumps(spec),
                           capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -121,7 +123,7 @@ def serve_probe() -> None:
     """The child side of `serve_in_fresh_process` (spec on stdin, one JSON line on stdout)."""
     spec = json.loads(sys.stdin.read())
     settings = IndexSettings(seeds_dir=Path(spec["seeds"]), db_dir=Path(spec["db"]), chunk_size=spec["chunk_size"],
-                        chunk_overlap=0, chroma_host=spec["host"], chroma_port=spec["port"])
+                        chunk_overlap=0, chroma_host=spec["host"], chroma_port=spec["port"], encoder=spec["encoder"])
     assistant = build_assistant(settings)
     assistant.answer(spec["questions"][0])
     times = timed_ms(assistant.answer, spec["questions"])
@@ -164,6 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--modes", default="embedded,server", help="embedded, server or both")
     parser.add_argument("--queries", type=int, default=100, help="needle questions timed per mode")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    parser.add_argument("--encoder", default="onnx", help="QA_ENCODER: onnx (default), onnx-int8 or torch")
     args = parser.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="scale-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -172,19 +175,19 @@ def main(argv: list[str] | None = None) -> None:
         needles = make_corpus(work / "seeds", args.chunks)
         print(f"corpus: {len(needles)} files, {args.chunks} paragraphs (~1 chunk each) generated in "
               f"{time.perf_counter() - t:.1f}s", file=sys.stderr, flush=True)
-        embedder = SentenceTransformerEmbedder()
+        embedder = open_embedder(IndexSettings(encoder=args.encoder))
         t = time.perf_counter()
         embedder.embed(["warm up"])
         load_s = time.perf_counter() - t
         rate = measure_encode(embedder, work / "seeds")
         modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-        print(f"model load {load_s:.1f}s; embed_spans throughput {rate:.0f} chunks/s on this machine now "
-              f"(torch threads {__import__('torch').get_num_threads()}, load average "
+        print(f"encoder {args.encoder}: model load {load_s:.1f}s; embed_spans throughput {rate:.0f} chunks/s "
+              f"on this machine now (load average "
               f"{os.getloadavg()[0]:.1f}); estimated encode time: {args.chunks / rate / 60:.1f} min per build of "
               f"{args.chunks} chunks, {100_000 / rate / 60:.1f} min for 100,000", flush=True)
-        rows = [run_mode(m, work / "seeds", work, embedder, needles, args.queries) for m in modes]
+        rows = [run_mode(m, work / "seeds", work, embedder, needles, args.queries, args.encoder) for m in modes]
         print()
-        print(f"scale bench: {args.chunks} chunks requested (chunk_size={CHUNK_SIZE}, overlap 0), "
+        print(f"scale bench, encoder {args.encoder}: {args.chunks} chunks requested (chunk_size={CHUNK_SIZE}, overlap 0), "
               f"{args.queries} needle questions per mode, real model and real Chroma")
         print_rows(rows)
     finally:

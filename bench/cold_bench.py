@@ -1,0 +1,145 @@
+"""Cold start, side by side: `qa ask` and `qa serve` against the LangChain tutorial's query script.
+
+    .venv/bin/python bench/cold_bench.py [--rounds 5] [--baseline CHECKOUT]
+
+Setup, untimed: a copy of `seeds/` is indexed by `qa index` and by the tutorial's own build
+(`bench/tutorial.py build`). Then every round runs these fresh processes, one after the other, so that
+a drifting machine load hits them alike:
+
+* the tutorial's query script (`bench/tutorial.py query`: imports, model load, `similarity_search`);
+* `qa ask QUESTION` on the seed index (imports, model load, answer, printed);
+* `qa ask` on a folder that holds no index (the error; the folder must still not exist afterwards);
+* `qa serve`, timed until its page answers (GET / returns 200, polled every 50 ms), then stopped.
+
+With `--baseline DIR` (a checkout of an earlier commit, for example `git worktree add /tmp/before main~5`),
+that checkout's `qa ask` and `qa serve` run in every round too, on an index it built itself: the "before"
+rows. Printed: the median wall time and CPU time (user + system, from the kernel's accounting) of each,
+and each one's ratio to the tutorial's query script and to its "before" row. CPU time is what a busy
+machine distorts least. The model and the index are in the OS file cache (a first run warms it).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from harness import REPO, Run, median, run_process
+
+sys.path.insert(0, str(REPO))
+from ui.testing import SEEDS, XI_QUESTION, free_port, stop_server  # noqa: E402
+
+PY = sys.executable
+
+
+def env_for(checkout: Path) -> dict:
+    """The environment a user would have, offline, running the code in `checkout`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    return env | {"HF_HUB_OFFLINE": "1", "PYTHONPATH": str(checkout)}
+
+
+def qa(checkout: Path, *args: str) -> list[str]:
+    return [PY, "-m", "ui.cli", *args]
+
+
+def serve_until_up(checkout: Path, seeds: Path, db: Path) -> Run:
+    """Start `qa serve`, poll its page; wall and CPU time until the page answers."""
+    import psutil
+    import subprocess
+
+    port = free_port()
+    started = time.perf_counter()
+    proc = subprocess.Popen(qa(checkout, "serve", "--seeds", str(seeds), "--db", str(db), "--port", str(port)),
+                            cwd=checkout, env=env_for(checkout), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        while proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
+                    if resp.status == 200:
+                        wall = time.perf_counter() - started
+                        times = psutil.Process(proc.pid).cpu_times()
+                        return Run(wall, times.user + times.system, 0, "", "")
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"qa serve exited with {proc.returncode}")
+    finally:
+        stop_server(proc)
+
+
+def setup(work: Path, baseline: Path | None) -> dict:
+    """Seeds copy, our index, the tutorial's Chroma DB, and the baseline's own index."""
+    seeds = work / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    places = {"seeds": seeds, "db": work / "db", "tutorial_db": work / "tutorial-db", "missing": work / "missing"}
+    for cmd, where in ((qa(REPO, "index", "--seeds", str(seeds), "--db", str(places["db"])), REPO),
+                       ([PY, str(REPO / "bench" / "tutorial.py"), "build", str(seeds), str(places["tutorial_db"])],
+                        REPO)):
+        done = run_process(cmd, env=env_for(REPO), cwd=where)
+        assert done.code == 0, done.err[-2000:]
+    if baseline:
+        places["baseline_db"] = work / "baseline-db"
+        done = run_process(qa(baseline, "index", "--seeds", str(seeds), "--db", str(places["baseline_db"])),
+                           env=env_for(baseline), cwd=baseline)
+        assert done.code == 0, done.err[-2000:]
+    return places
+
+
+def one_round(p: dict, baseline: Path | None) -> dict[str, Run]:
+    """Every measurement once, in a fixed order."""
+    runs = {"tutorial query script": run_process([PY, str(REPO / "bench" / "tutorial.py"), "query",
+                                                  str(p["tutorial_db"]), XI_QUESTION], env=env_for(REPO), cwd=REPO)}
+    runs["qa ask"] = run_process(qa(REPO, "ask", XI_QUESTION, "--db", str(p["db"])), env=env_for(REPO), cwd=REPO)
+    assert runs["qa ask"].code == 0 and "Xi heralded" in runs["qa ask"].out, runs["qa ask"].err[-2000:]
+    runs["qa ask, no index"] = run_process(qa(REPO, "ask", XI_QUESTION, "--db", str(p["missing"])),
+                                           env=env_for(REPO), cwd=REPO)
+    assert runs["qa ask, no index"].code == 1 and "no index found" in runs["qa ask, no index"].err
+    assert not p["missing"].exists(), "qa ask created the index folder"
+    runs["qa serve, page up"] = serve_until_up(REPO, p["seeds"], p["db"])
+    if baseline:
+        runs["before: qa ask"] = run_process(qa(baseline, "ask", XI_QUESTION, "--db", str(p["baseline_db"])),
+                                             env=env_for(baseline), cwd=baseline)
+        assert runs["before: qa ask"].code == 0, runs["before: qa ask"].err[-2000:]
+        runs["before: qa serve, page up"] = serve_until_up(baseline, p["seeds"], p["baseline_db"])
+    return runs
+
+
+def report(rounds: list[dict[str, Run]]) -> None:
+    names = list(rounds[0])
+    wall = {n: median([r[n].wall for r in rounds]) for n in names}
+    cpu = {n: median([r[n].cpu for r in rounds]) for n in names}
+    peer = "tutorial query script"
+    print(f"cold start: medians of {len(rounds)} interleaved rounds (fresh processes); load average "
+          f"{os.getloadavg()[0]:.1f} at the end")
+    print(f"{'':28}{'wall s':>8}{'cpu s':>8}{'wall / tutorial':>17}{'cpu / tutorial':>16}{'wall / before':>15}"
+          f"{'cpu / before':>14}")
+    for n in names:
+        before = f"before: {n}"
+        vs_before = (f"{wall[n] / wall[before]:>15.2f}{cpu[n] / cpu[before]:>14.2f}" if before in wall else "")
+        print(f"{n:28}{wall[n]:>8.2f}{cpu[n]:>8.2f}{wall[n] / wall[peer]:>17.3f}{cpu[n] / cpu[peer]:>16.3f}"
+              + vs_before)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (medians)")
+    parser.add_argument("--baseline", type=Path, help="a checkout of an earlier commit, for the 'before' rows")
+    args = parser.parse_args(argv)
+    baseline = args.baseline.resolve() if args.baseline else None
+    with tempfile.TemporaryDirectory(prefix="cold-bench-") as tmp:
+        places = setup(Path(tmp), baseline)
+        one_round(places, baseline)  # warm the OS file cache: every process below finds its files in memory
+        rounds = []
+        for n in range(args.rounds):
+            rounds.append(one_round(places, baseline))
+            print(f"round {n + 1}: " + ", ".join(f"{k} {v.wall:.2f}s" for k, v in rounds[-1].items()),
+                  file=sys.stderr, flush=True)
+        report(rounds)
+
+
+if __name__ == "__main__":
+    main()
