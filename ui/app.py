@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -53,7 +54,9 @@ def serve(cfg: Config) -> None:
     documents.ensure_index(cfg.index, embedder=assistant.embedder)
     assistant.embedder.embed(["warm up"])  # load the model now, not on the first question
     app = build_app(cfg, assistant)
-    app.chat.examples.get()  # find the example questions now, not on the first page load
+    # Find the example questions while the server starts: the page answers at once, and a first visit
+    # waits (on the examples' lock) only for what is left of that work.
+    threading.Thread(target=app.chat.examples.get, name="examples", daemon=True).start()
     app.queue(default_concurrency_limit=2)
     if serve_cfg.host not in ("127.0.0.1", "localhost", "::1") and not serve_cfg.auth:
         print(f"warning: serving on {serve_cfg.host} without a login (set QA_AUTH=user:password)", file=sys.stderr)
