@@ -52,11 +52,10 @@ def serve(cfg: Config) -> None:
     auth = parse_auth(serve_cfg.auth)
     assistant = build_assistant(cfg.index, cfg.answer)
     documents.ensure_index(cfg.index, embedder=assistant.embedder)
-    assistant.embedder.embed(["warm up"])  # load the model now, not on the first question
     app = build_app(cfg, assistant)
-    # Find the example questions while the server starts: the page answers at once, and a first visit
-    # waits (on the examples' lock) only for what is left of that work.
-    threading.Thread(target=app.chat.examples.get, name="examples", daemon=True).start()
+    # Load the model and find the example questions while the server starts: the page answers at once,
+    # and a first question or visit waits (on the model's and the examples' locks) only for what is left.
+    threading.Thread(target=_warm_up, args=(assistant, app.chat), name="warm-up", daemon=True).start()
     app.queue(default_concurrency_limit=2)
     if serve_cfg.host not in ("127.0.0.1", "localhost", "::1") and not serve_cfg.auth:
         print(f"warning: serving on {serve_cfg.host} without a login (set QA_AUTH=user:password)", file=sys.stderr)
@@ -64,6 +63,14 @@ def serve(cfg: Config) -> None:
                max_file_size=int(serve_cfg.upload_limit_mb * 2**20), ssr_mode=False, mcp_server=False,
                show_error=False, theme=THEME, footer_links=["api"], css_paths=[STATIC / "app.css"],
                js=(STATIC / "app.js").read_text("utf-8"), app_kwargs={"middleware": [Middleware(SecurityHeaders)]})
+
+
+def _warm_up(assistant: Assistant, chat: Chat) -> None:
+    try:
+        assistant.embedder.embed(["warm up"])
+        chat.examples.get()
+    except Exception:  # noqa: BLE001 - the first question meets the same error and reports it
+        pass
 
 
 def parse_auth(auth: str | None) -> tuple[str, str] | None:
