@@ -107,3 +107,89 @@ def _metrics(rows: list[Row]) -> dict:
         "wrongly_abstained": mean([r.abstained for r in ans]), "citation_validity": mean([r.valid for r in rows]),
         "latency_p50_ms": round(m.percentile(lat, 50), 1), "latency_p95_ms": round(m.percentile(lat, 95), 1),
     }
+
+
+# --- conversations -------------------------------------------------------------------------------------
+
+@dataclass
+class TurnRow:
+    """One conversation turn's outcome."""
+
+    id: str
+    kind: str
+    right: bool
+    abstained: bool
+    valid: bool
+    seconds: float
+
+
+def is_conversation(rows: list[dict]) -> bool:
+    """Whether question rows are conversations (`{"id", "corpus", "turns": [...]}`)."""
+    return bool(rows) and all(isinstance(r.get("turns"), list) for r in rows)
+
+
+def evaluate_conversations(conversations: list[dict], settings_for: Callable[[str], IndexSettings],
+                           answer: AnswerSettings | None = None, progress: Callable[[int, int], None] | None = None,
+                           embedder: Embedder | None = None) -> dict:
+    """Ask every conversation's turns in order, each with the real history (the earlier questions and the
+    assistant's own earlier answers), over the corpus it names (`settings_for(corpus)` says where that
+    corpus and its index are; each is indexed if needed). Returns turns right overall and per kind."""
+    assistants: dict[str, object] = {}
+    rows: list[TurnRow] = []
+    total = sum(len(c["turns"]) for c in conversations)
+    for conv in conversations:
+        corpus = conv.get("corpus", "")
+        if corpus not in assistants:
+            settings = settings_for(corpus)
+            assistants[corpus] = build_assistant(settings, answer, embedder=embedder)
+            build(settings, embedder=assistants[corpus].embedder)
+            embedder = assistants[corpus].embedder
+        rows += _converse(assistants[corpus], conv, {}, lambda: progress(len(rows), total) if progress else None)
+    if progress:
+        progress(total, total)
+    return summarize_turns(rows)
+
+
+def _converse(assistant, conv: dict, texts: dict, tick: Callable[[], None]) -> list[TurnRow]:
+    history: list[dict] = []
+    out = []
+    for n, turn in enumerate(conv["turns"], 1):
+        started = time.perf_counter()
+        ans = assistant.answer(turn["question"], history=history)
+        seconds = time.perf_counter() - started
+        valid = all(c.quote == _file_text(assistant.index_settings, c.source, texts)[c.start:c.end] for c in ans.citations)
+        out.append(TurnRow(f"{conv['id']}.{n}", turn.get("kind", "turn"), turn_right(turn, ans), ans.abstained, valid,
+                           seconds))
+        history += [{"role": "user", "content": turn["question"]}, {"role": "assistant", "content": ans.text}]
+        tick()
+    return out
+
+
+def turn_right(turn: dict, ans) -> bool:
+    """Right: an off-topic (or unanswerable) turn abstains; any other turn's answer contains a gold
+    answer and one of its citations overlaps a gold evidence span."""
+    if turn.get("kind") == "off-topic" or turn.get("unanswerable"):
+        return ans.abstained
+    hit = any(m.is_hit(c, e) for c in ans.citations for e in turn.get("evidence") or [])
+    return not ans.abstained and hit and m.contains_gold(ans.text, turn.get("answers") or [])
+
+
+def summarize_turns(rows: list[TurnRow]) -> dict:
+    """Turns right overall and per kind, with latency."""
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r.kind].append(r)
+    order = sorted(groups, key=lambda k: (KINDS.index(k) if k in KINDS else len(KINDS), k))
+    return {"overall": _turn_metrics(rows), "by_type": {k: _turn_metrics(groups[k]) for k in order}}
+
+
+KINDS = ["first", "pronoun", "ellipsis", "topic-shift", "metadata", "off-topic"]
+
+
+def _turn_metrics(rows: list[TurnRow]) -> dict:
+    lat = [r.seconds * 1000 for r in rows]
+    right = sum(r.right for r in rows)
+    return {"turns": len(rows), "right": right, "turns_right": round(right / len(rows), 4) if rows else None,
+            "abstained": sum(r.abstained for r in rows),
+            "citation_validity": round(statistics.fmean(r.valid for r in rows), 4) if rows else None,
+            "latency_p50_ms": round(m.percentile(lat, 50), 1), "latency_p95_ms": round(m.percentile(lat, 95), 1)}

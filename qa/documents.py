@@ -1,0 +1,43 @@
+"""The indexed files themselves, loaded on demand, for answers that cite what the chunks leave out: front
+matter, the ` date` header, the title line. A file is used only while it still matches the index,
+checked on one of its chunks, so an edited file is never cited at stale offsets."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from index.lexical import LexicalIndex
+from index.load import load
+from index.types import LoadedDoc, SkipFile
+
+
+class Documents:
+    """The files behind one lexical snapshot."""
+
+    def __init__(self, lex: LexicalIndex, seeds_dir: Path):
+        self.lex, self.seeds_dir = lex, Path(seeds_dir)
+        self._docs: dict[str, LoadedDoc | None] = {}
+        self._lock = threading.Lock()
+
+    def sources(self) -> list[str]:
+        """The indexed files, in name order."""
+        return sorted(self.lex.rows_by("source"))
+
+    def get(self, source: str) -> LoadedDoc | None:
+        """The loaded file `source`, or None when it is gone or no longer matches the index."""
+        with self._lock:
+            if source not in self._docs:
+                self._docs[source] = self._load(source)
+            return self._docs[source]
+
+    def _load(self, source: str) -> LoadedDoc | None:
+        rows = self.lex.rows_by("source").get(source)
+        if rows is None or not len(rows):
+            return None
+        try:
+            doc = load(self.seeds_dir / source, source)
+        except (SkipFile, OSError):
+            return None
+        row = int(rows[0])
+        start, text = int(self.lex.metas[row]["start"]), self.lex.texts[row]
+        return doc if doc.text[start:start + len(text)] == text else None
