@@ -26,7 +26,7 @@ _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 _YESNO = re.compile(r"^\s*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might)\b", re.I)
 _NEG = re.compile(r"\b(?:not|never|no|none|nothing|neither|nor|cannot)\b|n't\b", re.I)
 _NEG_IDIOM = re.compile(r"\b(?:or not|may not|might not|not only|no longer|not yet)\b", re.I)
-_DIGITS = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w.])")
+_DIGITS = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?!\w|\.\d)")
 _SMALL = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
           "seventeen eighteen nineteen twenty").split()
 

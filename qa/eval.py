@@ -17,6 +17,7 @@ from index.settings import IndexSettings
 from qa import metrics as m
 from qa.pipeline import build_assistant
 from qa.settings import AnswerSettings
+from qa.shortanswer import question_type
 
 
 @dataclass
@@ -35,6 +36,10 @@ class Row:
     valid: bool = True
     seconds: float = 0.0
     confidence: float = 0.0
+    typed: bool = False        # a who/when/where/how-many question (one that should get a short answer)
+    short: bool = False        # the answer had a short answer
+    short_em: float = 0.0      # SQuAD exact match of the short answer (of the answer text when there is none)
+    short_f1: float = 0.0      # SQuAD token F1 of the same
     extra: dict = field(default_factory=dict)
 
 
@@ -74,7 +79,22 @@ def _score(assistant, item: dict, settings: IndexSettings, texts: dict) -> Row:
     row.contains, row.f1 = m.contains_gold(ans.text, item.get("answers") or []), m.token_f1(ans.text, item.get("answers") or [])
     row.abstained = ans.abstained
     row.valid = all(c.quote == _file_text(settings, c.source, texts)[c.start:c.end] for c in ans.citations)
+    _score_short(row, ans, item)
     return row
+
+
+def _score_short(row: Row, ans, item: dict) -> None:
+    """Short-answer EM and F1: of `Answer.short` when there is one, else of the answer text; 0 when abstained."""
+    row.typed = question_type(item["question"]) is not None
+    row.short = ans.short is not None
+    valid_short = ans.short is None or any(c.n == ans.short.n and c.start <= ans.short.start and ans.short.end <= c.end
+                                           for c in ans.citations)
+    row.valid = row.valid and valid_short
+    if ans.abstained:
+        return
+    predicted = ans.short.text if ans.short else ans.text
+    row.short_em = m.exact_match(predicted, item.get("answers") or [])
+    row.short_f1 = m.token_f1(predicted, item.get("answers") or [])
 
 
 def _file_text(settings: IndexSettings, source: str, cache: dict) -> str:
@@ -105,6 +125,9 @@ def _metrics(rows: list[Row]) -> dict:
         "answer_contains_gold": mean([r.contains for r in ans]), "token_f1": mean([r.f1 for r in ans]),
         "abstention_precision": mean([not r.answerable for r in abst]), "abstention_recall": mean([r.abstained for r in una]),
         "wrongly_abstained": mean([r.abstained for r in ans]), "citation_validity": mean([r.valid for r in rows]),
+        "short_exact_match": mean([r.short_em for r in ans]), "short_f1": mean([r.short_f1 for r in ans]),
+        "short_f1_typed": mean([r.short_f1 for r in ans if r.typed]),
+        "short_given_typed": mean([r.short for r in ans if r.typed and not r.abstained]),
         "latency_p50_ms": round(m.percentile(lat, 50), 1), "latency_p95_ms": round(m.percentile(lat, 95), 1),
     }
 

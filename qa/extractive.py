@@ -96,12 +96,11 @@ class ExtractiveAnswerer:
         if not cands or self.confidence(cands[0]) < self.w.abstain_below:
             return self.abstention(question, passages)
         chosen = self._choose(cands)
-        kind = question_type(question)
-        if abstain.reasons(question, [c.text for c in chosen], kind):
+        if abstain.reasons(question, [c.text for c in chosen], question_type(question)):
             return self.abstention(question, passages)
         cites = tuple(_citation(n, c) for n, c in enumerate(chosen, 1))
         text = " ".join(f"{c.quote} [{c.n}]" for c in cites)
-        return Answer(question, text, cites, False, self.name, tuple(passages), short=short_of(question, cites, kind))
+        return Answer(question, text, cites, False, self.name, tuple(passages), short=short_of(question, cites))
 
     def abstention(self, question: str, passages: list[Passage], text: str = NOT_FOUND) -> Answer:
         """"Not in the documents", with the closest passages as related reading."""

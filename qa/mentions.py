@@ -102,7 +102,8 @@ def acronyms(texts: Iterable[str]) -> dict[str, str]:
                 out.setdefault(m.group(1), m.group(2).strip())
         for m in _ACRONYM_AFTER.finditer(text):
             words = m.group(1).split()
-            tail = next((words[-k:] for k in range(len(words), 0, -1) if _initials_match(m.group(2), words[-k:])), None)
+            tail = next((words[-k:] for k in range(1, len(words) + 1)
+                         if words[-k][:1].isupper() and _initials_match(m.group(2), words[-k:])), None)
             if tail:
                 out.setdefault(m.group(2), " ".join(tail))
     return out

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
 
 from index.lexical import tokenize
 from index.types import LoadedDoc
@@ -27,7 +26,8 @@ MAX_DOCS = 10  # documents a metadata answer cites at most
 _DOCREF = re.compile(
     r"\b(this|that|the|these|those|your)\s+(article|story|piece|document|report|passages?|text|file|source|page|"
     r"item|news|quote|quotes|excerpt)\b|\byou(?:'re| are)?\s+(?:quoting|citing)\b|\b(?:does|did|is|was)\s+"
-    r"(?:this|it)\b|\bthis\s+(?:come|comes|came)\b|\bdateline\b|\b(documents|files)\b", re.I)
+    r"(?:this|it)\b(?=\s*(?:[?.!]|$|published|dated|written|filed|posted|released|issued|carry|come|came|from))|"
+    r"\bthis\s+(?:come|comes|came)\b|\bdateline\b|\b(documents|files)\b", re.I)
 SLOTS = {
     "dateline": re.compile(r"\bdateline[ds]?\b|\bfiled from\b|\breported from\b|\bwhere\b.*\b(filed|written)\b", re.I),
     "title": re.compile(r"\b(title[ds]?|headline|heading|name of the (article|document|story|piece|report))\b", re.I),
@@ -39,32 +39,36 @@ SLOTS = {
                          r"source)\b|\bauthor\b|\bbyline\b", re.I),
     "documents": re.compile(r"\b(which|what|how many)\s+(documents|files|sources|articles)\b", re.I),
 }
-_ANY_SLOT = re.compile("|".join(rx.pattern for rx in SLOTS.values()), re.I)
+_SLOT_WORDS = re.compile(
+    r"\b(datelines?|datelined|filed|reported|reports?|titles?|titled|headlines?|heading|name|published|dated|"
+    r"written|posted|released|issued|publication|release|date|day|wrote|write|authored|authors?|publishers?|"
+    r"broke|agency|agency's|outlets?|networks?|newspapers?|sites?|websites?|wire|byline|sources?|documents|"
+    r"files|articles?|story|piece|passages?|excerpt|quotes?|page|item|come|came|out|old|news|from|carry|carries|"
+    r"quoting|citing|indexed)\b", re.I)
 _GRAMMAR = frozenset(tokenize("who whom whose what which when where why how is are was were be been do does did has "
                               "have had can could will would should may might must this that these those it its "
-                              "they them their one about also so then"))
+                              "they them their one about also so then you your"))
 _CONTRACTION = re.compile(r"(?i)\b(what|who|where|when|how|which|that|it|there|here)['’]s\b")
 
 
-def slot(question: str, known: Iterable[str] | dict) -> str | None:
+def slot(question: str) -> str | None:
     """The metadata slot `question` asks about (title, date, source, dateline, documents), or None.
 
-    A slot word alone is not enough ("Who reported that Xi heralded a new year?" asks about the content):
-    the question must also point at a document ("this story", "the article you're quoting from", "does
-    this carry"), or have nothing else to be about (none of its other words occurs in the documents,
-    whose vocabulary is `known`)."""
+    A slot word alone is not enough ("Who reported that Xi heralded a new year?" and "Who wrote the play
+    Hamlet?" ask about content): the question must also point at a document ("this story", "the article
+    you're quoting from", "does this carry"), or have nothing else to be about ("When was it published?")."""
     question = _CONTRACTION.sub(r"\1 is", question)
     name = next((n for n, rx in SLOTS.items() if rx.search(question)), None)
     if name is None or _DOCREF.search(question):
         return name
-    rest = [t for t in tokenize(_ANY_SLOT.sub(" ", question)) if t not in _GRAMMAR]
-    return name if not any(t in known for t in rest) else None
+    return None if content_words(question) else name
 
 
 def content_words(question: str) -> str:
-    """The question without its slot and document words: what it says about the document's content
-    ("citing senior administration officials"), to find which document it means."""
-    return " ".join(_DOCREF.sub(" ", _ANY_SLOT.sub(" ", question)).split())
+    """What the question says besides its slot and document words ("citing senior administration
+    officials"): empty when nothing, else the words that can find which document it means."""
+    rest = _DOCREF.sub(" ", _SLOT_WORDS.sub(" ", question))
+    return " ".join(t for t in tokenize(rest) if t not in _GRAMMAR)
 
 
 # --------------------------------------------------------------------------- the facts, as exact spans

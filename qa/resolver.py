@@ -28,9 +28,8 @@ from qa.followup import Pool, Scored, Weights, chosen, coverage, score_pool
 from qa.history import History, messages
 from qa.mentions import WH, WORD, list_items
 from qa.readings import FUNCTION_STEMS, Reading, Resolution
-from index.lexical import tokenize
 from qa.retrieve import Query
-from qa.shortanswer import question_type, short_of
+from qa.shortanswer import DATE, NUMBER, answer_type, short_of
 from qa.types import Answer
 from qa.wording import NOT_FOUND, which_document
 
@@ -139,7 +138,7 @@ class Resolver:
 
     # -- one turn ----------------------------------------------------------------------------------
     def _turn(self, question: str, prev: Reading | None, k: int, views: "Views", conversing: bool) -> Turn:
-        name = metadata.slot(expand_contractions(question), views.known)
+        name = metadata.slot(expand_contractions(question))
         if name:
             return self._metadata(question, name, prev, k, views)
         if len(question.split()) <= MAX_WORDS_OFF_TOPIC and views.vocabulary.absent(question):
@@ -156,7 +155,7 @@ class Resolver:
 
     def _plain(self, question: str, kind: str, views: "Views") -> Reading:
         corpus = views.corpus
-        return Reading(question, kind, corpus.weights(question, FUNCTION_STEMS), qtype=question_type(question),
+        return Reading(question, kind, corpus.weights(question, FUNCTION_STEMS), qtype=answer_type(question),
                        text=question, frame=question, entities=tuple(corpus.mentions(question)))
 
     def _self_contained(self, question: str, res: Resolution, prev: Reading, single: "Single", k: int,
@@ -192,7 +191,7 @@ class Resolver:
             for j in corpus.neighbours(i, AROUND):
                 ids.setdefault(j, None)
         # a fragment without a type of its own asks for what the previous question asked for ("And Blinken?")
-        qtype = question_type(question) or (prev.qtype if _bare_fragment(question) else None)
+        qtype = answer_type(question) or (prev.qtype if _bare_fragment(question) else None)
         bonus_type = qtype or (prev.qtype if not res.cues.has_wh or res.cues.continuation else None)
         frames = sum(1 for h in res.hypotheses if h.inherit)  # their texts end the list
         bonus = {i: self.a.type_bonus(_BONUS_KIND.get(bonus_type), corpus.sents[i].text) for i in ids}
@@ -214,7 +213,7 @@ class Resolver:
         ids = chosen(scored, res.focus, corpus, self.w)
         cites = tuple(corpus.citation(n, i, next(x.score for x in scored if x.i == i)) for n, i in enumerate(ids, 1))
         asked = reading.frame if hyp and hyp.inherit else question
-        if abstain.reasons(asked, [c.quote for c in cites], qtype):
+        if abstain.reasons(asked, [c.quote for c in cites], qtype if qtype in (DATE, NUMBER) else None):
             return FollowUp(self.a.abstention(question, passages), reading, best)
         text = " ".join(f"{c.quote} [{c.n}]" for c in cites)
         answer = Answer(question, text, cites, False, self.a.name, tuple(passages), short=short_of(asked, cites, qtype))
@@ -252,7 +251,7 @@ class Resolver:
     def _document_named(self, question: str, k: int) -> list[str]:
         """The document the question's content words retrieve first, if they say anything."""
         content = metadata.content_words(question)
-        if not any(t in self.a.views().known for t in tokenize(content)):
+        if not any(t in self.a.views().known for t in content.split()):
             return []
         found = self.a.search.search(self.a.search.embed_query(content), 1)
         return [found[0].source] if found else []

@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 from qa.types import Citation, Short
 
-DATE, NUMBER, PERSON, PLACE, THING = "date", "number", "person", "place", "thing"
+DATE, NUMBER, PERSON, PLACE, ENTITY = "date", "number", "person", "place", "entity"
 TYPED = (DATE, NUMBER, PERSON, PLACE)
 
 _TIME_NOUN = r"(?:year|years|date|day|month|decade|century|centuries)"
@@ -56,6 +56,20 @@ def question_type(question: str) -> str | None:
     if kind == DATE and _CONDITION.match(head):
         return None
     return kind if pos == 0 else None  # the cue must be the first wh-phrase ("Why ... when" is untyped)
+
+
+_WHICH_NOUN = re.compile(r"(?:which|what)\s+(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|"
+                         r"shall|should|may|might|must|if|about)\b)[a-z]", re.I)
+
+
+def answer_type(question: str) -> str | None:
+    """The kind of phrase that answers `question`: a `question_type`, or `entity` for "which / what +
+    noun" questions ("Which news network ...?", "What kind of manufacturing ...?"); None otherwise."""
+    kind = question_type(question)
+    if kind:
+        return kind
+    first = _WH.search(question)
+    return ENTITY if first and _WHICH_NOUN.match(question, first.start()) else None
 
 
 # ---------------------------------------------------------------- candidate spans
@@ -165,7 +179,7 @@ FIT: dict[str, dict[str, float]] = {
     NUMBER: {"CARDINAL": 1.0, "DATE:num": 1.0},
     PERSON: {"NAME": 1.0, "NORP": 0.6, "NP": 0.1},
     PLACE: {"NAME": 1.0, "NP": 0.1},
-    THING: {"NAME": 1.0, "NORP": 0.8, "NP": 0.5},
+    ENTITY: {"NAME": 1.0, "NORP": 0.8, "NP": 0.5},
 }
 _STOP = frozenset("""a an the and or of in on at by for from to as is are was were be been being it its this that
 these those there their they he she his her with into than then so such not no do does did has have had what
@@ -209,7 +223,7 @@ def short_answer(question: str, sentence: str, kind: str | None = None,
     nothing else is left (the question's own words are not its answer), and scored by closeness to the
     question words the sentence shares (sum of 1 / (1 + token distance), normalised) + how well its label
     fits the type - 0.3 x the share of question words left inside it. Ties go to the earlier span."""
-    kind = kind or question_type(question)
+    kind = kind or answer_type(question)
     if kind not in FIT:
         return None
     qstems = question_stems(question)
@@ -270,8 +284,9 @@ def _trim(text: str, s: int, e: int, qstems: frozenset[str]) -> tuple[int, int]:
 
 def short_of(question: str, cites: Sequence[Citation], kind: str | None = None) -> Short | None:
     """The answering phrase inside the best-scored cited sentence that has one, as a `Short` (an exact span
-    of the file inside citation `n`'s quote); None for untyped questions or when no sentence has one."""
-    kind = kind or question_type(question)
+    of the file inside citation `n`'s quote); None when the question asks for no kind of phrase
+    (`answer_type`) or no cited sentence has one."""
+    kind = kind or answer_type(question)
     for c in sorted(cites, key=lambda c: -c.score) if kind else ():
         phrase = short_answer(question, c.quote, kind)
         if phrase:

@@ -3,9 +3,10 @@ Eiffel Tower" over documents that never name them cannot be answered from them, 
 it shares with them.
 
 The vocabulary is the lexical snapshot's own (stemmed, lower-cased words of every chunk with its title
-and site), so the check costs nothing per snapshot. A name counts as present when one of its words
-(three letters or more), or that word without its last two letters, begins a word of the documents
-("Camisard" / "Camisards").
+and site), so building it is cheap. A name counts as present when one of its words (three letters or
+more), or that word without its last two letters, begins a word of the documents ("Camisard" /
+"Camisards"), or when a word of five letters or more is one typing slip away from one ("ARPNET" /
+"ARPANET").
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import re
 from index.lexical import LexicalIndex, tokenize
 from qa.mentions import CONNECT, fold, mentions
 
+TYPO_MIN = 5  # a name this long that is one letter away from a word of the documents is a typing slip
 _POSSESSIVE = re.compile(r"['’]s?\b")
 _NO_CAPITALS: dict[str, float] = {}  # the question alone: a capital at its start is not taken as a name
 
@@ -25,6 +27,9 @@ class Vocabulary:
     def __init__(self, lex: LexicalIndex):
         self.words = sorted({fold(w) for w in lex.bm25.vocab_dict})
         self._set = frozenset(self.words)
+        self._by_initial: dict[str, list[str]] = {}
+        for w in self.words:
+            self._by_initial.setdefault(w[:1], []).append(w)
 
     def absent(self, question: str) -> list[str]:
         """The names of `question` none of whose words occurs in the documents."""
@@ -41,4 +46,16 @@ class Vocabulary:
             return True
         prefix = word[:max(4, len(word) - 2)]
         k = bisect.bisect_left(self.words, prefix)
-        return k < len(self.words) and self.words[k].startswith(prefix)
+        if k < len(self.words) and self.words[k].startswith(prefix):
+            return True
+        return len(word) >= TYPO_MIN and any(_one_edit(word, w) for w in self._by_initial.get(word[0], ()))
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether `a` and `b` differ by at most one inserted, deleted or replaced letter."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((n for n, (x, y) in enumerate(zip(a, b)) if x != y), len(a))
+    return a[i + (len(a) == len(b)):] == b[i + 1:]
