@@ -96,7 +96,8 @@ class ExtractiveAnswerer:
         if not cands or self.confidence(cands[0]) < self.w.abstain_below:
             return self.abstention(question, passages)
         chosen = self._choose(cands)
-        if abstain.reasons(question, [c.text for c in chosen], question_type(question)):
+        if abstain.reasons(question, [c.text for c in chosen], question_type(question),
+                           abstain.context(passages)):
             return self.abstention(question, passages)
         cites = tuple(_citation(n, c) for n, c in enumerate(chosen, 1))
         text = " ".join(f"{c.quote} [{c.n}]" for c in cites)

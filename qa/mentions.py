@@ -25,6 +25,21 @@ def fold(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(ch))
 
 
+def within_edits(a: str, b: str, k: int) -> bool:
+    """Whether `a` and `b` differ by at most `k` inserted, deleted or replaced letters (banded Levenshtein)."""
+    if abs(len(a) - len(b)) > k:
+        return False
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+        if min(cur) > k:
+            return False
+        prev = cur
+    return prev[-1] <= k
+
+
 def capital_ratio(sentences: Iterable[str]) -> dict[str, float]:
     """For every word, the share of its mid-sentence occurrences written with a capital."""
     counts: dict[str, list[int]] = {}

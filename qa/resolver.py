@@ -141,9 +141,9 @@ class Resolver:
         name = metadata.slot(expand_contractions(question))
         if name:
             return self._metadata(question, name, prev, k, views)
-        if len(question.split()) <= MAX_WORDS_OFF_TOPIC and views.vocabulary.absent(question):
-            return Turn(self.a.abstention(question, []), Reading(question, OFF_TOPIC, note="names absent"))
         single = self.a.single(question, k)
+        if len(question.split()) <= MAX_WORDS_OFF_TOPIC and views.vocabulary.absent(question):
+            return Turn(self.a.abstention(question, list(single.answer.passages)), Reading(question, OFF_TOPIC))
         if prev is None:
             return Turn(single.answer, self._plain(question, FIRST, views) if conversing else Reading(question, FIRST))
         res = rd.resolve(question, prev, views.corpus, self.a.embed)
@@ -213,7 +213,8 @@ class Resolver:
         ids = chosen(scored, res.focus, corpus, self.w)
         cites = tuple(corpus.citation(n, i, next(x.score for x in scored if x.i == i)) for n, i in enumerate(ids, 1))
         asked = reading.frame if hyp and hyp.inherit else question
-        if abstain.reasons(asked, [c.quote for c in cites], qtype if qtype in (DATE, NUMBER) else None):
+        if abstain.reasons(asked, [c.quote for c in cites], qtype if qtype in (DATE, NUMBER) else None,
+                           abstain.context(passages)):
             return FollowUp(self.a.abstention(question, passages), reading, best)
         text = " ".join(f"{c.quote} [{c.n}]" for c in cites)
         answer = Answer(question, text, cites, False, self.a.name, tuple(passages), short=short_of(asked, cites, qtype))

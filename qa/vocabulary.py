@@ -14,7 +14,7 @@ import bisect
 import re
 
 from index.lexical import LexicalIndex, tokenize
-from qa.mentions import CONNECT, fold, mentions
+from qa.mentions import CONNECT, fold, mentions, within_edits
 
 TYPO_MIN = 5  # a name this long that is one letter away from a word of the documents is a typing slip
 _POSSESSIVE = re.compile(r"['’]s?\b")
@@ -48,14 +48,5 @@ class Vocabulary:
         k = bisect.bisect_left(self.words, prefix)
         if k < len(self.words) and self.words[k].startswith(prefix):
             return True
-        return len(word) >= TYPO_MIN and any(_one_edit(word, w) for w in self._by_initial.get(word[0], ()))
+        return len(word) >= TYPO_MIN and any(within_edits(word, w, 1) for w in self._by_initial.get(word[0], ()))
 
-
-def _one_edit(a: str, b: str) -> bool:
-    """Whether `a` and `b` differ by at most one inserted, deleted or replaced letter."""
-    if abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) > len(b):
-        a, b = b, a
-    i = next((n for n, (x, y) in enumerate(zip(a, b)) if x != y), len(a))
-    return a[i + (len(a) == len(b)):] == b[i + 1:]
