@@ -9,6 +9,7 @@ from pathlib import Path
 from index.lexical import LexicalIndex
 from index.load import load
 from index.types import LoadedDoc, SkipFile
+from qa.types import Passage
 
 
 class Documents:
@@ -29,6 +30,14 @@ class Documents:
             if source not in self._docs:
                 self._docs[source] = self._load(source)
             return self._docs[source]
+
+    def passages(self, source: str, start: int, end: int) -> list[Passage]:
+        """The indexed chunks of `source` overlapping [start, end), else its first chunk (a span in the
+        front matter or the header lies before every chunk)."""
+        rows = sorted(self.lex.rows_by("source").get(source, ()), key=lambda r: int(self.lex.metas[r]["start"]))
+        chunks = [Passage.from_record(self.lex.ids[r], self.lex.texts[r], self.lex.metas[r]) for r in rows]
+        overlapping = [c for c in chunks if c.start < end and start < c.end]
+        return overlapping or chunks[:1]
 
     def _load(self, source: str) -> LoadedDoc | None:
         rows = self.lex.rows_by("source").get(source)

@@ -180,7 +180,8 @@ def _converse(assistant, conv: dict, texts: dict, tick: Callable[[], None]) -> l
         started = time.perf_counter()
         ans = assistant.answer(turn["question"], history=history)
         seconds = time.perf_counter() - started
-        valid = all(c.quote == _file_text(assistant.index_settings, c.source, texts)[c.start:c.end] for c in ans.citations)
+        settings = assistant.index_settings
+        valid = all(c.quote == _file_text(settings, c.source, texts)[c.start:c.end] for c in ans.citations)
         out.append(TurnRow(f"{conv['id']}.{n}", turn.get("kind", "turn"), turn_right(turn, ans), ans.abstained, valid,
                            seconds))
         history += [{"role": "user", "content": turn["question"]}, {"role": "assistant", "content": ans.text}]

@@ -98,7 +98,8 @@ class Fact:
 _DATELINE = re.compile(r"(?P<place>[A-Z][\w.'’\- ]{1,40}?(?:\s*\[[^\]]{2,40}\])?),\s+(?P<date>(?:Jan|Feb|Mar|Apr|May|"
                        r"Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:,\s*\d{4})?)\s*"
                        r"\((?P<agency>[^)]{2,30})\)\s*[:\-–—]")
-_DATELINE_CAPS = re.compile(r"(?P<place>[A-Z][A-Z.'’\- ]{2,40}(?:,\s*[A-Z][\w.]+)?)\s*\((?P<agency>[^)]{2,30})\)\s*[:\-–—]")
+_DATELINE_CAPS = re.compile(r"(?P<place>[A-Z][A-Z.'’\- ]{2,40}(?:,\s*[A-Z][\w.]+)?)\s*"
+                            r"\((?P<agency>[^)]{2,30})\)\s*[:\-–—]")
 _ATTRIBUTION = re.compile(
     r"\b(?P<org>(?:[A-Z][\w&.'’\-]*)(?:\s+[A-Z][\w&.'’\-]*){0,3})\s+(?:reported|reports|said in its report|"
     r"first reported|broke the news)\b|\baccording to (?:a |an |the )?(?:report (?:by|from|in) )?"
@@ -209,8 +210,8 @@ def _dateline_facts(doc: LoadedDoc, question: str) -> list[Fact]:
     line = dateline(doc)
     if not line:
         return []
-    part = "agency" if _ASKS["agency"].search(_DATELINE_WORD.sub(" ", question)) or re.search(r"\bwho\b", question, re.I) \
-        else "date" if re.search(r"\b(when|date|day)\b", question, re.I) else "place"
+    asks_agency = _ASKS["agency"].search(_DATELINE_WORD.sub(" ", question)) or re.search(r"\bwho\b", question, re.I)
+    part = "agency" if asks_agency else "date" if re.search(r"\b(when|date|day)\b", question, re.I) else "place"
     part = part if part in line[1] else "place"
     return [Fact("Dateline", line[0], line[1][part], "source" if part == "agency" else part)]
 
@@ -251,7 +252,9 @@ def answer(question: str, name: str, docs: list[LoadedDoc], backend: str, total:
         return Answer(question, NOT_FOUND, (), True, backend)
     cites = tuple(_citation(n, f.span, docs) for n, f in enumerate(found, 1))
     parts = [f"{_label(f, name)}: {c.quote} [{c.n}]" for f, c in zip(found, cites)]
-    text = ". ".join(parts) if name != "documents" else wording.documents(total or len(docs), len(found)) + " " + "; ".join(parts)
+    text = ". ".join(parts)
+    if name == "documents":
+        text = wording.documents(total or len(docs), len(found)) + " " + "; ".join(parts)
     first = found[0]
     short = Short(first.short.text, first.short.start, first.short.end, 1, first.kind) if first.short else None
     return Answer(question, text, cites, False, backend, short=short)

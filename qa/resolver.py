@@ -17,9 +17,10 @@ in the documents, so no other state is kept between calls. Replays are memoised.
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from qa import abstain, metadata
 from qa import readings as rd
@@ -80,6 +81,7 @@ class Resolver:
     def __init__(self, answerer: "ExtractiveAnswerer", weights: Weights = Weights()):
         self.a, self.w = answerer, weights
         self._memo: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()  # the chat answers several users at once
 
     def answer(self, question: str, history: History | None, k: int) -> Answer:
         """The answer to `question` after `history`."""
@@ -105,18 +107,22 @@ class Resolver:
         if not turns:
             return None
         key = (views.version, turns, k)
-        if key not in self._memo:
-            before = self._replay(turns[:-1], k, views)
-            question, answer = turns[-1]
-            reading = self._turn(question, before, k, views, True).reading
-            self._remember(key, self._after(reading, before, answer, views))
-        self._memo.move_to_end(key)
-        return self._memo[key]
+        with self._lock:
+            reading = self._memo.get(key)
+            if reading is not None:
+                self._memo.move_to_end(key)
+                return reading
+        before = self._replay(turns[:-1], k, views)
+        question, answer = turns[-1]
+        reading = self._after(self._turn(question, before, k, views, True).reading, before, answer, views)
+        self._remember(key, reading)
+        return reading
 
-    def _remember(self, key, reading: Reading | None) -> None:
-        self._memo[key] = reading
-        while len(self._memo) > MEMO:
-            self._memo.popitem(last=False)
+    def _remember(self, key, reading: Reading) -> None:
+        with self._lock:
+            self._memo[key] = reading
+            while len(self._memo) > MEMO:
+                self._memo.popitem(last=False)
 
     def _after(self, r: Reading, before: Reading | None, answer: str, views: "Views") -> Reading:
         """The reading `r` of a turn completed with what its answer (from the history) quoted. A turn
@@ -180,25 +186,28 @@ class Resolver:
         corpus, question = views.corpus, res.question
         texts = _search_texts(res, prev)
         vectors = self.a.embed(texts)
-        passages, ids = {}, {}
-        for text, vec in zip(texts, vectors):
-            found = self.a.search.search(Query(text, vec), POOL_K)
-            for p in found:
-                passages.setdefault(p.id, p)
-            for i in corpus.ids(found):
-                ids.setdefault(i, None)
-        for i in prev.cited:
-            for j in corpus.neighbours(i, AROUND):
-                ids.setdefault(j, None)
+        ids, passages = self._candidates(texts, vectors, prev, corpus)
         # a fragment without a type of its own asks for what the previous question asked for ("And Blinken?")
         qtype = answer_type(question) or (prev.qtype if _bare_fragment(question) else None)
         bonus_type = qtype or (prev.qtype if not res.cues.has_wh or res.cues.continuation else None)
-        frames = sum(1 for h in res.hypotheses if h.inherit)  # their texts end the list
         bonus = {i: self.a.type_bonus(_BONUS_KIND.get(bonus_type), corpus.sents[i].text) for i in ids}
-        pool = Pool(res.focus, res.hypotheses, tuple(vectors[n] for n in [0, 1, *range(len(texts) - frames, len(texts))]), bonus, prev.cited,
+        frames = sum(1 for h in res.hypotheses if h.inherit)  # their texts end the list
+        wanted = [0, 1, *range(len(texts) - frames, len(texts))]  # bare, question + topic, the frames
+        pool = Pool(res.focus, res.hypotheses, tuple(vectors[n] for n in wanted), bonus, prev.cited,
                     prev.quoted_for)
-        scored = score_pool(list(ids), pool, corpus, self.w)
-        return self._answer_follow_up(res, prev, scored, list(passages.values()), qtype, views)
+        scored = score_pool(ids, pool, corpus, self.w)
+        return self._answer_follow_up(res, prev, scored, passages, qtype, views)
+
+    def _candidates(self, texts: list[str], vectors, prev: Reading, corpus) -> tuple[list[int], list]:
+        """The sentences of the passages each text retrieves, and those around the previous answer."""
+        passages, ids = {}, {}
+        for text, vec in zip(texts, vectors):
+            found = self.a.search.search(Query(text, vec), POOL_K)
+            passages.update((p.id, p) for p in found if p.id not in passages)
+            ids.update((i, None) for i in corpus.ids(found))
+        for i in prev.cited:
+            ids.update((j, None) for j in corpus.neighbours(i, AROUND))
+        return list(ids), list(passages.values())
 
     def _answer_follow_up(self, res: Resolution, prev: Reading, scored: list[Scored], passages: list, qtype,
                           views: "Views") -> "FollowUp":
@@ -247,7 +256,9 @@ class Resolver:
         if not docs:
             titles = [views.lex.metas[int(views.lex.rows_by("source")[s][0])].get("title") or s for s in sources]
             return Turn(self.a.abstention(question, [], which_document(titles)), reading)
-        return Turn(metadata.answer(question, name, docs, self.a.name, total=len(wanted)), reading)
+        answer = metadata.answer(question, name, docs, self.a.name, total=len(wanted))
+        passages = {p.id: p for c in answer.citations for p in views.documents.passages(c.source, c.start, c.end)}
+        return Turn(replace(answer, passages=tuple(passages.values())), reading)
 
     def _document_named(self, question: str, k: int) -> list[str]:
         """The document the question's content words retrieve first, if they say anything."""

@@ -25,7 +25,8 @@ def location(source: str, start_line: int, end_line: int, page: int | None = Non
 
 def documents(count: int, shown: int) -> str:
     """How a list of the indexed documents begins (`shown` of `count` are listed)."""
-    return f"{count} document{'s are' if count != 1 else ' is'} indexed" + (f"; the first {shown}:" if shown < count else ":")
+    head = f"{count} document{'s are' if count != 1 else ' is'} indexed"
+    return head + (f"; the first {shown}:" if shown < count else ":")
 
 
 def which_document(titles: list[str]) -> str:

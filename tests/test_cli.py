@@ -129,6 +129,32 @@ def test_chat_follows_up_in_the_terminal(runner, indexed):
     assert "new conversation" in result.stderr
 
 
+def readme_chat_transcripts() -> list[str]:
+    """The README's ```console blocks that show a `qa chat` session."""
+    import re
+
+    text = (REPO / "README.md").read_text("utf-8")
+    return [b for b in re.findall(r"^```console\n(.*?)^```", text, re.S | re.M) if b.startswith("$ qa chat")]
+
+
+def test_readme_chat_transcript_is_what_qa_chat_prints(runner, indexed):
+    """Every `you>` line of the README's transcript is asked in order; every other line shown must be printed,
+    in that order (the transcript may leave lines out)."""
+    transcripts = readme_chat_transcripts()
+    assert transcripts, "the README shows a qa chat session"
+    for block in transcripts:
+        lines = block.splitlines()[1:]
+        questions = [line[len("you> "):] for line in lines if line.startswith("you> ")]
+        result = runner.invoke(main, ["chat", *where(indexed)], input="\n".join(questions) + "\n")
+        assert result.exit_code == 0, result.output
+        out, at = " ".join(result.stdout.split()), 0
+        for line in lines:
+            shown = " ".join(line.split())
+            found = out.find(shown, at)
+            assert found >= 0, f"README line not printed (in order): {line!r}\n{result.stdout}"
+            at = found + len(shown)
+
+
 def test_chat_reports_a_bad_question_and_goes_on(runner, indexed):
     result = runner.invoke(main, ["chat", *where(indexed)], input="why " * 1250 + "\n" + CAVOLI + "\n")
     assert result.exit_code == 0, result.output

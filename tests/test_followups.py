@@ -107,6 +107,18 @@ def test_web_chat_history_with_message_parts_resolves(assistant, seed_index):
     assert "Cavoli" in top[0].text
 
 
+def test_a_reformatted_earlier_answer_is_still_found(assistant):
+    """A chat may show the short answer first and the quote as Markdown: the quoted sentence is still found."""
+    first = assistant.answer(CAVOLI)
+    shown = f"**{first.short.text}**\n\n> {first.citations[0].quote} [1]\n\n_{first.citations[0].location()}_"
+    corpus = assistant.answerer().views().corpus
+    assert [corpus.sents[i].text for i in corpus.locate(shown)] == [first.citations[0].quote]
+    assert [corpus.sents[i].text for i in corpus.locate(first.text)] == [first.citations[0].quote]
+    history = [{"role": "user", "content": CAVOLI}, {"role": "assistant", "content": shown}]
+    follow = assistant.answer("What did he tell lawmakers?", history=history)
+    assert any("Cavoli" in c.quote and "lawmakers" in c.quote for c in follow.citations), follow.text
+
+
 def test_answer_json_carries_the_short_answer(assistant):
     data = json.loads(json.dumps(assistant.answer(CAVOLI).to_json()))
     assert data["short"]["text"] == "Chris Cavoli" and data["short"]["n"] == 1
