@@ -78,12 +78,14 @@ def context(passages) -> str:
 
 def _unseen_name(question: str, text: str) -> bool:
     """A capitalised question word (not the first, not a month or a function word) that `text` lacks."""
-    vocab = {fold(w) for w in _WORD.findall(text)}
-    for n, word in enumerate(_WORD.findall(question)):
-        if n and word[:1].isupper() and word.lower() not in _NOT_NAMES and not (word.isupper() and len(word) <= 2):
-            if not _near(fold(re.sub(r"['’]s$", "", word)), vocab):
-                return True
-    return False
+    names = [fold(re.sub(r"['’]s$", "", w)) for n, w in enumerate(_WORD.findall(question))
+             if n and w[:1].isupper() and w.lower() not in _NOT_NAMES and not (w.isupper() and len(w) <= 2)]
+    lowered = text.lower()
+    missing = [w for w in names if not re.search(rf"\b{re.escape(w)}\b", lowered)]
+    if not missing:
+        return False
+    vocab = set(_WORD.findall(fold(text)))
+    return any(not _near(w, vocab) for w in missing)
 
 
 def _near(word: str, vocab: set[str]) -> bool:

@@ -22,6 +22,8 @@ _NOT_NAMES = WH | AUX | PERSONAL | DEMONSTRATIVE
 
 def fold(text: str) -> str:
     """Lower case without accents ("Québec" -> "quebec")."""
+    if text.isascii():
+        return text.lower()
     return "".join(ch for ch in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(ch))
 
 

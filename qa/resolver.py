@@ -147,17 +147,18 @@ class Resolver:
         name = metadata.slot(expand_contractions(question))
         if name:
             return self._metadata(question, name, prev, k, views)
-        single = self.a.single(question, k)
         if len(question.split()) <= MAX_WORDS_OFF_TOPIC and views.vocabulary.absent(question):
-            return Turn(self.a.abstention(question, list(single.answer.passages)), Reading(question, OFF_TOPIC))
-        if prev is None:
+            related = self.a.single(question, k).answer.passages
+            return Turn(self.a.abstention(question, list(related)), Reading(question, OFF_TOPIC))
+        res = rd.resolve(question, prev, views.corpus, self.a.embed) if prev is not None else None
+        if res is not None and (res.cues.any or is_fragment(question)):
+            turn = self._follow_up(res, prev, k, views)
+            kind = PRONOUN if res.cues.pronouns and not is_fragment(question) else ELLIPSIS
+            return Turn(replace(turn.answer, question=question), replace(turn.reading, question=question, kind=kind))
+        single = self.a.single(question, k)
+        if res is None:
             return Turn(single.answer, self._plain(question, FIRST, views) if conversing else Reading(question, FIRST))
-        res = rd.resolve(question, prev, views.corpus, self.a.embed)
-        if not (res.cues.any or is_fragment(question)):
-            return self._self_contained(question, res, prev, single, k, views)
-        turn = self._follow_up(res, prev, k, views)
-        kind = PRONOUN if res.cues.pronouns and not is_fragment(question) else ELLIPSIS
-        return Turn(replace(turn.answer, question=question), replace(turn.reading, question=question, kind=kind))
+        return self._self_contained(question, res, prev, single, k, views)
 
     def _plain(self, question: str, kind: str, views: "Views") -> Reading:
         corpus = views.corpus
