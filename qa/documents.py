@@ -6,10 +6,13 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from index.lexical import LexicalIndex
+from index.lexical import LexicalIndex, tokenize
 from index.load import load
 from index.types import LoadedDoc, SkipFile
 from qa.types import Passage
+
+
+TITLE_MATCH = 1.0  # share of a question's content words a title must hold to be the document it names
 
 
 class Documents:
@@ -18,6 +21,7 @@ class Documents:
     def __init__(self, lex: LexicalIndex, seeds_dir: Path):
         self.lex, self.seeds_dir = lex, Path(seeds_dir)
         self._docs: dict[str, LoadedDoc | None] = {}
+        self._title_tokens: dict[str, set[str]] | None = None
         self._lock = threading.Lock()
 
     def sources(self) -> list[str]:
@@ -30,6 +34,22 @@ class Documents:
             if source not in self._docs:
                 self._docs[source] = self._load(source)
             return self._docs[source]
+
+    def titled(self, words: str) -> list[str]:
+        """The documents whose title holds all of `words` (stemmed content words), best first: "the Steam Deck
+        OLED review" names the file titled "Steam Deck OLED review: It's just better"."""
+        wanted = set(words.split())
+        if not wanted:
+            return []
+        scored = [(len(wanted & t) / len(wanted), s) for s, t in self._titles().items()]
+        return [s for score, s in sorted(scored, key=lambda x: -x[0]) if score >= TITLE_MATCH]
+
+    def _titles(self) -> dict[str, set[str]]:
+        if self._title_tokens is None:
+            rows = self.lex.rows_by("source")
+            titles = {s: str(self.lex.metas[int(r[0])].get("title", "")) for s, r in rows.items()}
+            self._title_tokens = {s: set(tokenize(t)) for s, t in titles.items()}
+        return self._title_tokens
 
     def passages(self, source: str, start: int, end: int) -> list[Passage]:
         """The indexed chunks of `source` overlapping [start, end), else its first chunk (a span in the

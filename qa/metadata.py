@@ -57,11 +57,17 @@ def slot(question: str) -> str | None:
     A slot word alone is not enough ("Who reported that Xi heralded a new year?" and "Who wrote the play
     Hamlet?" ask about content): the question must also point at a document ("this story", "the article
     you're quoting from", "does this carry"), or have nothing else to be about ("When was it published?")."""
-    question = _CONTRACTION.sub(r"\1 is", question)
-    name = next((n for n, rx in SLOTS.items() if rx.search(question)), None)
-    if name is None or _DOCREF.search(question):
+    name = slot_word(question)
+    if name is None or _DOCREF.search(_CONTRACTION.sub(r"\1 is", question)):
         return name
     return None if content_words(question) else name
+
+
+def slot_word(question: str) -> str | None:
+    """The slot a question's words name, whatever it is about ("When was the Steam Deck review
+    published?" names `date`; whether it asks about a document depends on what else it says)."""
+    question = _CONTRACTION.sub(r"\1 is", question)
+    return next((n for n, rx in SLOTS.items() if rx.search(question)), None)
 
 
 def content_words(question: str) -> str:

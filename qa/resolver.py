@@ -138,7 +138,7 @@ class Resolver:
         quoted = dict(before.quoted_for) if before else {}
         for i in cited:
             quoted.setdefault(i, frozenset(r.asked))
-        docs = tuple(dict.fromkeys(corpus.sents[i].source for i in cited)) or (before.docs if before else ())
+        docs = tuple(dict.fromkeys(corpus.sents[i].source for i in cited)) or r.docs or (before.docs if before else ())
         items = tuple(list_items(rd.strip_markers(answer)) if cited else ()) or (before.items if before else ())
         return replace(r, answer=answer, cited=cited, entities=entities, quoted_for=quoted, docs=docs, items=items)
 
@@ -147,6 +147,9 @@ class Resolver:
         name = metadata.slot(expand_contractions(question))
         if name:
             return self._metadata(question, name, prev, k, views)
+        titled = _named_document(question, views)
+        if titled:
+            return self._metadata(question, metadata.slot_word(question), prev, k, views, titled[:1])
         if len(question.split()) <= MAX_WORDS_OFF_TOPIC and views.vocabulary.absent(question):
             related = self.a.single(question, k).answer.passages
             return Turn(self.a.abstention(question, list(related)), Reading(question, OFF_TOPIC))
@@ -243,17 +246,19 @@ class Resolver:
         return not is_fragment(res.question) and best.fcov == 0 and unknown >= 0.5 and not inherit
 
     # -- questions about the documents ------------------------------------------------------------
-    def _metadata(self, question: str, name: str, prev: Reading | None, k: int, views: "Views") -> Turn:
-        """Answer from the files the conversation is about (or the only one, or the one the question's
-        other words find)."""
+    def _metadata(self, question: str, name: str, prev: Reading | None, k: int, views: "Views",
+                  wanted: list[str] | None = None) -> Turn:
+        """Answer from `wanted` documents, else those the conversation is about (or the only one, or the
+        one the question's other words find)."""
         sources = views.documents.sources()
-        wanted = list(prev.docs) if prev else []
+        wanted = wanted or (list(prev.docs) if prev else [])
         if name == "documents":
             wanted = sources
         elif not wanted:
-            wanted = sources if len(sources) == 1 else self._document_named(question, k)
-        reading = Reading(question, METADATA, note=name)
+            wanted = sources if len(sources) == 1 else self._document_named(question, views)
         docs = [d for d in (views.documents.get(s) for s in wanted[:metadata.MAX_DOCS]) if d]
+        reading = Reading(question, METADATA, docs=tuple(d.source for d in docs) if name != "documents" else (),
+                          note=name)
         if not docs:
             titles = [views.lex.metas[int(views.lex.rows_by("source")[s][0])].get("title") or s for s in sources]
             return Turn(self.a.abstention(question, [], which_document(titles)), reading)
@@ -261,10 +266,10 @@ class Resolver:
         passages = {p.id: p for c in answer.citations for p in views.documents.passages(c.source, c.start, c.end)}
         return Turn(replace(answer, passages=tuple(passages.values())), reading)
 
-    def _document_named(self, question: str, k: int) -> list[str]:
+    def _document_named(self, question: str, views: "Views") -> list[str]:
         """The document the question's content words retrieve first, if they say anything."""
         content = metadata.content_words(question)
-        if not any(t in self.a.views().known for t in content.split()):
+        if not any(t in views.known for t in content.split()):
             return []
         found = self.a.search.search(self.a.search.embed_query(content), 1)
         return [found[0].source] if found else []
@@ -277,6 +282,13 @@ class FollowUp:
     answer: Answer
     reading: Reading
     best: Scored | None
+
+
+def _named_document(question: str, views: "Views") -> list[str]:
+    """For a question naming a metadata slot about something ("When was the Steam Deck OLED review
+    published?"): the documents whose title that something is."""
+    name = metadata.slot_word(question)
+    return views.documents.titled(metadata.content_words(question)) if name and name != "documents" else []
 
 
 def _bare_fragment(question: str) -> bool:

@@ -151,3 +151,75 @@ def test_conversations_dev_meets_the_targets(tmp_path_factory, embedder):
     assert report["overall"]["turns"] == 123 and report["overall"]["citation_validity"] == 1.0
     assert report["overall"]["turns_right"] >= 0.92, report
     assert all(v["turns_right"] >= 0.85 for v in report["by_type"].values()), report["by_type"]
+
+
+# --- several documents with front matter ----------------------------------------------------------------
+
+DECK = """---
+title: "Steam Deck OLED review: It's just better"
+source: "Engadget"
+author: "Sam Rutherford"
+published: "2023-11-09T18:00:38+00:00"
+---
+
+# Steam Deck OLED review: It's just better
+
+The Steam Deck OLED has a brighter screen and a bigger battery than the original model.
+Valve says the new handheld lasts up to twelve hours on a charge.
+"""
+VPN = """---
+title: "The best VPN services for 2023"
+source: "Engadget"
+author: "Katie Malone"
+published: "2023-10-16T16:18:17+00:00"
+---
+
+# The best VPN services for 2023
+
+CyberGhost completed an independent security audit by Deloitte earlier this year.
+ProtonVPN offers a free tier with unlimited data.
+"""
+
+
+@pytest.fixture(scope="module")
+def news(tmp_path_factory, embedder) -> tuple[Assistant, IndexSettings]:
+    from index.build import build
+
+    root = tmp_path_factory.mktemp("news")
+    (root / "seeds").mkdir()
+    (root / "seeds" / "deck.md").write_text(DECK, "utf-8")
+    (root / "seeds" / "vpn.md").write_text(VPN, "utf-8")
+    settings = IndexSettings(seeds_dir=root / "seeds", db_dir=root / "db")
+    build(settings, embedder=embedder)
+    return build_assistant(settings, embedder=embedder), settings
+
+
+def test_a_question_naming_an_article_by_its_title_gets_its_front_matter(news):
+    assistant, settings = news
+    answer = assistant.answer("When was the Steam Deck OLED review published?")
+    assert_well_formed(answer, settings.seeds_dir)
+    assert answer.short.text == "2023-11-09" and answer.citations[0].source == "deck.md"
+    assert answer.citations[0].quote == 'published: "2023-11-09T18:00:38+00:00"'
+    assert_short_inside(answer, settings.seeds_dir)
+
+
+def test_this_article_means_the_one_the_conversation_is_about(news):
+    assistant, settings = news
+    alone = assistant.answer("Who wrote this article?")
+    assert alone.abstained and "Which document do you mean?" in alone.text  # two documents: ask back
+    first, author, date = converse(assistant, "What did CyberGhost complete earlier this year?",
+                                   "Who wrote this article?", "When was it published?")
+    assert "Deloitte" in first.text
+    assert author.short.text == "Katie Malone" and author.citations[0].quote == 'author: "Katie Malone"'
+    assert date.short.text == "2023-10-16"
+    for a in (author, date):
+        assert_well_formed(a, settings.seeds_dir)
+        assert_short_inside(a, settings.seeds_dir)
+
+
+def test_which_documents_are_indexed(news):
+    assistant, settings = news
+    answer = assistant.answer("Which documents are indexed?")
+    assert_well_formed(answer, settings.seeds_dir)
+    assert answer.text.startswith("2 documents are indexed")
+    assert {c.source for c in answer.citations} == {"deck.md", "vpn.md"}
