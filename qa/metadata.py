@@ -24,27 +24,28 @@ MAX_DOCS = 10  # documents a metadata answer cites at most
 # --------------------------------------------------------------------------- is it about the document?
 
 _DOCREF = re.compile(
-    r"\b(this|that|the|these|those|your)\s+(article|story|piece|document|report|passages?|text|file|source|page|"
-    r"item|news|quote|quotes|excerpt)\b|\byou(?:'re| are)?\s+(?:quoting|citing)\b|\b(?:does|did|is|was)\s+"
+    r"\b(this|that|the|these|those|your)\s+(article|story|piece|document|report|passages?|text|file|page|item|"
+    r"quote|quotes|excerpt)\b|\byou(?:'re| are)?\s+(?:quoting|citing)\b|\b(?:does|did|is|was)\s+"
     r"(?:this|it)\b(?=\s*(?:[?.!]|$|published|dated|written|filed|posted|released|issued|carry|come|came|from))|"
+    r"\b(?:published|wrote|written|filed|reported|authored|posted|released|dated|ran|carried)\s+(?:this|it)\s*[?.!]?$|"
     r"\bthis\s+(?:come|comes|came)\b|\bdateline\b|\b(documents|files)\b", re.I)
+_OUTLET = (r"reported|filed|wrote|written|authored|author|publisher|published|publication|broke|agency|agency's|"
+           r"outlet|network|newspaper|paper|magazine|journal|channel|station|broadcaster|site|website|wire|service|"
+           r"byline|journalist|reporter|writer|source|behind")
 SLOTS = {
     "dateline": re.compile(r"\bdateline[ds]?\b|\bfiled from\b|\breported from\b|\bwhere\b.*\b(filed|written)\b", re.I),
     "title": re.compile(r"\b(title[ds]?|headline|heading|name of the (article|document|story|piece|report))\b", re.I),
     "date": re.compile(r"\b(when|what date|which date|what day|which day)\b.*\b(published|dated|written|filed|"
                        r"posted|released|issued|come out|came out)\b|\b(publication|release)\s+date\b|\bdate of\b|"
-                       r"\bhow old is\b|\bdated\b", re.I),
-    "source": re.compile(r"\b(who|which|what)\b.*\b(reported|filed|wrote|written|authored|author|publisher|"
-                         r"published|broke|agency|agency's|outlet|network|newspaper|site|website|wire|byline|"
-                         r"source)\b|\bauthor\b|\bbyline\b", re.I),
+                       r"\bhow old is\b|\bdated\b|^\s*(what|which) (date|day)\b", re.I),
+    "source": re.compile(rf"\b(who|which|what)\b.*\b({_OUTLET})\b|\bauthor\b|\bbyline\b", re.I),
     "documents": re.compile(r"\b(which|what|how many)\s+(documents|files|sources|articles)\b", re.I),
 }
 _SLOT_WORDS = re.compile(
-    r"\b(datelines?|datelined|filed|reported|reports?|titles?|titled|headlines?|heading|name|published|dated|"
-    r"written|posted|released|issued|publication|release|date|day|wrote|write|authored|authors?|publishers?|"
-    r"broke|agency|agency's|outlets?|networks?|newspapers?|sites?|websites?|wire|byline|sources?|documents|"
-    r"files|articles?|story|piece|passages?|excerpt|quotes?|page|item|come|came|out|old|news|from|carry|carries|"
-    r"quoting|citing|indexed)\b", re.I)
+    rf"\b(datelines?|datelined|titles?|titled|headlines?|heading|name|dated|posted|released|issued|release|date|"
+    rf"day|write|authors?|publishers?|outlets?|networks?|newspapers?|papers?|magazines?|services?|sites?|"
+    rf"websites?|sources?|documents|files|articles?|story|piece|passages?|excerpt|quotes?|page|item|come|came|"
+    rf"out|old|news|from|carry|carries|ran|carried|quoting|citing|indexed|credited|{_OUTLET})\b", re.I)
 _GRAMMAR = frozenset(tokenize("who whom whose what which when where why how is are was were be been do does did has "
                               "have had can could will would should may might must this that these those it its "
                               "they them their one about also so then you your"))
@@ -73,8 +74,8 @@ def slot_word(question: str) -> str | None:
 def content_words(question: str) -> str:
     """What the question says besides its slot and document words ("citing senior administration
     officials"): empty when nothing, else the words that can find which document it means."""
-    rest = _DOCREF.sub(" ", _SLOT_WORDS.sub(" ", question))
-    return " ".join(t for t in tokenize(rest) if t not in _GRAMMAR)
+    rest = _DOCREF.sub(" ", _SLOT_WORDS.sub(" ", _CONTRACTION.sub(r"\1 is", question)))
+    return " ".join(t for t in tokenize(rest) if t not in _GRAMMAR and len(t) > 1)
 
 
 # --------------------------------------------------------------------------- the facts, as exact spans

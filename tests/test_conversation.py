@@ -121,6 +121,10 @@ def test_acronyms_are_defined_only_when_the_initials_match():
     ("What's the title of the article you're quoting from?", "title"),
     ("Where is this article datelined?", "dateline"),
     ("Which documents are indexed?", "documents"),
+    ("Which wire service filed this?", "source"), ("Who published this?", "source"), ("Who's the author?", "source"),
+    ("Who is behind this piece?", "source"), ("Which paper ran this story?", "source"),
+    ("When did this come out?", "date"), ("How old is this article?", "date"), ("What date is on this article?", "date"),
+    ("Where was this reported from?", "dateline"), ("What's the headline?", "title"),
 ])
 def test_questions_about_the_documents(question, slot):
     assert metadata.slot(expand_contractions(question)) == slot
@@ -129,6 +133,8 @@ def test_questions_about_the_documents(question, slot):
 @pytest.mark.parametrize("question", [
     "Who reported that Xi heralded a new year?", "Who wrote the play Hamlet?", "When was this proclamation issued?",
     "What was a first for this network", "Who operated the vBSN network", "When was Harvard founded?",
+    "What is the source of European Union law?", "What was it called at first?", "When was the treaty published?",
+    "Which agency did the Americans create in 1958?", "Who published the first edition?",
 ])
 def test_content_questions_are_not_about_the_documents(question):
     assert metadata.slot(expand_contractions(question)) is None
