@@ -20,6 +20,7 @@ ORDINAL_REF = re.compile(r"\bthe\s+(first|second|third|fourth|fifth|former|latte
 PREP = frozenset({"in", "on", "at", "by", "for", "from", "to", "with", "under", "over", "of", "after", "before",
                   "during", "since", "until", "about", "according", "roughly", "approximately", "exactly"})
 _LEAD = PREP | {"and", "so", "but", "or", "then", "also"}
+_BARE = frozenset({"exactly", "precisely", "then", "now", "not", "else"})
 _POSSESSIVE = frozenset({"his", "its", "their", "her"})
 _WHAT_ABOUT = re.compile(r"^\s*(and\s+)?(what|how)\s+about\b", re.I)
 
@@ -81,14 +82,17 @@ def _names_before(text: str, capitals) -> bool:
 
 
 def is_fragment(question: str) -> bool:
-    """No auxiliary and no wh-word at the front (after at most some prepositions), but an in-situ wh-word
-    or a continuation marker: a fragment continuing the previous turn ("Made worse by whom?", "And
-    Blinken?"). "Any good sushi places?" and "Tell me a joke." continue nothing."""
+    """A fragment continuing the previous turn: a bare question word ("Why?", "When exactly?"), or no
+    auxiliary and no wh-word at the front (after at most some prepositions) but an in-situ wh-word or a
+    continuation marker ("Made worse by whom?", "And Blinken?"). "Any good sushi places?" and "Tell me a
+    joke." continue nothing."""
     if _WHAT_ABOUT.match(question):
         return True
     words = [w.lower() for w in WORD.findall(expand_contractions(question))]
     if not words or set(words) & AUX:
         return False
+    if set(words) <= WH | _LEAD | _BARE:
+        return bool(set(words) & WH)  # "Why?", "When exactly?", "And where?": only the question word is left
     lead = next((n for n, w in enumerate(words) if w not in _LEAD), len(words))
     if lead < len(words) and words[lead] in WH:
         return False

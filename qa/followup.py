@@ -10,6 +10,7 @@ best-supported hypothesis of what the history contributes (`qa.readings`), and q
              + qtype   x answer-type bonus (a year for "when", a number for "how many", ...)
              + near    x nearness to the previous answer (following sentences count double)
              - repeat  x (1 - coverage of what is new in the question) for a sentence already quoted
+                         (none when it holds a phrase of an answer type the conversation has not asked for)
              - contrast x coverage of the element a substitution replaces
 
 Re-quoting an earlier answer is therefore allowed only when it covers what the new question adds.
@@ -56,6 +57,7 @@ class Scored:
     hyp: Hypothesis | None
     near: float
     repeat: float
+    typed: bool = False  # an earlier answer's sentence holding a phrase of the newly asked type
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class Pool:
     bonus: dict                          # sentence id -> answer-type bonus (0..1)
     previous: tuple[int, ...]            # sentences the previous answer quoted
     quoted_for: dict                     # sentence id -> terms of the question it answered
+    typed: frozenset = frozenset()       # quoted sentences holding a phrase of a type the question newly asks for
 
 
 def coverage(terms: dict, tokens: frozenset) -> float:
@@ -112,7 +115,7 @@ def _score(i: int, pool: Pool, readings, corpus: CorpusView, w: Weights) -> Scor
     near = _nearness(i, pool.previous, corpus, w.near_span)
     base = w.focus * fcov + w.sim * sim + w.qtype * pool.bonus.get(i, 0.0) + w.near * near
     best = max((_reading(h, i, tokens, pool, cov, w) for h in readings), key=lambda x: x[0])
-    return Scored(i, base + best[0], fcov, best[2], sim, best[1], near, best[3])
+    return Scored(i, base + best[0], fcov, best[2], sim, best[1], near, best[3], i in pool.typed)
 
 
 def _reading(h: Hypothesis | None, i: int, tokens: frozenset, pool: Pool, cov, w: Weights):
@@ -124,6 +127,8 @@ def _reading(h: Hypothesis | None, i: int, tokens: frozenset, pool: Pool, cov, w
     if i in pool.quoted_for:
         novel = {t: x for t, x in {**(h.inherit if h else {}), **pool.focus}.items() if t not in pool.quoted_for[i]}
         repeat = 1.0 - coverage(novel, tokens) if novel else 0.5
+        if i in pool.typed:  # "When did he say that?": the date it holds answers what the conversation has not asked
+            repeat = 0.0
     contrast = w.contrast * coverage(h.replaced, tokens) if h and h.replaced else 0.0
     return gain - w.repeat * repeat - contrast, h, context, repeat
 

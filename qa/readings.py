@@ -44,6 +44,7 @@ class Reading:
     docs: tuple[str, ...] = ()                 # the documents the conversation is about
     quoted_for: dict = field(default_factory=dict)  # sentence id -> terms of the question it answered
     answer: str = ""                           # the assistant's own answer to this turn
+    short: str = ""                            # the phrase that answered it (a name, a date), if any
     note: str = ""
 
     @property
@@ -103,6 +104,9 @@ def resolve(question: str, prev: Reading, corpus: CorpusView, embed: Embed | Non
     new = {t for t in focus if t not in prev.asked and t not in answer_terms}
     if new and is_fragment(question) and not c.ordinal:
         hyps += _substitutions(question, prev, answer_terms, corpus, embed)
+    if not focus and is_fragment(question) and prev.asked:
+        # "When?", "Why?": the same question about what the previous turn asked, with another question word
+        hyps.append(Hypothesis("wh-frame", dict(prev.asked), answer_terms, f"{question} {prev.frame}"))
     return Resolution(c, focus, tuple(hyps), question)
 
 

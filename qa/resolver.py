@@ -30,7 +30,7 @@ from qa.history import History, messages
 from qa.mentions import WH, WORD, list_items
 from qa.readings import FUNCTION_STEMS, Reading, Resolution
 from qa.retrieve import Query
-from qa.shortanswer import DATE, NUMBER, answer_type, short_of
+from qa.shortanswer import DATE, NUMBER, PERSON, PLACE, answer_type, short_answer, short_of
 from qa.types import Answer
 from qa.wording import NOT_FOUND, which_document
 
@@ -140,7 +140,10 @@ class Resolver:
             quoted.setdefault(i, frozenset(r.asked))
         docs = tuple(dict.fromkeys(corpus.sents[i].source for i in cited)) or r.docs or (before.docs if before else ())
         items = tuple(list_items(rd.strip_markers(answer)) if cited else ()) or (before.items if before else ())
-        return replace(r, answer=answer, cited=cited, entities=entities, quoted_for=quoted, docs=docs, items=items)
+        phrase = short_answer(r.frame or r.question, corpus.sents[cited[0]].text, r.qtype) if cited and r.qtype else None
+        short = corpus.sents[cited[0]].text[phrase.start:phrase.end] if phrase else ""
+        return replace(r, answer=answer, cited=cited, entities=entities, quoted_for=quoted, docs=docs, items=items,
+                       short=short)
 
     # -- one turn ----------------------------------------------------------------------------------
     def _turn(self, question: str, prev: Reading | None, k: int, views: "Views", conversing: bool) -> Turn:
@@ -194,11 +197,13 @@ class Resolver:
         # a fragment without a type of its own asks for what the previous question asked for ("And Blinken?")
         qtype = answer_type(question) or (prev.qtype if _bare_fragment(question) else None)
         bonus_type = qtype or (prev.qtype if not res.cues.has_wh or res.cues.continuation else None)
-        bonus = {i: self.a.type_bonus(_BONUS_KIND.get(bonus_type), corpus.sents[i].text) for i in ids}
+        bonus = {i: _type_bonus(question, corpus.sents[i].text, bonus_type) for i in ids}
         frames = sum(1 for h in res.hypotheses if h.inherit)  # their texts end the list
         wanted = [0, 1, *range(len(texts) - frames, len(texts))]  # bare, question + topic, the frames
+        typed = frozenset(i for i in ids if i in prev.quoted_for and qtype and qtype != prev.qtype
+                          and short_answer(question, corpus.sents[i].text, qtype))
         pool = Pool(res.focus, res.hypotheses, tuple(vectors[n] for n in wanted), bonus, prev.cited,
-                    prev.quoted_for)
+                    prev.quoted_for, typed)
         scored = score_pool(ids, pool, corpus, self.w)
         return self._answer_follow_up(res, prev, scored, passages, qtype, views)
 
@@ -225,25 +230,32 @@ class Resolver:
             return FollowUp(self.a.abstention(question, passages), reading, best)
         ids = chosen(scored, res.focus, corpus, self.w)
         cites = tuple(corpus.citation(n, i, next(x.score for x in scored if x.i == i)) for n, i in enumerate(ids, 1))
-        asked = reading.frame if hyp and hyp.inherit else question
+        asked = reading.frame if hyp and hyp.inherit and hyp.label != "wh-frame" else question
         if abstain.reasons(asked, [c.quote for c in cites], qtype if qtype in (DATE, NUMBER) else None,
                            abstain.context(passages)):
             return FollowUp(self.a.abstention(question, passages), reading, best)
         text = " ".join(f"{c.quote} [{c.n}]" for c in cites)
-        answer = Answer(question, text, cites, False, self.a.name, tuple(passages), short=short_of(asked, cites, qtype))
+        # the short answer is looked for near what the question is about: its own words and what its
+        # reference stands for ("When did he say that?" -> near "Gen. Chris Cavoli")
+        about = reading.frame if hyp and hyp.inherit else question if hyp is None or hyp.label == "answer" \
+            else reading.text
+        short = short_of(f"{about} {prev.short}", cites, qtype)  # the previous short answer is no new answer
+        answer = Answer(question, text, cites, False, self.a.name, tuple(passages), short=short)
         return FollowUp(answer, reading, best)
 
     def _weak(self, res: Resolution, best: Scored, hyp, corpus) -> bool:
         """Too little evidence: the confidence floor; or a full question whose own words are mostly
         unknown to the documents and absent from the chosen sentence ("Is it going to rain in Milan
-        this weekend?": "it" and "this" are no references, the history cannot make it answerable)."""
+        this weekend?": "it" and "this" are no references, the history cannot make it answerable),
+        unless that sentence is an earlier answer holding the newly asked kind of phrase ("When did he
+        say that?")."""
         inherit, context = (hyp.inherit, hyp.context) if hyp else ({}, {})
         terms = {**{t: x * 0.5 for t, x in context.items()}, **inherit, **res.focus}
         confidence = 0.5 * (max(best.fcov, coverage(terms, corpus.tokens(best.i))) + best.sim)
         if confidence < self.a.w.abstain_below:
             return True
         unknown = sum(x for t, x in res.focus.items() if t not in corpus.idf) / (sum(res.focus.values()) or 1.0)
-        return not is_fragment(res.question) and best.fcov == 0 and unknown >= 0.5 and not inherit
+        return not is_fragment(res.question) and best.fcov == 0 and unknown >= 0.5 and not inherit and not best.typed
 
     # -- questions about the documents ------------------------------------------------------------
     def _metadata(self, question: str, name: str, prev: Reading | None, k: int, views: "Views",
@@ -282,6 +294,11 @@ class FollowUp:
     answer: Answer
     reading: Reading
     best: Scored | None
+
+
+def _type_bonus(question: str, text: str, qtype: str | None) -> float:
+    """1 when `text` holds a phrase of the asked type (a date for "when", ...), else 0."""
+    return 1.0 if qtype in (DATE, NUMBER, PERSON, PLACE) and short_answer(question, text, qtype) else 0.0
 
 
 def _named_document(question: str, views: "Views") -> list[str]:

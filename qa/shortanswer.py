@@ -190,6 +190,7 @@ those which who whom whose what there here one ones some any all both each eithe
 itself themselves himself herself such same following""".split())
 _EDGE = frozenset("a an the of and or in on at by for from to as with 's".split())
 _BARE_YEAR = re.compile(r"(?:in |the )?\d{4}s?")
+_YEARLESS = {False: lambda stems: stems, True: lambda stems: frozenset(t for t in stems if not t.isdigit())}
 
 
 def stem(word: str) -> str:
@@ -232,7 +233,9 @@ def short_answer(question: str, sentence: str, kind: str | None = None,
     best, best_score = None, float("-inf")
     for s, e, label in typed_spans(sentence) if spans is None else spans:
         fit = FIT[kind].get(_label(kind, label, sentence[s:e], question), 0.0)
-        span = _trim(sentence, s, e, qstems) if fit > 0 else None
+        # a date keeps the question's year ("October 1973" for "When did the 1973 crisis begin?")
+        keep = _YEARLESS[kind == DATE and label in ("DATE", "RELDATE")]
+        span = _trim(sentence, s, e, keep(qstems)) if fit > 0 else None
         score = _score(span, (s, e, label), toks, anchors, qstems, sentence, fit) if span else None
         if score is not None and score > best_score:
             best, best_score = span, score

@@ -41,7 +41,7 @@ def test_self_contained_questions_have_no_cue(question):
 
 
 @pytest.mark.parametrize("question", ["And Blinken?", "And in 1911?", "What about Warsaw?", "Made worse by whom?",
-                                      "Continuing today as what?"])
+                                      "Continuing today as what?", "Why?", "When exactly?", "And where?"])
 def test_fragments(question):
     assert is_fragment(question) and leans_on_history(question)
 
@@ -50,9 +50,9 @@ def test_a_continuation_marker_is_a_cue():
     assert cues("So in which year?").continuation and leans_on_history("So in which year?")
 
 
-@pytest.mark.parametrize("question", ["Any good sushi places?", "Tell me a joke.", "Why?", "Who followed?"])
+@pytest.mark.parametrize("question", ["Any good sushi places?", "Tell me a joke.", "Who followed?", "Which one?"])
 def test_not_fragments(question):
-    # "Why?" and "Who followed?" have a fronted wh-word: not fragments (the evidence decides about them)
+    # "Who followed?" and "Which one?" have a fronted wh-word and words of their own: the evidence decides
     assert not is_fragment(question)
 
 

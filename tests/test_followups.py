@@ -68,6 +68,22 @@ def test_pronoun_follow_up_resolves_to_the_earlier_answer(assistant, seed_index)
     assert "quite successful" in follow.text
 
 
+def test_when_did_he_say_that(assistant, seed_index):
+    """The issue's own follow-up: "that" is what the previous answer quoted, and the sentence that said it
+    holds the time it was said. Re-quoting it is allowed because it answers what is new: a date."""
+    first, follow = converse(assistant, CAVOLI, "When did he say that?")
+    assert_well_formed(follow, seed_index.seeds_dir)
+    assert follow.citations[0].quote == first.citations[0].quote
+    assert follow.short.text == "this week" and follow.short.kind == "date"
+    assert_short_inside(follow, seed_index.seeds_dir)
+
+
+def test_a_bare_question_word_asks_again_about_the_previous_turn(assistant, seed_index):
+    _, when = converse(assistant, "What did Biden raise with Xi?", "When?")
+    assert_well_formed(when, seed_index.seeds_dir)
+    assert when.short.text == "earlier this month" and "Biden" in when.citations[0].quote
+
+
 @pytest.mark.parametrize("question, gold, cited", [
     ("Which news agency filed the report?", "ANI", "Moscow [Russia], April 13 (ANI):"),
     ("When was this article published?", "2024-04-13", "date 2024-04-13"),
