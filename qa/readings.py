@@ -82,8 +82,8 @@ class Resolution:
 
 
 def strip_markers(text: str) -> str:
-    """Answer text without `[n]` markers; empty for an abstention."""
-    return "" if not text or text == NOT_FOUND else _MARKERS.sub("", text).strip()
+    """Answer text without `[n]` markers; empty for an abstention (whatever a chat shows after it)."""
+    return "" if not text or text.startswith(NOT_FOUND) else _MARKERS.sub("", text).strip()
 
 
 def resolve(question: str, prev: Reading, corpus: CorpusView, embed: Embed | None = None) -> Resolution:

@@ -130,7 +130,7 @@ class Resolver:
         if before is not None and r.kind in (OFF_TOPIC, METADATA):
             return before
         corpus = views.corpus
-        located = tuple(corpus.locate(answer)) if answer and answer != NOT_FOUND else ()
+        located = tuple(corpus.locate(answer)) if answer and not answer.startswith(NOT_FOUND) else ()
         cited = located if r.kind != METADATA else ()
         entities = r.entities
         if cited:
