@@ -17,6 +17,7 @@ from index.settings import IndexSettings
 from qa import metrics as m
 from qa.pipeline import build_assistant
 from qa.settings import AnswerSettings
+from qa.shortanswer import question_type
 
 
 @dataclass
@@ -35,6 +36,10 @@ class Row:
     valid: bool = True
     seconds: float = 0.0
     confidence: float = 0.0
+    typed: bool = False        # a who/when/where/how-many question (one that should get a short answer)
+    short: bool = False        # the answer had a short answer
+    short_em: float = 0.0      # SQuAD exact match of the short answer (of the answer text when there is none)
+    short_f1: float = 0.0      # SQuAD token F1 of the same
     extra: dict = field(default_factory=dict)
 
 
@@ -74,7 +79,22 @@ def _score(assistant, item: dict, settings: IndexSettings, texts: dict) -> Row:
     row.contains, row.f1 = m.contains_gold(ans.text, item.get("answers") or []), m.token_f1(ans.text, item.get("answers") or [])
     row.abstained = ans.abstained
     row.valid = all(c.quote == _file_text(settings, c.source, texts)[c.start:c.end] for c in ans.citations)
+    _score_short(row, ans, item)
     return row
+
+
+def _score_short(row: Row, ans, item: dict) -> None:
+    """Short-answer EM and F1: of `Answer.short` when there is one, else of the answer text; 0 when abstained."""
+    row.typed = question_type(item["question"]) is not None
+    row.short = ans.short is not None
+    valid_short = ans.short is None or any(c.n == ans.short.n and c.start <= ans.short.start and ans.short.end <= c.end
+                                           for c in ans.citations)
+    row.valid = row.valid and valid_short
+    if ans.abstained:
+        return
+    predicted = ans.short.text if ans.short else ans.text
+    row.short_em = m.exact_match(predicted, item.get("answers") or [])
+    row.short_f1 = m.token_f1(predicted, item.get("answers") or [])
 
 
 def _file_text(settings: IndexSettings, source: str, cache: dict) -> str:
@@ -105,5 +125,95 @@ def _metrics(rows: list[Row]) -> dict:
         "answer_contains_gold": mean([r.contains for r in ans]), "token_f1": mean([r.f1 for r in ans]),
         "abstention_precision": mean([not r.answerable for r in abst]), "abstention_recall": mean([r.abstained for r in una]),
         "wrongly_abstained": mean([r.abstained for r in ans]), "citation_validity": mean([r.valid for r in rows]),
+        "short_exact_match": mean([r.short_em for r in ans]), "short_f1": mean([r.short_f1 for r in ans]),
+        "short_f1_typed": mean([r.short_f1 for r in ans if r.typed]),
+        "short_given_typed": mean([r.short for r in ans if r.typed and not r.abstained]),
         "latency_p50_ms": round(m.percentile(lat, 50), 1), "latency_p95_ms": round(m.percentile(lat, 95), 1),
     }
+
+
+# --- conversations -------------------------------------------------------------------------------------
+
+@dataclass
+class TurnRow:
+    """One conversation turn's outcome."""
+
+    id: str
+    kind: str
+    right: bool
+    abstained: bool
+    valid: bool
+    seconds: float
+
+
+def is_conversation(rows: list[dict]) -> bool:
+    """Whether question rows are conversations (`{"id", "corpus", "turns": [...]}`)."""
+    return bool(rows) and all(isinstance(r.get("turns"), list) for r in rows)
+
+
+def evaluate_conversations(conversations: list[dict], settings_for: Callable[[str], IndexSettings],
+                           answer: AnswerSettings | None = None, progress: Callable[[int, int], None] | None = None,
+                           embedder: Embedder | None = None) -> dict:
+    """Ask every conversation's turns in order, each with the real history (the earlier questions and the
+    assistant's own earlier answers), over the corpus it names (`settings_for(corpus)` says where that
+    corpus and its index are; each is indexed if needed). Returns turns right overall and per kind."""
+    assistants: dict[str, object] = {}
+    rows: list[TurnRow] = []
+    total = sum(len(c["turns"]) for c in conversations)
+    for conv in conversations:
+        corpus = conv.get("corpus", "")
+        if corpus not in assistants:
+            settings = settings_for(corpus)
+            assistants[corpus] = build_assistant(settings, answer, embedder=embedder)
+            build(settings, embedder=assistants[corpus].embedder)
+            embedder = assistants[corpus].embedder
+        rows += _converse(assistants[corpus], conv, {}, lambda: progress(len(rows), total) if progress else None)
+    if progress:
+        progress(total, total)
+    return summarize_turns(rows)
+
+
+def _converse(assistant, conv: dict, texts: dict, tick: Callable[[], None]) -> list[TurnRow]:
+    history: list[dict] = []
+    out = []
+    for n, turn in enumerate(conv["turns"], 1):
+        started = time.perf_counter()
+        ans = assistant.answer(turn["question"], history=history)
+        seconds = time.perf_counter() - started
+        settings = assistant.index_settings
+        valid = all(c.quote == _file_text(settings, c.source, texts)[c.start:c.end] for c in ans.citations)
+        out.append(TurnRow(f"{conv['id']}.{n}", turn.get("kind", "turn"), turn_right(turn, ans), ans.abstained, valid,
+                           seconds))
+        history += [{"role": "user", "content": turn["question"]}, {"role": "assistant", "content": ans.text}]
+        tick()
+    return out
+
+
+def turn_right(turn: dict, ans) -> bool:
+    """Right: an off-topic (or unanswerable) turn abstains; any other turn's answer contains a gold
+    answer and one of its citations overlaps a gold evidence span."""
+    if turn.get("kind") == "off-topic" or turn.get("unanswerable"):
+        return ans.abstained
+    hit = any(m.is_hit(c, e) for c in ans.citations for e in turn.get("evidence") or [])
+    return not ans.abstained and hit and m.contains_gold(ans.text, turn.get("answers") or [])
+
+
+def summarize_turns(rows: list[TurnRow]) -> dict:
+    """Turns right overall and per kind, with latency."""
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r.kind].append(r)
+    order = sorted(groups, key=lambda k: (KINDS.index(k) if k in KINDS else len(KINDS), k))
+    return {"overall": _turn_metrics(rows), "by_type": {k: _turn_metrics(groups[k]) for k in order}}
+
+
+KINDS = ["first", "pronoun", "ellipsis", "topic-shift", "metadata", "off-topic"]
+
+
+def _turn_metrics(rows: list[TurnRow]) -> dict:
+    lat = [r.seconds * 1000 for r in rows]
+    right = sum(r.right for r in rows)
+    return {"turns": len(rows), "right": right, "turns_right": round(right / len(rows), 4) if rows else None,
+            "abstained": sum(r.abstained for r in rows),
+            "citation_validity": round(statistics.fmean(r.valid for r in rows), 4) if rows else None,
+            "latency_p50_ms": round(m.percentile(lat, 50), 1), "latency_p95_ms": round(m.percentile(lat, 95), 1)}

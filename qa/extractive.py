@@ -2,14 +2,21 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
-from typing import Generator
+from typing import TYPE_CHECKING, Generator
 
-from qa import question as q
+from qa import abstain
 from qa.history import History
+from qa.resolver import Resolver
 from qa.sentscore import SentenceScore
+from qa.shortanswer import question_type, short_of
 from qa.types import Answer, Citation, Passage
+from qa.views import Views
 from qa.wording import NOT_FOUND
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MIN_PASSAGES = 5  # sentences are looked for in at least this many passages, whatever k
 
@@ -44,30 +51,61 @@ class Weights:
     second_ratio: float = 0.8
 
 
+@dataclass(frozen=True)
+class Single:
+    """A single question's answer and the evidence strength of its best sentence."""
+
+    answer: Answer
+    confidence: float
+
+
 class ExtractiveAnswerer:
-    """Scores every sentence of the top passages against the question and quotes the best one or two."""
+    """Scores every sentence of the top passages against the question and quotes the best one or two;
+    in a conversation, follow-ups are resolved against the earlier turns (`qa.resolver`)."""
 
     name = "extractive"
 
     def __init__(self, search=None, weights: Weights = Weights()):
         self.search, self.w = search, weights
+        self.resolver = Resolver(self)
+        self._views: Views | None = None
+        self._lock = threading.Lock()
 
     def stream(self, question: str, history: History | None, k: int) -> Generator[str, None, Answer]:
-        """Retrieve for the (follow-up resolved) question and answer it; the whole text comes at once."""
-        query = self.search.embed_query(q.expand(question, history))
-        result = self.answer(query.text, self.search.search(query, max(k, MIN_PASSAGES)))
+        """Answer `question` in view of `history`; the whole text comes at once."""
+        result = self.resolver.answer(question, history, k)
         yield result.text
         return result
 
-    def answer(self, question: str, passages: list[Passage]) -> Answer:
-        """An `Answer` quoting the best sentence(s), or an abstention showing related passages."""
+    def standalone(self, question: str, history: History | None, k: int) -> str:
+        """`question` as understood in the conversation (what it is searched with)."""
+        return self.resolver.resolved(question, history, k) if history else question
+
+    def single(self, question: str, k: int) -> Single:
+        """The answer to `question` on its own, and its confidence."""
+        query = self.search.embed_query(question)
+        passages = self.search.search(query, max(k, MIN_PASSAGES))
         cands = self.candidates(question, passages)
+        return Single(self.answer(question, passages, cands), self.confidence(cands[0]) if cands else 0.0)
+
+    def answer(self, question: str, passages: list[Passage], cands: list[Candidate] | None = None) -> Answer:
+        """An `Answer` quoting the best sentence(s), or an abstention showing related passages. It abstains
+        when the evidence is weak, or when the quoted sentences cannot answer the question as asked
+        (`qa.abstain`)."""
+        cands = self.candidates(question, passages) if cands is None else cands
         if not cands or self.confidence(cands[0]) < self.w.abstain_below:
-            return Answer(question, NOT_FOUND, (), True, self.name, tuple(passages), tuple(passages[:3]))
+            return self.abstention(question, passages)
         chosen = self._choose(cands)
+        if abstain.reasons(question, [c.text for c in chosen], question_type(question),
+                           abstain.context(passages)):
+            return self.abstention(question, passages)
         cites = tuple(_citation(n, c) for n, c in enumerate(chosen, 1))
         text = " ".join(f"{c.quote} [{c.n}]" for c in cites)
-        return Answer(question, text, cites, False, self.name, tuple(passages))
+        return Answer(question, text, cites, False, self.name, tuple(passages), short=short_of(question, cites))
+
+    def abstention(self, question: str, passages: list[Passage], text: str = NOT_FOUND) -> Answer:
+        """"Not in the documents", with the closest passages as related reading."""
+        return Answer(question, text, (), True, self.name, tuple(passages), tuple(passages[:3]))
 
     def candidates(self, question: str, passages: list[Passage]) -> list[Candidate]:
         """Every distinct sentence of `passages`, best first."""
@@ -88,6 +126,22 @@ class ExtractiveAnswerer:
     def confidence(self, best: Candidate) -> float:
         """Evidence strength of the best sentence: term coverage plus vector similarity."""
         return 0.5 * (best.evidence.coverage + best.evidence.similarity)
+
+    def type_bonus(self, kind: str | None, text: str) -> float:
+        """How well `text` holds the kind of thing asked for (a year for "when", ...), 0 to 1."""
+        return _kind_bonus(kind, text)
+
+    def embed(self, texts) -> "np.ndarray":
+        """Unit vectors of `texts`, in one batch."""
+        return self.search.embedder.embed(list(texts))
+
+    def views(self) -> Views:
+        """What is known about the current lexical snapshot (rebuilt when `qa index` publishes another)."""
+        lex = self.search.lexical
+        with self._lock:
+            if self._views is None or self._views.lex is not lex:
+                self._views = Views(lex, self.search.settings.seeds_dir)
+            return self._views
 
     def _choose(self, cands: list[Candidate]) -> list[Candidate]:
         best = cands[0]

@@ -28,6 +28,12 @@ def contains_gold(answer: str, golds: Sequence[str]) -> bool:
     return any(normalize(g) and f" {normalize(g)} " in norm for g in golds)
 
 
+def exact_match(answer: str, golds: Sequence[str]) -> float:
+    """1.0 when the normalised answer equals a normalised gold answer (the SQuAD exact match), else 0.0."""
+    norm = normalize(strip_markers(answer))
+    return float(any(norm == normalize(g) for g in golds if normalize(g)))
+
+
 def token_f1(answer: str, golds: Sequence[str]) -> float:
     """Best SQuAD token F1 of the answer against the golds."""
     pred = normalize(strip_markers(answer)).split()

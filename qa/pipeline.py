@@ -10,7 +10,7 @@ from index.errors import IndexMismatchError, UsageError
 from index.settings import IndexSettings
 from index.store import Store, open_store
 from qa import question as q
-from qa.answerers import ANSWERERS, Answerer, Parts
+from qa.answerers import ANSWERERS, DEFAULT, Answerer, Parts
 from qa.history import History
 from qa.retrieve import HybridSearch
 from qa.settings import MAX_K, AnswerSettings
@@ -63,10 +63,11 @@ class Assistant:
         yield replace(result, seconds=time.perf_counter() - started)
 
     def retrieve(self, question: str, history: History | None = None, k: int | None = None) -> list[Passage]:
-        """The top `k` passages for a (cleaned, history-expanded) question."""
+        """The top `k` passages for a (cleaned) question, as the conversation so far resolves it."""
+        k = self._k(k)
         self._check_model()
-        query = self.search.embed_query(q.expand(q.clean(question), history))
-        return self.search.search(query, self._k(k))
+        text = self.answerer(DEFAULT).standalone(q.clean(question), history, k)
+        return self.search.search(self.search.embed_query(text), k)
 
     def _k(self, k: int | None) -> int:
         k = self.settings.k if k is None else k

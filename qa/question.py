@@ -1,14 +1,13 @@
-"""Question hygiene and follow-up handling shared by every answerer."""
+"""Question hygiene shared by every answerer, and the LLM answerer's fallback for follow-ups."""
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from index.errors import UsageError
+from qa.conversation import leans_on_history
 from qa.history import History, user_turns
 
 MAX_CHARS = 4000
-_PRONOUN = re.compile(r"\b(he|she|they|him|her|them|his|hers|their|it|its|this|that|these|those|there)\b", re.I)
 
 
 def clean(question: object) -> str:
@@ -26,13 +25,10 @@ def clean(question: object) -> str:
 
 
 def expand(question: str, history: History | None) -> str:
-    """For the extractive path: a follow-up that leans on the previous turn borrows its words."""
+    """A follow-up that leans on the previous turn (a reference or a fragment, `qa.conversation`) with the
+    previous question's words added; any other question unchanged. The fallback of the LLM answerer when
+    its rewrite is unusable; the extractive answerer resolves follow-ups from the evidence (`qa.resolver`)."""
     previous = user_turns(history)
-    if not previous or not _leans_on_context(question):
+    if not previous or not leans_on_history(question):
         return question
     return f"{question} {previous[-1]}"
-
-
-def _leans_on_context(question: str) -> bool:
-    words = question.split()
-    return bool(_PRONOUN.search(question)) or len(words) <= 4

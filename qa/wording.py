@@ -21,3 +21,14 @@ def place(start_line: int, end_line: int, page: int | None = None) -> str:
 def location(source: str, start_line: int, end_line: int, page: int | None = None) -> str:
     """`file, lines 3–5` (or `file, p. 2`), for display."""
     return f"{source}, {place(start_line, end_line, page)}"
+
+
+def documents(count: int, shown: int) -> str:
+    """How a list of the indexed documents begins (`shown` of `count` are listed)."""
+    head = f"{count} document{'s are' if count != 1 else ' is'} indexed"
+    return head + (f"; the first {shown}:" if shown < count else ":")
+
+
+def which_document(titles: list[str]) -> str:
+    """The reply to a question about "the article" when several documents could be meant."""
+    return "Which document do you mean? Ask about its content first, or name it: " + "; ".join(titles[:10])

@@ -16,11 +16,12 @@ from index.settings import IndexSettings
 from ui.cli import main
 from qa.wording import NOT_FOUND
 from qa.pipeline import build_assistant
-from qa.types import Answer, Citation, Passage
+from qa.types import Answer, Citation, Passage, Short
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread", "clean_qa_env", "shared_model")
 
 XI = "What did Xi herald during his call with Putin?"
+CAVOLI = "Who is the commander of US European Command?"
 OFF_TOPIC = "What is the tallest mountain in Africa?"
 REPORT_KEYS = {"files", "chunks", "added", "updated", "removed", "unchanged", "skipped", "seconds"}
 METRIC_KEYS = {"hits@1", "mrr@10", "answer_contains_gold", "citation_validity", "abstention_recall"}
@@ -62,7 +63,8 @@ def answer_from_json(data: dict) -> Answer:
     cites = tuple(Citation(**c) for c in data.pop("citations"))
     passages = tuple(Passage(**p) for p in data.pop("passages"))
     related = tuple(Passage(**p) for p in data.pop("related"))
-    return Answer(citations=cites, passages=passages, related=related, **data)
+    short = data.pop("short")
+    return Answer(citations=cites, passages=passages, related=related, short=Short(**short) if short else None, **data)
 
 
 def test_index_json_prints_the_report(first_index):
@@ -96,6 +98,77 @@ def test_ask_json_gives_an_answer_object(runner, indexed):
     assert answer.question == XI and not answer.abstained
     assert "growing coordination with Russia" in answer.text
     assert_well_formed(answer, indexed.seeds_dir)
+
+
+def test_ask_json_carries_the_short_answer(runner, indexed):
+    result = ask(runner, indexed, CAVOLI, "--json")
+    assert result.exit_code == 0, result.output
+    answer = answer_from_json(json.loads(result.stdout))
+    assert answer.short == Short("Chris Cavoli", answer.short.start, answer.short.end, 1, "person")
+    text = (indexed.seeds_dir / SEED_FILE).read_text("utf-8")
+    assert text[answer.short.start:answer.short.end] == "Chris Cavoli"
+    assert_well_formed(answer, indexed.seeds_dir)
+
+
+def test_plain_ask_prints_the_short_answer_first(runner, indexed):
+    result = ask(runner, indexed, CAVOLI)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Answer: Chris Cavoli [1]\n")
+
+
+def test_chat_follows_up_in_the_terminal(runner, indexed):
+    script = f"{CAVOLI}\n\nWhat did he tell lawmakers?\n/new\nWhat did he tell lawmakers?\nexit\nnever asked\n"
+    result = runner.invoke(main, ["chat", *where(indexed)], input=script)
+    assert result.exit_code == 0, (result.output, result.exception)
+    blocks = [" ".join(b.split()) for b in result.stdout.split("you> ")]
+    asked = [b for b in blocks if b.startswith(("Who is", "What did"))]
+    assert len(asked) == 3 and "never asked" not in result.stdout
+    assert "Answer: Chris Cavoli [1]" in asked[0]
+    assert '"quite successful"' in asked[1], "the follow-up resolves 'he' to Cavoli from the history"
+    assert NOT_FOUND in asked[2], "after /new the same follow-up has nothing to refer to"
+    assert "new conversation" in result.stderr
+
+
+def readme_chat_transcripts() -> list[str]:
+    """The README's ```console blocks that show a `qa chat` session."""
+    import re
+
+    text = (REPO / "README.md").read_text("utf-8")
+    return [b for b in re.findall(r"^```console\n(.*?)^```", text, re.S | re.M) if b.startswith("$ qa chat")]
+
+
+def test_readme_chat_transcript_is_what_qa_chat_prints(runner, indexed):
+    """Every `you>` line of the README's transcript is asked in order; every other line shown must be printed,
+    in that order (the transcript may leave lines out)."""
+    transcripts = readme_chat_transcripts()
+    assert transcripts, "the README shows a qa chat session"
+    for block in transcripts:
+        lines = block.splitlines()[1:]
+        questions = [line[len("you> "):] for line in lines if line.startswith("you> ")]
+        result = runner.invoke(main, ["chat", *where(indexed)], input="\n".join(questions) + "\n")
+        assert result.exit_code == 0, result.output
+        out, at = " ".join(result.stdout.split()), 0
+        for line in lines:
+            shown = " ".join(line.split())
+            found = out.find(shown, at)
+            assert found >= 0, f"README line not printed (in order): {line!r}\n{result.stdout}"
+            at = found + len(shown)
+
+
+def test_chat_reports_a_bad_question_and_goes_on(runner, indexed):
+    result = runner.invoke(main, ["chat", *where(indexed)], input="why " * 1250 + "\n" + CAVOLI + "\n")
+    assert result.exit_code == 0, result.output
+    assert "limit" in result.stderr and "Answer: Chris Cavoli" in result.stdout
+
+
+def test_eval_conversations_reports_turns_right_per_kind(runner, tmp_path):
+    result = runner.invoke(main, ["eval", "conversations-dev", "--db", str(tmp_path / "db"), "--limit", "2", "--json"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    report = json.loads(result.stdout)
+    assert report["overall"]["turns"] == 8 and set(report["by_type"]) == {"first", "pronoun", "metadata", "off-topic",
+                                                                          "topic-shift"}
+    assert 0 <= report["overall"]["right"] <= 8 and report["overall"]["citation_validity"] == 1.0
+    assert (tmp_path / "db" / "seeds" / "manifest.json").is_file(), "each named corpus is indexed under --db"
 
 
 def test_ask_json_with_k(runner, indexed):

@@ -8,7 +8,8 @@ import pytest
 from conftest import EVAL
 from index.errors import UsageError
 from qa import metrics as m
-from qa.eval import Row, evaluate, read_questions, summarize
+from qa.eval import Row, TurnRow, evaluate, is_conversation, read_questions, summarize, summarize_turns, turn_right
+from qa.types import Answer, Citation
 
 SEED_DEV = EVAL / "seed-dev" / "questions.jsonl"
 
@@ -84,6 +85,19 @@ def test_token_f1_matches_the_squad_script(prediction, golds, expected):
     assert m.token_f1(prediction, golds) == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("prediction, golds, expected", [
+    ("Denver Broncos", ["Denver Broncos"], 1.0),
+    ("the Denver Broncos!", ["Denver Broncos"], 1.0),     # normalised as in the SQuAD script
+    ("Denver Broncos [1]", ["denver broncos"], 1.0),       # markers stripped
+    ("Broncos", ["Denver Broncos"], 0.0),
+    ("Denver", ["Carolina", "denver"], 1.0),               # any gold
+    ("anything", [], 0.0),
+    ("", [""], 0.0),
+])
+def test_exact_match_is_the_squad_exact_match(prediction, golds, expected):
+    assert m.exact_match(prediction, golds) == expected
+
+
 # --- is_hit / first_hit_rank / evidence_recall ---------------------------------------------------------
 
 EV = {"source": "a.txt", "start": 10, "end": 20}
@@ -156,6 +170,50 @@ def test_summarize_aggregates_rows():
     assert report["by_type"]["unanswerable"]["hits@1"] is None
 
 
+def test_summarize_reports_short_answers():
+    rows = [Row("q1", "answerable", True, typed=True, short=True, short_em=1.0, short_f1=1.0),
+            Row("q2", "answerable", True, typed=True, short=False, short_f1=0.5),
+            Row("q3", "answerable", True, typed=False, short_f1=0.2),
+            Row("q4", "answerable", True, typed=True, abstained=True),
+            Row("u1", "unanswerable", False, abstained=True)]
+    o = summarize(rows)["overall"]
+    assert o["short_exact_match"] == 0.25 and o["short_f1"] == pytest.approx(1.7 / 4, abs=1e-4)
+    assert o["short_f1_typed"] == 0.5        # over typed answerable rows, abstentions count 0
+    assert o["short_given_typed"] == 0.5     # of typed rows answered, how many got a short answer
+
+
+def cited(source="a.txt", start=10, end=20) -> Answer:
+    c = Citation(1, source, "t", "", start, end, 1, 1, "x" * (end - start), 1.0)
+    return Answer("q", "The Denver Broncos won. [1]", (c,), False, "extractive")
+
+
+def test_turn_right():
+    turn = {"kind": "pronoun", "answers": ["Denver Broncos"], "evidence": [EV]}
+    assert turn_right(turn, cited())
+    assert not turn_right(turn, cited(start=30, end=40))                       # gold text, wrong place
+    assert not turn_right({**turn, "answers": ["Carolina"]}, cited())           # right place, no gold
+    abstained = Answer("q", "not found", (), True, "extractive")
+    assert not turn_right(turn, abstained)
+    assert turn_right({"kind": "off-topic", "answers": [], "evidence": []}, abstained)
+    assert not turn_right({"kind": "off-topic", "answers": [], "evidence": []}, cited())
+
+
+def test_summarize_turns_per_kind_in_the_set_order():
+    rows = [TurnRow("c1.1", "first", True, False, True, 0.01), TurnRow("c1.2", "off-topic", True, True, True, 0.02),
+            TurnRow("c1.3", "pronoun", False, False, True, 0.3), TurnRow("c2.1", "first", False, False, False, 0.01)]
+    report = summarize_turns(rows)
+    assert list(report["by_type"]) == ["first", "pronoun", "off-topic"]
+    o = report["overall"]
+    assert (o["turns"], o["right"], o["turns_right"], o["abstained"]) == (4, 2, 0.5, 1)
+    assert o["citation_validity"] == 0.75
+    assert report["by_type"]["first"]["turns_right"] == 0.5 and report["by_type"]["pronoun"]["right"] == 0
+
+
+def test_conversation_files_are_recognised(tmp_path):
+    assert is_conversation(read_questions(EVAL / "conversations-dev" / "conversations.jsonl"))
+    assert not is_conversation(read_questions(SEED_DEV)) and not is_conversation([])
+
+
 def test_read_questions(tmp_path):
     path = tmp_path / "q.jsonl"
     path.write_text('{"id": "a", "question": "x"}\n\n{"id": "b", "question": "y"}\n', "utf-8")
@@ -181,6 +239,8 @@ def test_evaluate_seed_dev(seed_index):
     assert o["citation_validity"] == 1.0
     assert o["abstention_recall"] == 1.0
     assert o["hits@10"] == 1.0  # every chunk of the one seed file is among the top 10
-    for key in ("hits@1", "mrr@10", "answer_contains_gold", "token_f1", "evidence_recall@4"):
+    for key in ("hits@1", "mrr@10", "answer_contains_gold", "token_f1", "evidence_recall@4", "short_exact_match",
+                "short_f1", "short_f1_typed"):
         assert 0.0 <= o[key] <= 1.0, key
+    assert o["short_given_typed"] > 0, "typed seed questions get short answers"
     assert o["latency_p95_ms"] >= o["latency_p50_ms"] > 0

@@ -1,4 +1,4 @@
-"""The `qa` command: index, ask, eval, serve. An edge: the only place, with the web app, where errors
+"""The `qa` command: index, ask, chat, eval, serve. An edge: the only place, with the web app, where errors
 become messages and exit codes. Heavy modules (gradio, chromadb, onnxruntime) are imported by the
 commands that need them, not here; `qa ask` never imports torch or gradio (tests/test_speed_paths.py)."""
 from __future__ import annotations
@@ -100,26 +100,64 @@ def ask_cmd(question, seeds_dir, db_dir, k, answerer, as_json):
     _done["quick_exit"] = True
 
 
+@main.command("chat")
+@common
+@click.option("--k", type=click.IntRange(1, MAX_K), help="Passages to retrieve [QA_K].")
+@click.option("--llm", "answerer", type=click.Choice(list(ANSWERERS)), help="Answerer [QA_LLM].")
+@handled
+def chat_cmd(seeds_dir, db_dir, k, answerer):
+    """A conversation in the terminal: ask, then follow up ("When did he say that?"). /new starts over;
+    exit or Ctrl-D ends."""
+    from qa.pipeline import build_assistant
+    from ui.cli_chat import run_chat
+
+    cfg = config(seeds_dir=seeds_dir, db_dir=db_dir, k=k, answerer=answerer)
+    run_chat(build_assistant(cfg.index, cfg.answer))
+
+
 @main.command("eval")
 @click.argument("questions")
 @common
-@click.option("--limit", type=click.IntRange(1), help="Only the first N questions.")
+@click.option("--limit", type=click.IntRange(1), help="Only the first N questions (conversations).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @handled
 def eval_cmd(questions, seeds_dir, db_dir, limit, as_json):
-    """Score the assistant on QUESTIONS: a vendored set's name (seed-dev, squad-dev, multihop-dev) or a
-    JSONL file with gold answers and evidence (then --seeds names its corpus)."""
+    """Score the assistant on QUESTIONS: a vendored set's name (seed-dev, squad-dev, multihop-dev,
+    conversations-dev) or a JSONL file with gold answers and evidence (then --seeds names its corpus).
+    Conversations are asked turn by turn with the real history; the report gives turns right per kind."""
     from qa import evalsets
-    from qa.eval import evaluate, read_questions
+    from qa.eval import is_conversation, read_questions
     from ui.cli_output import print_metrics, progress_bar
 
     path, seeds_dir = _question_set(questions, seeds_dir)
     db_dir = db_dir or Path(".qa-index") / ("eval-" + (questions if questions in evalsets.SETS else path.stem))
-    cfg = config(seeds_dir=seeds_dir, db_dir=db_dir)
     rows = read_questions(path, limit)
-    with progress_bar(len(rows), "answering") as bar:
-        report = evaluate(rows, cfg.index, cfg.answer, progress=bar)
+    conversations = is_conversation(rows)
+    if seeds_dir is None and not conversations:
+        raise click.UsageError("--seeds CORPUS_DIR is required with a questions file")
+    cfg = config(seeds_dir=seeds_dir, db_dir=db_dir)
+    with progress_bar(sum(len(r["turns"]) for r in rows) if conversations else len(rows), "answering") as bar:
+        if conversations:
+            report = _evaluate_conversations(rows, cfg, seeds_dir, db_dir, bar)
+        else:
+            from qa.eval import evaluate
+
+            report = evaluate(rows, cfg.index, cfg.answer, progress=bar)
     print_metrics(report, as_json)
+
+
+def _evaluate_conversations(rows, cfg: Config, seeds_dir: Path | None, db_dir: Path, bar) -> dict:
+    """Each conversation over the corpus it names (a vendored corpus, or --seeds for all), one index each."""
+    from dataclasses import replace
+
+    from qa import evalsets
+    from qa.eval import evaluate_conversations
+
+    def settings_for(corpus: str):
+        folder = seeds_dir or evalsets.corpus(corpus)
+        return replace(cfg.index, seeds_dir=folder, db_dir=db_dir / (corpus or "corpus"))
+
+    return evaluate_conversations(rows, settings_for, cfg.answer, progress=bar)
 
 
 def _question_set(name: str, seeds_dir: Path | None) -> tuple[Path, Path]:
@@ -131,8 +169,6 @@ def _question_set(name: str, seeds_dir: Path | None) -> tuple[Path, Path]:
     path = Path(name)
     if not path.is_file():
         raise click.UsageError(f"{name!r} is neither a file nor one of: {', '.join(evalsets.SETS)}")
-    if seeds_dir is None:
-        raise click.UsageError("--seeds CORPUS_DIR is required with a questions file")
     return path, seeds_dir
 
 

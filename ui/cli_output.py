@@ -10,12 +10,17 @@ import click
 
 from qa.types import Answer
 
+SHORT_LABEL = "Answer"
+
 
 def print_answer(answer: Answer, as_json: bool) -> None:
-    """The answer, then its cited sources (title, file:lines, date, quote)."""
+    """The short answer (when there is one), the answer, then its cited sources (title, file:lines, date,
+    quote, with the short answer marked in it)."""
     if as_json:
         click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
         return
+    if answer.short:
+        click.secho(f"{SHORT_LABEL}: {answer.short.text} [{answer.short.n}]", bold=True)
     click.echo(textwrap.fill(answer.text, 100) + "\n")
     if answer.flagged:
         click.secho(f"note: {answer.flagged}", fg="yellow")
@@ -27,7 +32,17 @@ def print_answer(answer: Answer, as_json: bool) -> None:
         date = f", {c.published}" if c.published else ""
         click.secho(f"[{c.n}] {c.title}{date}", bold=True)
         click.echo(f"    {c.location()}")
-        click.echo(textwrap.indent(textwrap.fill(f"“{c.quote}”", 96), "    "))
+        click.echo(textwrap.indent(textwrap.fill(f"“{_marked(c, answer)}”", 96), "    "))
+
+
+def _marked(c, answer: Answer) -> str:
+    """The quote, with the short answer in it highlighted on a terminal (plain text elsewhere: click
+    drops the styling when the output is not a terminal, so the quote stays verbatim)."""
+    short = answer.short
+    if not short or short.n != c.n or not c.start <= short.start < short.end <= c.end:
+        return c.quote
+    a, b = short.start - c.start, short.end - c.start
+    return c.quote[:a] + click.style(c.quote[a:b], bold=True, underline=True) + c.quote[b:]
 
 
 def print_metrics(report: dict, as_json: bool) -> None:
