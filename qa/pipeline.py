@@ -38,6 +38,14 @@ class Assistant:
             self._answerers[name] = ANSWERERS[name].make(Parts(self.search, self.settings, self._chat_model))
         return self._answerers[name]
 
+    @property
+    def chain(self):
+        """The assistant as a LangChain `Runnable` (`qa.chain.AnswerChain`): `{"question", "history"}` in,
+        the `Answer` out (`.as_dicts()` for its dict)."""
+        from qa.chain import AnswerChain
+
+        return AnswerChain(self)
+
     def retriever(self, k: int | None = None) -> SeedRetriever:
         """The hybrid search as a LangChain `BaseRetriever`."""
         return SeedRetriever(search=self.search, k=self._k(k))
