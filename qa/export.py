@@ -174,3 +174,15 @@ def md_escape(text: str) -> str:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def reply_text(answer: Answer) -> str:
+    """An answer as one plain-text reply (chat clients, MCP): its text with the `[n]` markers, then the list
+    of sources, one line per citation number: title, date, location and the quote."""
+    if not answer.citations:
+        return answer.text
+    lines = [answer.text, "", "Sources:"]
+    for c in answer.citations:
+        date = f" ({c.published})" if c.published else ""
+        lines.append(f"[{c.n}] {c.title or c.source}{date}, {c.location()}: “{' '.join(c.quote.split())}”")
+    return "\n".join(lines)

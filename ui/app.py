@@ -60,7 +60,17 @@ def serve(cfg: Config) -> None:
     app.launch(server_name=serve_cfg.host, server_port=serve_cfg.port, share=False, auth=auth,
                max_file_size=int(serve_cfg.upload_limit_mb * 2**20), ssr_mode=False, mcp_server=False,
                show_error=False, theme=THEME, footer_links=["api"], css_paths=[STATIC / "app.css"],
-               js=(STATIC / "app.js").read_text("utf-8"), app_kwargs={"middleware": [Middleware(SecurityHeaders)]})
+               js=(STATIC / "app.js").read_text("utf-8"),
+               app_kwargs={"middleware": [Middleware(SecurityHeaders)], **machine_endpoints(cfg, assistant)})
+
+
+def machine_endpoints(cfg: Config, assistant: Assistant) -> dict:
+    """The OpenAI-compatible `/v1` and MCP `/mcp` routes beside the chat (same app, same guards), and the
+    lifespan the MCP transport needs, as `app_kwargs` for Gradio's FastAPI app."""
+    from ui import mcp_server, openai_api
+
+    mcp_routes, lifespan = mcp_server.http_routes(cfg, assistant)
+    return {"routes": openai_api.routes(cfg, assistant) + mcp_routes, "lifespan": lifespan}
 
 
 def parse_auth(auth: str | None) -> tuple[str, str] | None:

@@ -130,5 +130,19 @@ def serve_cmd(seeds_dir, db_dir, host, port):
     serve(config(seeds_dir=seeds_dir, db_dir=db_dir, host=host, port=port))
 
 
+@main.command("mcp")
+@common
+@click.option("--k", type=click.IntRange(1, MAX_K), help="Passages to retrieve [QA_K].")
+@handled
+def mcp_cmd(seeds_dir, db_dir, k):
+    """Serve the tools ask, search and list_documents over MCP on stdin/stdout (for agents and IDEs;
+    the client starts this command). Run `qa index` first."""
+    from qa.pipeline import build_assistant
+    from ui.mcp_server import run_stdio
+
+    cfg = config(seeds_dir=seeds_dir, db_dir=db_dir, k=k)
+    run_stdio(cfg, lambda: build_assistant(cfg.index, cfg.answer))
+
+
 if __name__ == "__main__":
     main()
