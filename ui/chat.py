@@ -13,7 +13,8 @@ from typing import Iterator
 
 import gradio as gr
 
-from qa.export import Turn, sources, to_json, to_markdown
+from qa.evidence import ChangeCheck, bundle
+from qa.export import Turn, sources, to_markdown
 from qa.history import as_dicts
 from qa.pipeline import Assistant
 from qa.types import Answer
@@ -33,6 +34,7 @@ class Chat:
         self.docs = Documents(cfg.index.seeds_dir)
         self.examples = examples or ExampleQuestions(cfg.index, assistant)
         self.export_dir = Path(tempfile.mkdtemp(prefix="seedqa-export-"))
+        self.changed = ChangeCheck(cfg.index.seeds_dir)  # marks answers whose cited files changed since
         self._stopped: set[str] = set()  # runs the user stopped; their answers are dropped, not shown
 
     # asking: start (question shown at once) -> respond (streamed) -> finish; or stopped (Stop, Escape)
@@ -60,7 +62,7 @@ class Chat:
         return self._started(turns[-1].question, turns[:-1], replace=True)
 
     def _started(self, question: str, prior: list, replace: bool) -> tuple:
-        shown = render.conversation(prior) + [{"role": "user", "content": render.user_html(question)},
+        shown = render.conversation(prior, self.changed) + [{"role": "user", "content": render.user_html(question)},
                                               {"role": "assistant", "content": render.pending_html("")}]
         pending = {"question": question, "replace": replace, "text": "", "run": uuid.uuid4().hex}
         return pending, "", shown, render.SEARCHING, gr.update(visible=False), gr.update(visible=True)
@@ -74,7 +76,7 @@ class Chat:
         store = chats.normalise(store)
         prior = chats.turns(chats.current(store))
         prior = prior[:-1] if pending["replace"] else prior
-        base = render.conversation(prior) + [{"role": "user", "content": render.user_html(pending["question"])}]
+        base = render.conversation(prior, self.changed) + [{"role": "user", "content": render.user_html(pending["question"])}]
         try:
             yield from self._stream(pending, store, prior, base, int(k), backend)
         except _Stopped as stop:
@@ -123,7 +125,7 @@ class Chat:
         """The outputs of `respond` for a stopped answer: shown (and kept) as far as it got. Both the Stop
         handler and the stream itself send them, so the last word is the same whichever arrives last."""
         store = chats.add_turn(store, pending["question"], None, pending["text"], "stopped", pending["replace"])
-        shown = render.conversation(chats.turns(chats.current(store)))
+        shown = render.conversation(chats.turns(chats.current(store)), self.changed)
         return (shown, render.PLACEHOLDER, store, None, *self._lists(store))
 
     def _was_stopped(self, pending: dict) -> bool:
@@ -182,7 +184,7 @@ class Chat:
     def _show(self, store: dict) -> tuple:
         turns = chats.turns(chats.current(store))
         examples = [{"text": q} for q in self.examples.get()]
-        shown = gr.update(value=render.conversation(turns), examples=examples or None)
+        shown = gr.update(value=render.conversation(turns, self.changed), examples=examples or None)
         last = next((i for i in range(len(turns) - 1, -1, -1) if turns[i].answer), None)
         panel = (render.sources_html(turns[last].answer, last, question=turns[last].question)
                  if last is not None else render.PLACEHOLDER)
@@ -205,8 +207,8 @@ class Chat:
         stem.parent.mkdir(parents=True, exist_ok=True)
         md, js = stem.with_suffix(".md"), stem.with_suffix(".json")
         md.write_text(to_markdown(chat["title"], turns), "utf-8")
-        js.write_text(json.dumps(to_json(chat["title"], turns, chat["created"]), ensure_ascii=False, indent=2),
-                      "utf-8")
+        data = bundle(chat["title"], turns, self.cfg.index.seeds_dir, chat["created"])  # verifiable: `qa verify`
+        js.write_text(json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
         return str(md), str(js)
 
     # feedback

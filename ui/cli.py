@@ -72,14 +72,35 @@ def index_cmd(seeds_dir, db_dir, rebuild, watch, as_json):
 @click.option("--k", type=click.IntRange(1, MAX_K), help="Passages to retrieve [QA_K].")
 @click.option("--llm", "answerer", type=click.Choice(list(ANSWERERS)), help="Answerer [QA_LLM].")
 @click.option("--json", "as_json", is_flag=True, help="Print the Answer as one JSON object.")
+@click.option("--evidence", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write an evidence bundle (quotes, offsets, each file's SHA-256) for `qa verify`.")
 @handled
-def ask_cmd(question, seeds_dir, db_dir, k, answerer, as_json):
+def ask_cmd(question, seeds_dir, db_dir, k, answerer, as_json, evidence):
     """Answer QUESTION from the indexed documents, with cited sources."""
     from qa.pipeline import build_assistant
-    from ui.cli_output import print_answer
+    from ui.cli_output import print_answer, write_evidence
 
     cfg = config(seeds_dir=seeds_dir, db_dir=db_dir, k=k, answerer=answerer)
-    print_answer(build_assistant(cfg.index, cfg.answer).answer(question), as_json)
+    answer = build_assistant(cfg.index, cfg.answer).answer(question)
+    print_answer(answer, as_json)
+    if evidence:
+        write_evidence(evidence, answer, cfg.index.seeds_dir)
+
+
+@main.command("verify")
+@click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--seeds", "seeds_dir", type=click.Path(path_type=Path), help="Documents folder [QA_SEEDS].")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@handled
+def verify_cmd(bundle, seeds_dir, as_json):
+    """Check every quote of an evidence BUNDLE against the documents as they are now; exit 1 naming the
+    stale quotes (a file changed so that a quote is no longer at its offsets)."""
+    from qa.evidence import read_bundle, verify
+    from ui.cli_output import print_verdict
+
+    verdict = verify(read_bundle(bundle), config(seeds_dir=seeds_dir).index.seeds_dir)
+    print_verdict(verdict, as_json)
+    sys.exit(0 if verdict.ok else 1)
 
 
 @main.command("eval")
