@@ -2,7 +2,7 @@
 
 Input: `{"question": str, "history": [...]}` (history optional: LangChain messages, `{"role", "content"}`
 dicts or `(user, assistant)` pairs, read by `qa.history`), or the question alone as a string. Optional keys:
-`k` and `answerer` (see `Assistant.answer`). Output: the `Answer`; `chain.as_dicts()`
+`k`, `answerer`, `collection` and `where` (a filter; see `Assistant.answer`). Output: the `Answer`; `chain.as_dicts()`
 gives the same chain returning `answer_dict(answer)` instead (what `RunnableWithMessageHistory` needs, with
 `output_messages_key="answer"`).
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from qa.pipeline import Assistant
 
 Output = Union[Answer, dict]
-_OPTIONS = ("k", "answerer")
+_OPTIONS = ("k", "answerer", "collection", "where")
 
 
 def answer_dict(answer: Answer) -> dict:

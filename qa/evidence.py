@@ -13,7 +13,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence, Union
 
 from index.discover import file_hash
 from index.errors import UsageError
@@ -25,13 +25,20 @@ from qa.types import Answer
 
 FORMAT = "seedqa.evidence"
 VERSION = 1
+# Where a collection's documents are: one folder, or a function of the collection's name ("" = default).
+Folders = Union[Path, str, Callable[[str], Path]]
 
 
-def bundle(title: str, turns: Sequence[export.Turn], seeds_dir: Path, created: str = "") -> dict:
+def folder_of(folders: Folders, collection: str = "") -> Path:
+    """The documents folder of `collection`."""
+    return Path(folders(collection)) if callable(folders) else Path(folders)
+
+
+def bundle(title: str, turns: Sequence[export.Turn], folders: Folders, created: str = "") -> dict:
     """The conversation as an evidence bundle: its JSON export, each cited file with its SHA-256 now."""
     data = export.to_json(title, turns, created) | {"format": FORMAT, "version": VERSION}
     for doc in data["documents"]:
-        path = inside(seeds_dir, doc["source"])
+        path = inside(folder_of(folders, doc.get("collection", "")), doc["source"])
         doc.update({"sha256": file_hash(path), "bytes": path.stat().st_size} if path else
                    {"sha256": None, "bytes": None})
     return data
@@ -68,6 +75,7 @@ class FileCheck:
     source: str
     present: bool
     unchanged: bool
+    collection: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,19 +114,22 @@ def read_bundle(path: Path) -> dict:
     return data
 
 
-def verify(data: dict, seeds_dir: Path) -> Verdict:
-    """Check every quote of a bundle against the files in `seeds_dir` as they are now."""
-    recorded = {d.get("source"): d.get("sha256") for d in data.get("documents") or () if isinstance(d, dict)}
-    texts: dict[str, str | None] = {}
+def verify(data: dict, folders: Folders) -> Verdict:
+    """Check every quote of a bundle against the files (in `folders`) as they are now."""
+    recorded = {(d.get("collection", ""), d.get("source")): d.get("sha256")
+                for d in data.get("documents") or () if isinstance(d, dict)}
+    texts: dict[tuple, str | None] = {}
     files, quotes = [], []
     for t, turn in enumerate(data["turns"]):
+        collection = str(turn.get("collection") or "") if isinstance(turn, dict) else ""
         for q in _quotes(turn):
-            if q["source"] not in texts:
-                path = inside(seeds_dir, q["source"])
-                texts[q["source"]] = _text(path, q["source"])
+            key = (collection, q["source"])
+            if key not in texts:
+                path = inside(folder_of(folders, collection), q["source"])
+                texts[key] = _text(path, q["source"])
                 files.append(FileCheck(q["source"], path is not None,
-                                       bool(path) and file_hash(path) == recorded.get(q["source"])))
-            quotes.append(_check(t, q, texts[q["source"]]))
+                                       bool(path) and file_hash(path) == recorded.get(key), collection))
+            quotes.append(_check(t, q, texts[key]))
     return Verdict(tuple(files), tuple(quotes))
 
 
@@ -161,8 +172,8 @@ class ChangeCheck:
     content hash of the file version they came from, compared with the file's hash now (memoised per file
     size and modification time, so a conversation re-rendered often reads each file once)."""
 
-    def __init__(self, seeds_dir: Path):
-        self.seeds_dir = Path(seeds_dir)
+    def __init__(self, folders: Folders):
+        self.folders = folders
         self._hashes: dict[tuple, str] = {}
         self._lock = threading.Lock()
 
@@ -171,12 +182,15 @@ class ChangeCheck:
         changed = []
         for c in answer.citations if answer else ():
             then = file_hash_part(c.passage_id) if c.passage_id else ""
-            if c.source not in changed and then and not self._current(c.source).startswith(then):
+            if c.source not in changed and then and not self._current(answer.collection, c.source).startswith(then):
                 changed.append(c.source)
         return tuple(changed)
 
-    def _current(self, source: str) -> str:
-        path = inside(self.seeds_dir, source)
+    def _current(self, collection: str, source: str) -> str:
+        try:
+            path = inside(folder_of(self.folders, collection), source)
+        except UsageError:  # a collection removed since: its files count as gone
+            path = None
         if path is None:
             return ""
         stat = path.stat()
@@ -189,6 +203,6 @@ class ChangeCheck:
             return self._hashes[key]
 
 
-def changed_sources(answer: Answer, seeds_dir: Path) -> tuple[str, ...]:
+def changed_sources(answer: Answer, folders: Folders) -> tuple[str, ...]:
     """The cited files of `answer` that changed (or vanished) since it was given."""
-    return ChangeCheck(seeds_dir)(answer)
+    return ChangeCheck(folders)(answer)

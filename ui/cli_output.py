@@ -30,12 +30,12 @@ def print_answer(answer: Answer, as_json: bool) -> None:
         click.echo(textwrap.indent(textwrap.fill(f"“{c.quote}”", 96), "    "))
 
 
-def write_evidence(path, answer: Answer, seeds_dir) -> None:
+def write_evidence(path, answer: Answer, folders) -> None:
     """Write the answer as an evidence bundle (`qa.evidence`) to `path`; say so on stderr."""
     from qa.evidence import bundle
     from qa.export import Turn
 
-    data = bundle(answer.question, [Turn(answer.question, answer)], seeds_dir)
+    data = bundle(answer.question, [Turn(answer.question, answer)], folders)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
     click.echo(f"evidence: {len(answer.citations)} quote(s) from {len(data['documents'])} file(s) in {path}", err=True)
 

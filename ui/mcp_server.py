@@ -18,6 +18,7 @@ from mcp_types import CallToolResult, TextContent
 from pydantic import Field
 from starlette.routing import BaseRoute, Route
 
+from index import collections
 from index import manifest as mf
 from index.errors import QAError
 from qa import wording
@@ -37,6 +38,11 @@ INSTRUCTIONS = ("Answers questions from the user's own documents, offline, with 
                 "hold the answer, `ask` says so.")
 Question = Annotated[str, Field(description="the question, in plain language", min_length=1, max_length=2000)]
 K = Annotated[int | None, Field(description="passages to search (default: the server's setting)", ge=1, le=MAX_K)]
+Collection = Annotated[str | None, Field(description="a named collection of documents (default: the main one; "
+                                                     "`list_documents` names them)")]
+Where = Annotated[dict | None, Field(description='only documents matching, e.g. {"type": "pdf", "after": '
+                                                 '"2024-01", "source": "report.md", "title": "budget"}; keys: '
+                                                 'source (file or pattern), title, type, after, before')]
 
 
 class Tools:
@@ -55,31 +61,38 @@ class Tools:
                 self._assistant = self._make()
             return self._assistant
 
-    def ask(self, question: Question, k: K = None) -> CallToolResult:
+    def ask(self, question: Question, k: K = None, collection: Collection = None, where: Where = None
+            ) -> CallToolResult:
         """Answer a question from the documents, quoting the passages it rests on ([n] markers, then the
         sources with file, location and quote). Says so when the documents do not hold the answer."""
         with _as_tool_error():
-            answer = self.assistant.answer(question, k=k)
+            answer = self.assistant.answer(question, k=k, where=where, collection=collection)
         return _result(reply_text(answer), answer_dict(answer))
 
-    def search(self, query: Question, k: K = None) -> CallToolResult:
+    def search(self, query: Question, k: K = None, collection: Collection = None, where: Where = None
+               ) -> CallToolResult:
         """The passages of the documents nearest a query, best first, each with its file, title, date,
         location (lines or page) and character offsets."""
         with _as_tool_error():
-            passages = self.assistant.retrieve(query, k=k)
+            passages = self.assistant.retrieve(query, k=k, where=where, collection=collection)
         found = [passage_dict(p) for p in passages]
         text = "\n\n".join(f"[{n}] {p['title'] or p['source']}, {p['location']}\n{p['text']}"
                            for n, p in enumerate(found, 1))
         return _result(text or "No passage matches.", {"passages": found})
 
-    def list_documents(self) -> CallToolResult:
-        """The indexed documents: file, title, date of publication and number of chunks."""
-        files = mf.read(self.cfg.index.db_dir).files
+    def list_documents(self, collection: Collection = None) -> CallToolResult:
+        """The indexed documents of a collection (file, title, date of publication, number of chunks), and
+        the names of every collection."""
+        with _as_tool_error():
+            settings = collections.settings_for(self.cfg.index, collection)
+        files = mf.read(settings.db_dir).files
         docs = [{"source": s, "title": e.title, "published": e.published, "chunks": len(e.ids)}
                 for s, e in sorted(files.items())]
         text = "\n".join(f"- {d['source']}: {d['title']}" + (f" ({d['published']})" if d["published"] else "")
                          for d in docs)
-        return _result(text or "No document is indexed yet (run `qa index`).", {"documents": docs})
+        names = collections.names(self.cfg.index.db_dir)
+        text = (text or "No document is indexed yet (run `qa index`).") + "\n\nCollections: " + ", ".join(names)
+        return _result(text, {"documents": docs, "collections": names})
 
 
 def build_server(cfg: Config, make: Callable[[], Assistant]) -> MCPServer:

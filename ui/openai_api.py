@@ -6,7 +6,8 @@
 * The reply's text is the answer with its `[n]` markers, then a list of the sources (`qa.export.reply_text`).
   The structured answer (citations with quotes, offsets and locations; `qa.chain.answer_dict`) travels in an
   extra top-level field, `seedqa`, which OpenAI clients ignore (in a stream: on the last chunk).
-* Optional extra body fields: `k` (passages searched).
+* Optional extra body fields: `k` (passages searched), `collection` (a named collection), `where` (a filter:
+  `{"source", "title", "type", "after", "before"}`, see `qa/filters.py`).
 * Errors have OpenAI's shape (`{"error": {"message", "type", "param", "code"}}`) and status codes; the bearer
   key (`ui/bearer.py`) guards every route.
 """
@@ -29,6 +30,8 @@ from index.errors import IndexMissingError, QAError, UsageError
 from qa.answerers import available
 from qa.chain import answer_dict
 from qa.errors import LLMError
+from qa.filters import Filter
+from qa.filters import of as read_filter
 from qa.export import reply_text
 from qa.history import text_of
 from qa.pipeline import Assistant
@@ -65,6 +68,8 @@ class ChatRequest:
     history: list[dict]
     stream: bool
     k: int | None
+    collection: str | None = None
+    where: Filter | None = None
 
 
 def routes(cfg: Config, assistant: Assistant) -> list[BaseRoute]:
@@ -96,13 +101,14 @@ class OpenAIApi:
             if asked.stream:
                 return await self._streamed(asked)
             answer = await run_in_threadpool(self.assistant.answer, asked.question, asked.history, asked.k,
-                                             asked.model)
+                                             asked.model, asked.where, asked.collection)
             return JSONResponse(completion(asked.model, answer))
         except Exception as exc:  # the edge: every failure becomes an OpenAI-shaped error
             return api_error(exc).response()
 
     async def _streamed(self, asked: ChatRequest) -> Response:
-        pieces = self.assistant.answer_stream(asked.question, asked.history, asked.k, asked.model)
+        pieces = self.assistant.answer_stream(asked.question, asked.history, asked.k, asked.model, asked.where,
+                                              asked.collection)
         first = await run_in_threadpool(next, pieces, None)  # errors before the stream starts get a status
         return StreamingResponse(_events(asked.model, first, pieces), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -126,7 +132,14 @@ def read_request(body: Any, names: list[str], default: str) -> ChatRequest:
     k = body.get("k")
     if k is not None and (isinstance(k, bool) or not isinstance(k, int)):
         raise ApiError(400, f"k must be a whole number, not {k!r}", param="k")
-    return ChatRequest(model, turns[-1]["content"], turns[:-1], bool(body.get("stream")), k)
+    collection = body.get("collection")
+    if collection is not None and not isinstance(collection, str):
+        raise ApiError(400, f"collection must be a name, not {collection!r}", param="collection")
+    try:
+        where = read_filter(body.get("where"))
+    except UsageError as exc:
+        raise ApiError(400, _said(exc), param="where") from None
+    return ChatRequest(model, turns[-1]["content"], turns[:-1], bool(body.get("stream")), k, collection or None, where)
 
 
 def _content(message: dict) -> str:
