@@ -110,6 +110,19 @@ def test_bad_requests_get_openai_shaped_errors(client):
         client.embeddings.create(model="extractive", input="x")
 
 
+def test_collection_and_filters_travel_in_the_extra_body(client):
+    q = [{"role": "user", "content": XI_QUESTION}]
+    done = client.chat.completions.create(model="extractive", messages=q,
+                                          extra_body={"where": {"source": "000_*.txt", "after": "2024-04"}})
+    assert any(XI_QUOTE in c["quote"] for c in done.model_extra["seedqa"]["citations"])
+    with pytest.raises(openai.BadRequestError, match="no indexed document matches the filter type=pdf"):
+        client.chat.completions.create(model="extractive", messages=q, extra_body={"where": {"type": "pdf"}})
+    with pytest.raises(openai.BadRequestError, match="unknown filter field"):
+        client.chat.completions.create(model="extractive", messages=q, extra_body={"where": {"colour": "red"}})
+    with pytest.raises(openai.BadRequestError, match="there is no collection 'nope'"):
+        client.chat.completions.create(model="extractive", messages=q, stream=True, extra_body={"collection": "nope"})
+
+
 def test_the_chat_login_password_is_the_key_when_no_api_key_is_set(tmp_path):
     with running_server(tmp_path, QA_AUTH="alice:chat-pass") as up:
         models = openai.OpenAI(base_url=up.url + "v1", api_key="chat-pass", max_retries=0).models.list()
@@ -129,6 +142,7 @@ async def use_tools(streams) -> dict:
                 "ask": await session.call_tool("ask", {"question": XI_QUESTION}),
                 "search": await session.call_tool("search", {"query": "drones made inside Russia", "k": 2}),
                 "documents": await session.call_tool("list_documents", {}),
+                "filtered": await session.call_tool("search", {"query": "drones", "where": {"type": "pdf"}}),
                 "empty": await session.call_tool("ask", {"question": ""})}
 
 
@@ -144,6 +158,9 @@ def assert_tools_answer(server, got: dict) -> None:
     docs = got["documents"].structured_content["documents"]
     assert [d["source"] for d in docs] == ["000_ce4e22ba4c4cf3bd.txt"] and docs[0]["chunks"] == 5
     assert got["empty"].is_error
+    assert got["filtered"].is_error and "no indexed document matches the filter type=pdf" in \
+        got["filtered"].content[0].text
+    assert got["documents"].structured_content["collections"] == ["default"]
 
 
 async def over_http(url: str, key: str) -> dict:
