@@ -88,13 +88,24 @@ class MemoryStore:
         ids = list(self.rows)
         return ids, [self.rows[i][0] for i in ids], [self.rows[i][1] for i in ids]
 
-    def search(self, vector: np.ndarray, k: int) -> list[Hit]:
-        """The `k` rows with the highest cosine similarity to `vector`."""
+    def search(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Hit]:
+        """The `k` rows with the highest cosine similarity to `vector` (Chroma's `{"field": {"$in": [...]}}`
+        filters understood)."""
         if self.metadata is None:
             raise missing(self.settings)
-        ids = list(self.rows)
+        ids = [i for i in self.rows if _matches(self.rows[i][1], where)]
         if not ids:
             return []
         sims = np.stack([self.rows[i][2] for i in ids]) @ np.asarray(vector, np.float32)
         order = np.argsort(-sims, kind="stable")[:k]
         return [Hit(ids[n], self.rows[ids[n]][0], self.rows[ids[n]][1], float(sims[n])) for n in order]
+
+
+def _matches(meta: dict, where: dict | None) -> bool:
+    """Chroma's `$in`/`$eq` metadata conditions (all of them must hold), the subset the product sends."""
+    for field, cond in (where or {}).items():
+        if "$in" in cond and meta.get(field) not in cond["$in"]:
+            return False
+        if "$eq" in cond and meta.get(field) != cond["$eq"]:
+            return False
+    return True

@@ -30,3 +30,9 @@ def prefix_of(chunk_id: str) -> str:
 def number_of(chunk_id: str) -> int:
     """The chunk's position in its file."""
     return int(chunk_id.rsplit("-", 1)[1])
+
+
+def file_hash_part(chunk_id: str) -> str:
+    """The start of the content hash of the file version a chunk came from (empty for a foreign id)."""
+    parts = chunk_id.rsplit("-", 2)
+    return parts[1] if len(parts) == 3 else ""

@@ -52,8 +52,9 @@ class Store(Protocol):
     def records(self) -> tuple[list[str], list[str], list[dict]]:
         """All (ids, texts, metadatas)."""
 
-    def search(self, vector: np.ndarray, k: int) -> list[Hit]:
-        """The `k` chunks nearest to a unit vector, with cosine similarity; `IndexMissingError` if none."""
+    def search(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Hit]:
+        """The `k` chunks nearest to a unit vector, with cosine similarity; `IndexMissingError` if none.
+        `where` is a Chroma metadata filter (`{"source": {"$in": [...]}}`, as `qa.filters` makes)."""
 
 
 def key_metadata(key: dict) -> dict:
@@ -206,20 +207,20 @@ class ChromaStore:
                 release_memory()
             return ids, docs, metas
 
-    def _query(self, vector: np.ndarray, k: int) -> dict:
-        return self.collection().query(query_embeddings=[vector], n_results=k,
+    def _query(self, vector: np.ndarray, k: int, where: dict | None = None) -> dict:
+        return self.collection().query(query_embeddings=[vector], n_results=k, where=where,
                                        include=["documents", "metadatas", "distances"])
 
-    def search(self, vector: np.ndarray, k: int) -> list[Hit]:
-        """The `k` nearest chunks to a unit `vector`, with cosine similarity."""
+    def search(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Hit]:
+        """The `k` nearest chunks to a unit `vector` (among those `where` admits), with cosine similarity."""
         with self._guard():
             try:
-                got = self._query(vector, k)
+                got = self._query(vector, k, where)
             except Exception as exc:  # the collection was dropped and recreated by a rebuild elsewhere
                 if not _not_found(exc):
                     raise
                 self._collection = None
-                got = self._query(vector, k)
+                got = self._query(vector, k, where)
         return [Hit(i, d, m, 1.0 - dist) for i, d, m, dist in
                 zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
 

@@ -102,7 +102,7 @@ def answer_from_dict(data: Any) -> Answer | None:
         passages = tuple(_passage(p) for p in data.get("passages") or ())
         return Answer(str(data["question"]), str(data["text"]), cites, bool(data["abstained"]),
                       str(data.get("backend", "")), passages, related, data.get("flagged"),
-                      float(data.get("seconds") or 0), short)
+                      float(data.get("seconds") or 0), short, str(data.get("collection") or ""))
     except (AttributeError, KeyError, TypeError, ValueError):
         return None
 
@@ -124,7 +124,8 @@ def _turn_json(turn: Turn) -> dict:
         return {"question": turn.question, "status": turn.status, "answer": turn.text, "sources": []}
     status = "abstained" if a.abstained else turn.status
     return {"question": turn.question, "status": status, "answer": numbered_text(a), "backend": a.backend,
-            "short": asdict(a.short) if a.short else None, "sources": [_source_json(s) for s in sources(a)]}
+            "short": asdict(a.short) if a.short else None, "sources": [_source_json(s) for s in sources(a)]} | \
+        ({"collection": a.collection} if a.collection else {})
 
 
 def _source_json(s: Source) -> dict:
@@ -136,10 +137,12 @@ def _source_json(s: Source) -> dict:
 
 
 def _documents(turns: Sequence[Turn]) -> list[dict]:
-    seen: dict[str, dict] = {}
+    seen: dict[tuple, dict] = {}
     for t in turns:
         for c in t.answer.citations if t.answer else ():
-            seen.setdefault(c.source, {"source": c.source, "title": c.title, "published": c.published})
+            where = {"collection": t.answer.collection} if t.answer.collection else {}
+            seen.setdefault((t.answer.collection, c.source),
+                            {"source": c.source, "title": c.title, "published": c.published} | where)
     return list(seen.values())
 
 
@@ -174,3 +177,15 @@ def md_escape(text: str) -> str:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def reply_text(answer: Answer) -> str:
+    """An answer as one plain-text reply (chat clients, MCP): its text with the `[n]` markers, then the list
+    of sources, one line per citation number: title, date, location and the quote."""
+    if not answer.citations:
+        return answer.text
+    lines = [answer.text, "", "Sources:"]
+    for c in answer.citations:
+        date = f" ({c.published})" if c.published else ""
+        lines.append(f"[{c.n}] {c.title or c.source}{date}, {c.location()}: “{' '.join(c.quote.split())}”")
+    return "\n".join(lines)

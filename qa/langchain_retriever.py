@@ -7,6 +7,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from qa.filters import Filter
 from qa.retrieve import HybridSearch
 
 
@@ -16,9 +17,10 @@ class SeedRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
     search: HybridSearch
     k: int = 4
+    where: Filter | None = None
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        passages = self.search.search(self.search.embed_query(query), self.k)
+        passages = self.search.search(self.search.embed_query(query), self.k, self.where)
         return [Document(page_content=p.text, id=p.id,
                          metadata={**p.meta, "score": p.score, "dense": p.dense, "lexical": p.lexical})
                 for p in passages]

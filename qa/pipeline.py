@@ -5,29 +5,45 @@ import time
 from dataclasses import replace
 from typing import Iterator, Union
 
+from index import collections
 from index.embed import Embedder, mismatch, open_embedder
 from index.errors import IndexMismatchError, UsageError
 from index.settings import IndexSettings
 from index.store import Store, open_store
+from qa import filters
 from qa import question as q
 from qa.answerers import ANSWERERS, DEFAULT, Answerer, Parts
 from qa.history import History
-from qa.retrieve import HybridSearch
+from qa.retrieve import HybridSearch, ScopedSearch
 from qa.settings import MAX_K, AnswerSettings
 from qa.types import Answer, Passage
+from qa.wording import NOT_FOUND
 
 
 class Assistant:
-    """Keeps the model, store and lexical index open for repeated questions."""
+    """Keeps the model, store and lexical index open for repeated questions. The documents of other named
+    collections (`index.collections`) are answered by assistants sharing this one's model (`collection`)."""
 
     def __init__(self, index: IndexSettings, answer: AnswerSettings, embedder: Embedder, store: Store,
-                 chat_model=None):
+                 chat_model=None, name: str = collections.DEFAULT):
         self.index_settings, self.settings = index, answer
         self.embedder, self.store = embedder, store
         self.search = HybridSearch(index, embedder, store)
+        self.name = name
         self._chat_model = chat_model
         self._answerers: dict[str, Answerer] = {}
+        self._collections: dict[str, Assistant] = {name: self}
         self._checked = False
+
+    def collection(self, name: str | None) -> "Assistant":
+        """The assistant of collection `name` (None: this one), opened once, sharing this one's model."""
+        if not name or name == self.name:
+            return self
+        if name not in self._collections:
+            settings = collections.settings_for(self.index_settings, name)
+            self._collections[name] = Assistant(settings, self.settings, self.embedder, open_store(settings),
+                                                self._chat_model, name)
+        return self._collections[name]
 
     def answerer(self, name: str | None = None) -> Answerer:
         """The registered answerer `name` (default: the configured one), built once."""
@@ -38,36 +54,60 @@ class Assistant:
             self._answerers[name] = ANSWERERS[name].make(Parts(self.search, self.settings, self._chat_model))
         return self._answerers[name]
 
-    def retriever(self, k: int | None = None):
-        """The hybrid search as a LangChain `BaseRetriever` (`qa.langchain_retriever.SeedRetriever`)."""
+    @property
+    def chain(self):
+        """The assistant as a LangChain `Runnable` (`qa.chain.AnswerChain`): `{"question", "history"}` in,
+        the `Answer` out (`.as_dicts()` for its dict)."""
+        from qa.chain import AnswerChain
+
+        return AnswerChain(self)
+
+    def retriever(self, k: int | None = None, where=None, collection: str | None = None):
+        """The hybrid search as a LangChain `BaseRetriever` (`qa.langchain_retriever.SeedRetriever`), narrowed
+        by `where`, in `collection`."""
         from qa.langchain_retriever import SeedRetriever
 
-        return SeedRetriever(search=self.search, k=self._k(k))
+        return SeedRetriever(search=self.collection(collection).search, k=self._k(k), where=filters.of(where))
 
     def answer(self, question: str, history: History | None = None, k: int | None = None,
-               backend: str | None = None) -> Answer:
-        """Answer `question` (optionally following up on `history`) with cited passages."""
+               backend: str | None = None, where=None, collection: str | None = None) -> Answer:
+        """Answer `question` (optionally following up on `history`) with cited passages, from the documents
+        of `collection` that the filter `where` admits (`qa.filters.of`: a `Filter`, a JSON object or
+        `KEY=VALUE` terms)."""
         final = None
-        for final in self.answer_stream(question, history, k, backend):
+        for final in self.answer_stream(question, history, k, backend, where, collection):
             pass
         return final
 
     def answer_stream(self, question: str, history: History | None = None, k: int | None = None,
-                      backend: str | None = None) -> Iterator[Union[str, Answer]]:
+                      backend: str | None = None, where=None,
+                      collection: str | None = None) -> Iterator[Union[str, Answer]]:
         """Yield text pieces as they are produced, then the final `Answer`."""
+        if collection and collection != self.name:
+            return (yield from self.collection(collection).answer_stream(question, history, k, backend, where))
         started = time.perf_counter()
-        text, k = q.clean(question), self._k(k)
-        answerer = self.answerer(backend)
+        text, k, where = q.clean(question), self._k(k), filters.of(where)
+        answerer = self.answerer(backend) if where is None else self._scoped(backend, where)
         self._check_model()
         result = yield from answerer.stream(text, history, k)
-        yield replace(result, seconds=time.perf_counter() - started)
+        named = "" if self.name == collections.DEFAULT else self.name
+        yield replace(within(result, where), seconds=time.perf_counter() - started, collection=named)
 
-    def retrieve(self, question: str, history: History | None = None, k: int | None = None) -> list[Passage]:
+    def retrieve(self, question: str, history: History | None = None, k: int | None = None, where=None,
+                 collection: str | None = None) -> list[Passage]:
         """The top `k` passages for a (cleaned) question, as the conversation so far resolves it."""
+        if collection and collection != self.name:
+            return self.collection(collection).retrieve(question, history, k, where)
         k = self._k(k)
         self._check_model()
         text = self.answerer(DEFAULT).standalone(q.clean(question), history, k)
-        return self.search.search(self.search.embed_query(text), k)
+        return self.search.search(self.search.embed_query(text), k, filters.of(where))
+
+    def _scoped(self, name: str | None, where: filters.Filter) -> Answerer:
+        """Answerer `name` over the search narrowed by `where` (made per question: answerers are cheap)."""
+        self.answerer(name)  # checks the name
+        spec = ANSWERERS[name or self.settings.answerer]
+        return spec.make(Parts(ScopedSearch(self.search, where), self.settings, self._chat_model))
 
     def _k(self, k: int | None) -> int:
         k = self.settings.k if k is None else k
@@ -86,6 +126,15 @@ class Assistant:
             raise IndexMismatchError(wrong, hint="run `qa index` to rebuild it, or set QA_EMBED_MODEL / "
                                                  "QA_ENCODER to what it was built with")
         self._checked = True
+
+
+def within(answer: Answer, where: filters.Filter | None) -> Answer:
+    """`answer`, or an abstention if it cites a document `where` excludes: whatever an answerer consulted
+    beside the search, a filtered question never cites an excluded document."""
+    if where is None or all(where.admits(c.source, c.title, c.published) for c in answer.citations):
+        return answer
+    kept = tuple(p for p in answer.passages if where.admits(p.source, p.title, p.published))
+    return replace(answer, text=NOT_FOUND, citations=(), abstained=True, passages=kept, related=kept[:3], short=None)
 
 
 def build_assistant(index: IndexSettings | None = None, answer: AnswerSettings | None = None, *,

@@ -11,6 +11,8 @@ from index import lexical
 from index.embed import Embedder
 from index.settings import IndexSettings
 from index.store import Store, missing
+from qa import filters
+from qa.filters import Filter
 from qa.sentscore import Terms, score_sentences
 from qa.sources import boost, lead_with_sites, named_days, named_sites, site_candidates
 from qa.types import Passage
@@ -51,6 +53,21 @@ class Scope:
     days: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class Narrow:
+    """A filter translated for both sides of the search: Chroma's `where` and the BM25 rows it admits."""
+
+    where: dict | None = None
+    rows: np.ndarray | None = None
+
+    def admits(self, row: int) -> bool:
+        """Whether snapshot row `row` may be searched."""
+        return self.rows is None or bool(self.rows[row])
+
+
+EVERYTHING = Narrow()
+
+
 class HybridSearch:
     """Dense (Chroma) + lexical (BM25) search with a weighted sum of normalised scores."""
 
@@ -59,6 +76,7 @@ class HybridSearch:
         self._lexical: lexical.LexicalIndex | None = None
         self._stamp: tuple | None = None
         self._lock = threading.Lock()
+        self._narrows: dict[tuple, Narrow] = {}
 
     @property
     def lexical(self) -> lexical.LexicalIndex:
@@ -79,38 +97,59 @@ class HybridSearch:
         """Embed `text` once."""
         return Query(text, self.embedder.embed([text])[0])
 
-    def search(self, query: Query, k: int) -> list[Passage]:
-        """The top `k` passages for `query`, best first; a compound question also searches its clauses."""
+    def search(self, query: Query, k: int, where: Filter | None = None) -> list[Passage]:
+        """The top `k` passages for `query`, best first, only from documents `where` admits; a compound
+        question also searches its clauses."""
         lex = self.lexical
+        narrow = self.narrow(where, lex)
         scope = Scope(tuple(named_sites(query.text, lex)), named_days(query.text))
         parts = split_parts(query.text)
         if len(parts) < 2:
-            return self._search_one(query, k, scope, lex)
+            return self._search_one(query, k, scope, lex, narrow)
         vectors = self.embedder.embed(parts)
-        rankings = [self._search_one(Query(p, v), k, scope, lex, clause=True) for p, v in zip(parts, vectors)]
-        merged = rrf_merge(rankings + [self._search_one(query, k, scope, lex)] * FULL_WEIGHT, k)
+        rankings = [self._search_one(Query(p, v), k, scope, lex, narrow, clause=True) for p, v in zip(parts, vectors)]
+        merged = rrf_merge(rankings + [self._search_one(query, k, scope, lex, narrow)] * FULL_WEIGHT, k)
         # Sentence evidence is judged against the whole question (the answerer and abstention use it),
         # whichever clause found the passage; p.lexical is the clause's BM25, so it is left out here.
         return self._rescore(merged, query, lex, 0.0)
 
-    def _search_one(self, query: Query, k: int, scope: Scope, lex, clause: bool = False) -> list[Passage]:
+    def narrow(self, where: Filter | None, lex) -> Narrow:
+        """`where` translated once per snapshot, in one place for each side (`qa.filters`)."""
+        if where is None or where.empty:
+            return EVERYTHING
+        key = (lex.version, id(lex), where)
+        if key not in self._narrows:
+            files = {s: lex.metas[int(rows[0])] for s, rows in lex.rows_by("source").items()}
+            admitted = filters.admitted(where, files)
+            rows = filters.row_mask(admitted, [m.get("source", "") for m in lex.metas])
+            if len(self._narrows) > 64:
+                self._narrows.clear()
+            self._narrows[key] = Narrow(filters.chroma_where(admitted), rows)
+        return self._narrows[key]
+
+    def _search_one(self, query: Query, k: int, scope: Scope, lex, narrow: Narrow = EVERYTHING,
+                    clause: bool = False) -> list[Passage]:
         if not lex.ids:
             return []
         sites = named_sites(query.text, lex) if clause else list(scope.sites)
-        ranked = boost(self._rerank(self._candidates(query, k, sites, lex), query, lex), SITE_BONUS, sites=scope.sites)
+        found = self._candidates(query, k, sites, lex, narrow)
+        ranked = boost(self._rerank(found, query, lex), SITE_BONUS, sites=scope.sites)
         ranked = boost(ranked, CLAUSE_SITE_BONUS if clause else 0.0, sites=sites)
         return lead_with_sites(boost(ranked, DAY_BONUS, days=scope.days), sites)[:k]
 
-    def _candidates(self, query: Query, k: int, sites: list[str], lex) -> list[Passage]:
+    def _candidates(self, query: Query, k: int, sites: list[str], lex, narrow: Narrow = EVERYTHING) -> list[Passage]:
         """First stage: the best fused dense + BM25 passages, plus the best BM25 rows of each named site."""
         n = min(CANDIDATES, len(lex.ids))
-        dense = {h.id: h for h in self.store.search(query.vector, n)}
+        where = (narrow.where,) if narrow.where else ()  # stores written before filters take (vector, k)
+        dense = {h.id: h for h in self.store.search(query.vector, n, *where)}
         bm25 = lex.scores(query.text)
+        if narrow.rows is not None:
+            bm25 = np.where(narrow.rows, bm25, 0.0)  # BM25 sees only what Chroma's `where` lets through
         top_lex = np.argpartition(-bm25, n - 1)[:n] if len(bm25) > n else np.arange(len(bm25))  # O(N), unordered
         ids = list(dict.fromkeys(list(dense) + [lex.ids[i] for i in top_lex if bm25[i] > 0]))
         fused = self._fuse(ids, dense, bm25, lex)[:max(k, RERANK)]
         taken = {p.id for p in fused}
-        extra = [lex.ids[i] for i in site_candidates(sites, bm25, lex) if lex.ids[i] not in taken]
+        extra = [lex.ids[i] for i in site_candidates(sites, bm25, lex) if lex.ids[i] not in taken and narrow.admits(i)]
         return fused + self._fuse(extra, dense, bm25, lex)
 
     def _rerank(self, passages: list[Passage], query: Query, lex) -> list[Passage]:
@@ -166,6 +205,21 @@ def rrf_merge(rankings: list[list[Passage]], k: int) -> list[Passage]:
             scores[p.id] = scores.get(p.id, 0.0) + 1.0 / (RRF_K + rank)
             first.setdefault(p.id, p)
     return [first[i] for i in sorted(scores, key=lambda i: -scores[i])][:k]
+
+
+class ScopedSearch:
+    """A `HybridSearch` narrowed by a filter, for answerers: their `search(query, k)` sees only the
+    documents `where` admits; everything else is the underlying search's."""
+
+    def __init__(self, search: HybridSearch, where: Filter):
+        self._search, self.where = search, where
+
+    def search(self, query: Query, k: int, where: Filter | None = None) -> list[Passage]:
+        """The underlying search, narrowed by this scope's filter."""
+        return self._search.search(query, k, where or self.where)
+
+    def __getattr__(self, name: str):
+        return getattr(self._search, name)
 
 
 def __getattr__(name: str):

@@ -76,7 +76,8 @@ class Short:
 @dataclass(frozen=True)
 class Answer:
     """An answer with its citations; `abstained` when the documents do not hold the answer. `short` is
-    the answering phrase for who/when/where/which/how-many questions, when one is found."""
+    the answering phrase for who/when/where/which/how-many questions, when one is found. `collection` names
+    the collection it was asked in ("" for the default one)."""
 
     question: str
     text: str
@@ -88,6 +89,7 @@ class Answer:
     flagged: str | None = None
     seconds: float = 0.0
     short: Short | None = None
+    collection: str = ""
 
     def to_json(self) -> dict:
         """A JSON-ready dict (passages without their full metadata)."""

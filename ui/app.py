@@ -12,6 +12,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: n
 import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
+from index import collections  # noqa: E402
 from index.errors import UsageError  # noqa: E402
 from qa.answerers import available  # noqa: E402
 from qa.pipeline import Assistant, build_assistant  # noqa: E402
@@ -62,7 +63,17 @@ def serve(cfg: Config) -> None:
     app.launch(server_name=serve_cfg.host, server_port=serve_cfg.port, share=False, auth=auth,
                max_file_size=int(serve_cfg.upload_limit_mb * 2**20), ssr_mode=False, mcp_server=False,
                show_error=False, theme=THEME, footer_links=["api"], css_paths=[STATIC / "app.css"],
-               js=(STATIC / "app.js").read_text("utf-8"), app_kwargs={"middleware": [Middleware(SecurityHeaders)]})
+               js=(STATIC / "app.js").read_text("utf-8"),
+               app_kwargs={"middleware": [Middleware(SecurityHeaders)], **machine_endpoints(cfg, assistant)})
+
+
+def machine_endpoints(cfg: Config, assistant: Assistant) -> dict:
+    """The OpenAI-compatible `/v1` and MCP `/mcp` routes beside the chat (same app, same guards), and the
+    lifespan the MCP transport needs, as `app_kwargs` for Gradio's FastAPI app."""
+    from ui import mcp_server, openai_api
+
+    mcp_routes, lifespan = mcp_server.http_routes(cfg, assistant)
+    return {"routes": openai_api.routes(cfg, assistant) + mcp_routes, "lifespan": lifespan}
 
 
 def _warm_up(assistant: Assistant, chat: Chat) -> None:
@@ -133,12 +144,12 @@ def _chat_tab(cfg: Config) -> SimpleNamespace:
                 regenerate = gr.Button("Regenerate", elem_id="regenerate", size="sm")
                 export_md = gr.DownloadButton("Export Markdown", elem_id="export-md", size="sm", interactive=False)
                 export_json = gr.DownloadButton("Export JSON", elem_id="export-json", size="sm", interactive=False)
-            backend, k = _advanced(cfg)
+            backend, k, collection, where = _advanced(cfg)
         with gr.Column(scale=3, min_width=280, elem_id="sources-col"):
             sources = gr.HTML(render.PLACEHOLDER, elem_id="sources", js_on_load=SOURCES_JS)
     return SimpleNamespace(chatbot=chatbot, question=question, send=send, stop=stop, new=new, chat_list=chat_list,
                            regenerate=regenerate, export_md=export_md, export_json=export_json, backend=backend,
-                           k=k, sources=sources, reason_row=reason_row, reason=reason, reason_send=reason_send,
+                           k=k, collection=collection, where=where, sources=sources, reason_row=reason_row, reason=reason, reason_send=reason_send,
                            pending=gr.State(None), vote=gr.State(None))
 
 
@@ -152,8 +163,9 @@ def _viewer() -> tuple:
     return viewer, doc, close
 
 
-def _advanced(cfg: Config) -> tuple[gr.Dropdown, gr.Slider]:
+def _advanced(cfg: Config) -> tuple[gr.Dropdown, gr.Slider, gr.Dropdown, gr.Textbox]:
     names = available(cfg.answer.has_endpoint)
+    kept = collections.names(cfg.index.db_dir)
     with gr.Accordion("Settings", open=False, elem_id="advanced"):
         backend = gr.Dropdown(names, value=cfg.answer.answerer if cfg.answer.answerer in names else names[0],
                               label="Answerer", elem_id="backend", visible=len(names) > 1,
@@ -161,7 +173,12 @@ def _advanced(cfg: Config) -> tuple[gr.Dropdown, gr.Slider]:
         k = gr.Slider(1, 20, value=cfg.answer.k, step=1, label="Passages searched per question", elem_id="k",
                       info="More passages help broad questions; the sources panel lists the ones searched "
                            "but not quoted")
-    return backend, k
+        collection = gr.Dropdown(kept, value=kept[0], label="Collection", elem_id="collection",
+                                 visible=len(kept) > 1, info="The document set to answer from")
+        where = gr.Textbox(label="Only documents matching", elem_id="where", lines=1, max_lines=1,
+                           placeholder="type=pdf; after=2024-01; source=report.md; title=budget",
+                           info="Filters by file, title, date of publication and type; empty: all documents")
+    return backend, k, collection, where
 
 
 def _documents_tab(cfg: Config) -> SimpleNamespace:
@@ -189,7 +206,8 @@ def _wire_chat(chat: Chat, ui: SimpleNamespace) -> list:
                               (ui.chatbot.example_select, chat.start_example, [store]),
                               (ui.regenerate.click, chat.start_regenerate, [store])):
         run = event(fn, inputs, started, **private).then(
-            chat.respond, [ui.pending, store, ui.k, ui.backend], answered, show_progress="hidden", **private)
+            chat.respond, [ui.pending, store, ui.k, ui.backend, ui.collection, ui.where], answered,
+            show_progress="hidden", **private)
         run.then(chat.finish, None, [ui.send, ui.stop], queue=False, **private)
     ui.stop.click(chat.stopped, [ui.pending, store], answered + [ui.send, ui.stop], queue=False, **private)
     ui.chatbot.select(chat.select, [store], ui.sources, queue=False, **private).then(

@@ -3,6 +3,7 @@ sources and document viewer of any earlier answer, conversations kept in the bro
 and the `ask` API. The browser's store (`ui.chats`) is the only record of a conversation."""
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tempfile
@@ -13,7 +14,9 @@ from typing import Iterator
 
 import gradio as gr
 
-from qa.export import Turn, sources, to_json, to_markdown
+from index import collections
+from qa.evidence import ChangeCheck, bundle
+from qa.export import Turn, sources, to_markdown
 from qa.history import as_dicts
 from qa.pipeline import Assistant
 from qa.types import Answer
@@ -33,6 +36,9 @@ class Chat:
         self.docs = Documents(cfg.index.seeds_dir)
         self.examples = examples or ExampleQuestions(cfg.index, assistant)
         self.export_dir = Path(tempfile.mkdtemp(prefix="seedqa-export-"))
+        self.folders = functools.partial(collections.folder, cfg.index)  # collection name -> its folder
+        self.changed = ChangeCheck(self.folders)  # marks answers whose cited files changed since
+        self._docs = {"": self.docs}
         self._stopped: set[str] = set()  # runs the user stopped; their answers are dropped, not shown
 
     # asking: start (question shown at once) -> respond (streamed) -> finish; or stopped (Stop, Escape)
@@ -60,12 +66,13 @@ class Chat:
         return self._started(turns[-1].question, turns[:-1], replace=True)
 
     def _started(self, question: str, prior: list, replace: bool) -> tuple:
-        shown = render.conversation(prior) + [{"role": "user", "content": render.user_html(question)},
+        shown = render.conversation(prior, self.changed) + [{"role": "user", "content": render.user_html(question)},
                                               {"role": "assistant", "content": render.pending_html("")}]
         pending = {"question": question, "replace": replace, "text": "", "run": uuid.uuid4().hex}
         return pending, "", shown, render.SEARCHING, gr.update(visible=False), gr.update(visible=True)
 
-    def respond(self, pending: dict | None, store, k: float, backend: str) -> Iterator[tuple]:
+    def respond(self, pending: dict | None, store, k: float, backend: str, collection: str | None = None,
+                where: str | None = None) -> Iterator[tuple]:
         """Stream the answer; outputs (chat, sources, store, pending, chat list, markdown, json). The store
         changes once, when the answer is complete."""
         if not pending:
@@ -74,9 +81,10 @@ class Chat:
         store = chats.normalise(store)
         prior = chats.turns(chats.current(store))
         prior = prior[:-1] if pending["replace"] else prior
-        base = render.conversation(prior) + [{"role": "user", "content": render.user_html(pending["question"])}]
+        base = render.conversation(prior, self.changed) + [{"role": "user", "content": render.user_html(pending["question"])}]
         try:
-            yield from self._stream(pending, store, prior, base, int(k), backend)
+            scope = {"collection": collection, "where": where or None}
+            yield from self._stream(pending, store, prior, base, int(k), backend, scope)
         except _Stopped as stop:
             yield self._stop_outputs({**pending, "text": stop.args[0]}, store)
         except Exception as exc:  # the edge: every failure becomes a message, never a traceback
@@ -93,10 +101,10 @@ class Chat:
         return (base + [_bot(render.error_answer_html(message))], render.error_html(message), store, None,
                 *self._lists(store))
 
-    def _stream(self, pending, store, prior, base, k, backend) -> Iterator[tuple]:
+    def _stream(self, pending, store, prior, base, k, backend, scope=None) -> Iterator[tuple]:
         history = as_dicts(chats.history_of(prior))
         text = ""
-        for piece in self.assistant.answer_stream(pending["question"], history, k=k, backend=backend):
+        for piece in self.assistant.answer_stream(pending["question"], history, k=k, backend=backend, **(scope or {})):
             if self._was_stopped(pending):
                 raise _Stopped(text)
             if isinstance(piece, Answer):
@@ -123,7 +131,7 @@ class Chat:
         """The outputs of `respond` for a stopped answer: shown (and kept) as far as it got. Both the Stop
         handler and the stream itself send them, so the last word is the same whichever arrives last."""
         store = chats.add_turn(store, pending["question"], None, pending["text"], "stopped", pending["replace"])
-        shown = render.conversation(chats.turns(chats.current(store)))
+        shown = render.conversation(chats.turns(chats.current(store)), self.changed)
         return (shown, render.PLACEHOLDER, store, None, *self._lists(store))
 
     def _was_stopped(self, pending: dict) -> bool:
@@ -152,9 +160,15 @@ class Chat:
         found = {s.n: s for s in sources(asked.answer)} if asked else {}
         if n not in found:
             return gr.skip(), gr.skip(), gr.skip()
-        html = view_html(self.docs, found[n], asked.answer.short)
+        html = view_html(self.docs_for(asked.answer.collection), found[n], asked.answer.short)
         panel = render.sources_html(asked.answer, turn, active=n, question=asked.question)
         return panel, gr.update(visible=True), html
+
+    def docs_for(self, collection: str) -> Documents:
+        """The document loader of a collection's folder ("" = the default one)."""
+        if collection not in self._docs:
+            self._docs[collection] = Documents(self.folders(collection))
+        return self._docs[collection]
 
     def _turn(self, store, turn: int) -> Turn | None:
         """Turn `turn` of the open conversation, when it has an answer."""
@@ -182,7 +196,7 @@ class Chat:
     def _show(self, store: dict) -> tuple:
         turns = chats.turns(chats.current(store))
         examples = [{"text": q} for q in self.examples.get()]
-        shown = gr.update(value=render.conversation(turns), examples=examples or None)
+        shown = gr.update(value=render.conversation(turns, self.changed), examples=examples or None)
         last = next((i for i in range(len(turns) - 1, -1, -1) if turns[i].answer), None)
         panel = (render.sources_html(turns[last].answer, last, question=turns[last].question)
                  if last is not None else render.PLACEHOLDER)
@@ -205,8 +219,8 @@ class Chat:
         stem.parent.mkdir(parents=True, exist_ok=True)
         md, js = stem.with_suffix(".md"), stem.with_suffix(".json")
         md.write_text(to_markdown(chat["title"], turns), "utf-8")
-        js.write_text(json.dumps(to_json(chat["title"], turns, chat["created"]), ensure_ascii=False, indent=2),
-                      "utf-8")
+        data = bundle(chat["title"], turns, self.folders, chat["created"])  # verifiable: `qa verify`
+        js.write_text(json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
         return str(md), str(js)
 
     # feedback
@@ -235,10 +249,14 @@ class Chat:
 
     # API
 
-    def ask(self, question: str, k: int | None = None) -> dict:
-        """API: answer `question` with `k` passages; {"answer", "abstained", "short", "citations"}."""
+    def ask(self, question: str, k: int | None = None, collection: str | None = None,
+            where: dict | None = None) -> dict:
+        """API: answer `question` with `k` passages, from `collection` (default: the documents folder), only
+        from documents matching `where` ({"source", "title", "type", "after", "before"});
+        {"answer", "abstained", "short", "citations"}."""
         try:
-            answer = self.assistant.answer(question, k=int(k) if k else None)
+            answer = self.assistant.answer(question, k=int(k) if k else None, collection=collection or None,
+                                           where=where or None)
         except Exception as exc:  # API callers get the same friendly message as the UI
             raise gr.Error(render.error_text(exc)) from None
         return {"answer": answer.text, "abstained": answer.abstained,

@@ -70,17 +70,52 @@ def main() -> None:
     """Offline, cited question answering over a folder of documents."""
 
 
+_collection = click.option("--collection", help="A named collection (created by `qa index --collection NAME "
+                                                "--seeds FOLDER`); default: the documents folder.")
+_where = click.option("--where", multiple=True, metavar="KEY=VALUE",
+                      help="Only documents matching: source=FILE|PATTERN, title=WORDS, type=pdf, after=DATE, "
+                           "before=DATE (repeatable).")
+
+
 @main.command("index")
 @common
+@_collection
 @click.option("--rebuild", is_flag=True, help="Re-embed everything.")
 @click.option("--watch", is_flag=True, help="Keep running and re-index when files change.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @handled
-def index_cmd(seeds_dir, db_dir, rebuild, watch, as_json):
-    """Index the seeds folder (only added or changed files are embedded)."""
+def index_cmd(seeds_dir, db_dir, collection, rebuild, watch, as_json):
+    """Index the seeds folder (only added or changed files are embedded). With --collection NAME, index
+    the named collection instead: --seeds FOLDER creates it (or moves it to FOLDER)."""
     from ui.cli_index import run_index
 
-    run_index(config(seeds_dir=seeds_dir, db_dir=db_dir).index, rebuild, watch, as_json)
+    run_index(collection_settings(seeds_dir, db_dir, collection), rebuild, watch, as_json)
+
+
+def collection_settings(seeds_dir, db_dir, name):
+    """The index settings of collection `name` (None: the default one); --seeds registers its folder."""
+    from index import collections
+
+    if not name or name == collections.DEFAULT:
+        return config(seeds_dir=seeds_dir, db_dir=db_dir).index
+    base = config(db_dir=db_dir).index
+    if seeds_dir is not None:
+        return collections.register(base, name, seeds_dir)
+    return collections.settings_for(base, name)
+
+
+@main.command("collections")
+@click.option("--db", "db_dir", type=click.Path(path_type=Path), help="Index folder [QA_DB].")
+@handled
+def collections_cmd(db_dir):
+    """List the collections: name, documents folder, files indexed."""
+    from index import collections
+    from index import manifest as mf
+
+    base = config(db_dir=db_dir).index
+    for name in collections.names(base.db_dir):
+        settings = collections.settings_for(base, name)
+        click.echo(f"{name}\t{settings.seeds_dir}\t{len(mf.read(settings.db_dir).files)} files")
 
 
 @main.command("ask")
@@ -88,16 +123,46 @@ def index_cmd(seeds_dir, db_dir, rebuild, watch, as_json):
 @common
 @click.option("--k", type=click.IntRange(1, MAX_K), help="Passages to retrieve [QA_K].")
 @click.option("--llm", "answerer", type=click.Choice(list(ANSWERERS)), help="Answerer [QA_LLM].")
+@_collection
+@_where
 @click.option("--json", "as_json", is_flag=True, help="Print the Answer as one JSON object.")
+@click.option("--evidence", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write an evidence bundle (quotes, offsets, each file's SHA-256) for `qa verify`.")
 @handled
-def ask_cmd(question, seeds_dir, db_dir, k, answerer, as_json):
+def ask_cmd(question, seeds_dir, db_dir, k, answerer, collection, where, as_json, evidence):
     """Answer QUESTION from the indexed documents, with cited sources."""
+    import functools
+
+    from index import collections
     from qa.pipeline import build_assistant
-    from ui.cli_output import print_answer
+    from ui.cli_output import print_answer, write_evidence
 
     cfg = config(seeds_dir=seeds_dir, db_dir=db_dir, k=k, answerer=answerer)
-    print_answer(build_assistant(cfg.index, cfg.answer).answer(question), as_json)
+    answer = build_assistant(cfg.index, cfg.answer).answer(question, where=list(where), collection=collection)
+    print_answer(answer, as_json)
+    if evidence:
+        write_evidence(evidence, answer, functools.partial(collections.folder, cfg.index))
     _done["quick_exit"] = True
+
+
+@main.command("verify")
+@click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
+@common
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@handled
+def verify_cmd(bundle, seeds_dir, db_dir, as_json):
+    """Check every quote of an evidence BUNDLE against the documents as they are now; exit 1 naming the
+    stale quotes (a file changed so that a quote is no longer at its offsets)."""
+    import functools
+
+    from index import collections
+    from qa.evidence import read_bundle, verify
+    from ui.cli_output import print_verdict
+
+    folders = functools.partial(collections.folder, config(seeds_dir=seeds_dir, db_dir=db_dir).index)
+    verdict = verify(read_bundle(bundle), folders)
+    print_verdict(verdict, as_json)
+    sys.exit(0 if verdict.ok else 1)
 
 
 @main.command("chat")
@@ -182,6 +247,20 @@ def serve_cmd(seeds_dir, db_dir, host, port):
     from ui.app import serve
 
     serve(config(seeds_dir=seeds_dir, db_dir=db_dir, host=host, port=port))
+
+
+@main.command("mcp")
+@common
+@click.option("--k", type=click.IntRange(1, MAX_K), help="Passages to retrieve [QA_K].")
+@handled
+def mcp_cmd(seeds_dir, db_dir, k):
+    """Serve the tools ask, search and list_documents over MCP on stdin/stdout (for agents and IDEs;
+    the client starts this command). Run `qa index` first."""
+    from qa.pipeline import build_assistant
+    from ui.mcp_server import run_stdio
+
+    cfg = config(seeds_dir=seeds_dir, db_dir=db_dir, k=k)
+    run_stdio(cfg, lambda: build_assistant(cfg.index, cfg.answer))
 
 
 if __name__ == "__main__":

@@ -45,6 +45,33 @@ def _marked(c, answer: Answer) -> str:
     return c.quote[:a] + click.style(c.quote[a:b], bold=True, underline=True) + c.quote[b:]
 
 
+def write_evidence(path, answer: Answer, folders) -> None:
+    """Write the answer as an evidence bundle (`qa.evidence`) to `path`; say so on stderr."""
+    from qa.evidence import bundle
+    from qa.export import Turn
+
+    data = bundle(answer.question, [Turn(answer.question, answer)], folders)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
+    click.echo(f"evidence: {len(answer.citations)} quote(s) from {len(data['documents'])} file(s) in {path}", err=True)
+
+
+def print_verdict(verdict, as_json: bool) -> None:
+    """`qa verify`'s report: each stale quote with why, then a summary line."""
+    if as_json:
+        click.echo(json.dumps(verdict.to_json(), ensure_ascii=False))
+        return
+    for q in verdict.stale:
+        click.secho(f"stale: answer {q.turn + 1}, source [{q.n}] {q.source} chars {q.start}-{q.end}: {q.reason}",
+                    fg="red")
+        click.echo(textwrap.indent(textwrap.fill(f"“{q.quote}”", 96), "    "))
+    changed = [f.source for f in verdict.files if f.present and not f.unchanged]
+    gone = [f.source for f in verdict.files if not f.present]
+    held = len(verdict.quotes) - len(verdict.stale)
+    click.echo(f"{'ok' if verdict.ok else 'STALE'}: {held} of {len(verdict.quotes)} quotes hold in "
+               f"{len(verdict.files)} file(s)" + (f"; changed since: {', '.join(changed)}" if changed else "")
+               + (f"; missing: {', '.join(gone)}" if gone else ""))
+
+
 def print_metrics(report: dict, as_json: bool) -> None:
     """The eval report as JSON or a table."""
     if as_json:

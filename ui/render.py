@@ -50,9 +50,10 @@ def error_answer_html(message: str) -> str:
     return f'<div class="qa-answer qa-error"><div class="qa-note">⚠️ {escape(message)}</div></div>'
 
 
-def answer_html(turn: int, answer: Answer) -> str:
+def answer_html(turn: int, answer: Answer, changed: tuple[str, ...] = ()) -> str:
     """A finished answer: the short answer first when there is one, then the text with its `[n]` markers as
-    buttons that open source n of this turn, the short answer highlighted where the text quotes it."""
+    buttons that open source n of this turn, the short answer highlighted where the text quotes it; a note
+    when cited files (`changed`) changed since it was given."""
     numbered = {s.n: s for s in sources(answer)}
     text = numbered_text(answer)
     body = _mark(text, _short_span(text, answer), "qa-short-mark")
@@ -64,7 +65,17 @@ def answer_html(turn: int, answer: Answer) -> str:
         short = (f'<div class="qa-short"><span class="qa-short-label">Short answer</span> '
                  f'<strong>{escape(answer.short.text)}</strong>{button}</div>')
     flag = f'<div class="qa-note">{escape(answer.flagged)}</div>' if answer.flagged else ""
+    flag += changed_html(changed)
     return f'<div class="qa-answer" data-turn="{turn}">{short}<div class="qa-text">{body}</div>{flag}</div>'
+
+
+def changed_html(changed: tuple[str, ...]) -> str:
+    """The mark on an answer whose cited files changed since it was given (empty when none did)."""
+    if not changed:
+        return ""
+    files = ", ".join(changed)
+    return (f'<div class="qa-note qa-changed" role="note">⚠️ Changed since this answer: {escape(files)}. '
+            'Its quotes may no longer match; ask again for a fresh answer.</div>')
 
 
 def cite_button(turn: int, n: int, numbered: dict[int, Source]) -> str:
@@ -107,12 +118,14 @@ def _mark(text: str, span: tuple[int, int] | None, cls: str) -> str:
     return f'{escape(text[:start])}<mark class="{cls}">{escape(text[start:end])}</mark>{escape(text[end:])}'
 
 
-def conversation(turns: list[Turn]) -> list[dict]:
-    """The Chatbot's messages for a conversation: each question, then its answer (or what happened)."""
+def conversation(turns: list[Turn], changed=None) -> list[dict]:
+    """The Chatbot's messages for a conversation: each question, then its answer (or what happened), marked
+    when `changed(answer)` names cited files that changed since."""
     messages: list[dict] = []
     for i, t in enumerate(turns):
         messages.append({"role": "user", "content": user_html(t.question)})
-        shown = answer_html(i, t.answer) if t.answer else note_html(t.text, t.status)
+        shown = answer_html(i, t.answer, changed(t.answer) if changed else ()) if t.answer else \
+            note_html(t.text, t.status)
         messages.append({"role": "assistant", "content": shown})
     return messages
 

@@ -18,6 +18,8 @@ class ServeSettings(EnvSettings):
     host: str = setting("127.0.0.1", "interface to bind (loopback by default)", env="QA_HOST", flag="--host")
     port: int = setting(7860, "port of the web chat", env="QA_PORT", flag="--port", check=between(1, 65535))
     auth: str | None = setting(None, "`user:password` login for the chat", env="QA_AUTH", secret=True)
+    api_key: str | None = setting(None, "bearer key for the OpenAI-compatible `/v1` and the MCP `/mcp` endpoints "
+                                  "(unset: the password of the chat login, if any)", env="QA_API_KEY", secret=True)
     upload_limit_mb: float = setting(20.0, "largest file the chat accepts", env="QA_UPLOAD_LIMIT_MB",
                                      check=between(0.001, 10000))
     feedback_log: Path | None = setting(None, "where thumbs up/down are appended (JSON lines)",

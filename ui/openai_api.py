@@ -1,0 +1,226 @@
+"""An OpenAI-compatible API beside the chat, for the clients people already use (Open WebUI, LibreChat, the
+`openai` library): `GET /v1/models` and `POST /v1/chat/completions`, streamed (server-sent events) or not.
+
+* The models are the answerers (`qa/answerers.py`) usable with this configuration.
+* The last message is the question; the messages before it are the conversation, so follow-ups work.
+* The reply's text is the answer with its `[n]` markers, then a list of the sources (`qa.export.reply_text`).
+  The structured answer (citations with quotes, offsets and locations; `qa.chain.answer_dict`) travels in an
+  extra top-level field, `seedqa`, which OpenAI clients ignore (in a stream: on the last chunk).
+* Optional extra body fields: `k` (passages searched), `collection` (a named collection), `where` (a filter:
+  `{"source", "title", "type", "after", "before"}`, see `qa/filters.py`).
+* Errors have OpenAI's shape (`{"error": {"message", "type", "param", "code"}}`) and status codes; the bearer
+  key (`ui/bearer.py`) guards every route.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Iterator
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Mount, Route
+
+from index.errors import IndexMissingError, QAError, UsageError
+from qa.answerers import available
+from qa.chain import answer_dict
+from qa.errors import LLMError
+from qa.filters import Filter
+from qa.filters import of as read_filter
+from qa.export import reply_text
+from qa.history import text_of
+from qa.pipeline import Assistant
+from qa.types import Answer
+from ui.bearer import BearerGuard, api_key, error_body
+from ui.settings import Config
+
+PREFIX = "/v1"
+OWNER = "seedqa"
+EXTRA = "seedqa"  # the extra field carrying the structured answer
+_SOURCES = "\n\nSources:\n"  # where our own replies' source lists start (dropped from the history)
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """A request the API refuses, with OpenAI's error type and code."""
+
+    def __init__(self, status: int, message: str, kind: str = "invalid_request_error", code: str | None = None,
+                 param: str | None = None):
+        super().__init__(message)
+        self.status, self.kind, self.code, self.param = status, kind, code, param
+
+    def response(self) -> JSONResponse:
+        """The error as OpenAI's API sends it."""
+        return JSONResponse(error_body(str(self), self.kind, self.code, self.param), status_code=self.status)
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """What a chat-completion request asks: which answerer, the question, the conversation before it."""
+
+    model: str
+    question: str
+    history: list[dict]
+    stream: bool
+    k: int | None
+    collection: str | None = None
+    where: Filter | None = None
+
+
+def routes(cfg: Config, assistant: Assistant) -> list[BaseRoute]:
+    """The `/v1` routes, behind the bearer key, to mount in the chat's app."""
+    api = OpenAIApi(cfg, assistant)
+    inner = Starlette(routes=[Route("/models", api.models, methods=["GET"]),
+                              Route("/chat/completions", api.completions, methods=["POST"])],
+                      exception_handlers={404: _not_found, 405: _not_allowed})
+    return [Mount(PREFIX, app=BearerGuard(inner, api_key(cfg.serve)))]
+
+
+class OpenAIApi:
+    """The endpoints' handlers around the app's one `Assistant`."""
+
+    def __init__(self, cfg: Config, assistant: Assistant):
+        self.assistant = assistant
+        self.names = available(cfg.answer.has_endpoint)
+        self.default = cfg.answer.answerer if cfg.answer.answerer in self.names else self.names[0]
+
+    async def models(self, request: Request) -> Response:
+        """`GET /v1/models`: the answerers, as models."""
+        return JSONResponse({"object": "list", "data": [
+            {"id": name, "object": "model", "created": 0, "owned_by": OWNER} for name in self.names]})
+
+    async def completions(self, request: Request) -> Response:
+        """`POST /v1/chat/completions`: a cited answer to the last message, streamed or not."""
+        try:
+            asked = read_request(await _json(request), self.names, self.default)
+            if asked.stream:
+                return await self._streamed(asked)
+            answer = await run_in_threadpool(self.assistant.answer, asked.question, asked.history, asked.k,
+                                             asked.model, asked.where, asked.collection)
+            return JSONResponse(completion(asked.model, answer))
+        except Exception as exc:  # the edge: every failure becomes an OpenAI-shaped error
+            return api_error(exc).response()
+
+    async def _streamed(self, asked: ChatRequest) -> Response:
+        pieces = self.assistant.answer_stream(asked.question, asked.history, asked.k, asked.model, asked.where,
+                                              asked.collection)
+        first = await run_in_threadpool(next, pieces, None)  # errors before the stream starts get a status
+        return StreamingResponse(_events(asked.model, first, pieces), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def read_request(body: Any, names: list[str], default: str) -> ChatRequest:
+    """The request's model, question, history and options; an `ApiError` naming what is wrong."""
+    if not isinstance(body, dict):
+        raise ApiError(400, "the request body must be a JSON object")
+    model = body.get("model") or default
+    if model not in names:
+        raise ApiError(404, f"The model {model!r} does not exist; choose one of: {', '.join(names)}",
+                       code="model_not_found", param="model")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
+        raise ApiError(400, "messages must be a non-empty list of {role, content} objects", param="messages")
+    turns = [{"role": m.get("role"), "content": _content(m)} for m in messages if m.get("role") in
+             ("user", "assistant")]
+    if not turns or turns[-1]["role"] != "user" or not turns[-1]["content"].strip():
+        raise ApiError(400, "the last message must be the user's question", param="messages")
+    k = body.get("k")
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int)):
+        raise ApiError(400, f"k must be a whole number, not {k!r}", param="k")
+    collection = body.get("collection")
+    if collection is not None and not isinstance(collection, str):
+        raise ApiError(400, f"collection must be a name, not {collection!r}", param="collection")
+    try:
+        where = read_filter(body.get("where"))
+    except UsageError as exc:
+        raise ApiError(400, _said(exc), param="where") from None
+    return ChatRequest(model, turns[-1]["content"], turns[:-1], bool(body.get("stream")), k, collection or None, where)
+
+
+def _content(message: dict) -> str:
+    """A message's text; our own earlier replies without their list of sources."""
+    text = text_of(message.get("content"))
+    return text.split(_SOURCES, 1)[0] if message.get("role") == "assistant" else text
+
+
+def completion(model: str, answer: Answer) -> dict:
+    """A `chat.completion` object for `answer`, with the structured answer in the extra field."""
+    return {"id": _id(), "object": "chat.completion", "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply_text(answer)},
+                         "finish_reason": "stop", "logprobs": None}],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            EXTRA: answer_dict(answer)}
+
+
+def chunk(cid: str, model: str, delta: dict, finish: str | None = None, extra: dict | None = None) -> dict:
+    """One `chat.completion.chunk` of a stream."""
+    out = {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+           "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
+    return out | ({EXTRA: extra} if extra is not None else {})
+
+
+async def _events(model: str, first, pieces: Iterator) -> AsyncIterator[str]:
+    """The stream: the role, each text piece, the sources, a last chunk with the structured answer, [DONE]."""
+    cid, piece = _id(), first
+    yield _sse(chunk(cid, model, {"role": "assistant", "content": ""}))
+    try:
+        while isinstance(piece, str):
+            yield _sse(chunk(cid, model, {"content": piece}))
+            piece = await run_in_threadpool(next, pieces, None)
+    except Exception as exc:  # after the headers: the error travels as an event, as OpenAI sends them
+        err = api_error(exc)
+        yield _sse(error_body(str(err), err.kind, err.code))
+        return
+    if isinstance(piece, Answer):
+        yield _sse(chunk(cid, model, {"content": reply_text(piece)[len(piece.text):]}))
+        yield _sse(chunk(cid, model, {}, "stop", answer_dict(piece)))
+    yield "data: [DONE]\n\n"
+
+
+def api_error(exc: Exception) -> ApiError:
+    """The OpenAI-shaped error for any failure (no traceback leaves the server)."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, UsageError):
+        return ApiError(400, _said(exc))
+    if isinstance(exc, IndexMissingError):
+        return ApiError(503, _said(exc), "server_error", "index_missing")
+    if isinstance(exc, LLMError):
+        return ApiError(502, _said(exc), "server_error", "upstream_error")
+    if isinstance(exc, QAError):
+        return ApiError(500, _said(exc), "server_error")
+    log.exception("chat completion failed")
+    return ApiError(500, f"Something went wrong ({type(exc).__name__}).", "server_error")
+
+
+def _said(exc: QAError) -> str:
+    return exc.message + (f" ({exc.hint})" if exc.hint else "")
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return json.loads(await request.body())
+    except ValueError:
+        raise ApiError(400, "the request body is not valid JSON") from None
+
+
+def _sse(data: dict) -> str:
+    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _id() -> str:
+    return "chatcmpl-" + uuid.uuid4().hex
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return ApiError(404, f"Unknown endpoint {request.url.path}", code="unknown_url").response()
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    return ApiError(405, f"{request.method} is not allowed on {request.url.path}", code="method_not_allowed"
+                    ).response()
