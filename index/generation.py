@@ -201,6 +201,7 @@ def create(settings: IndexSettings, ptr: Pointer | None, full: bool, key: dict) 
 def seal(gen: Generation, start: mf.Manifest) -> None:
     """Record the generation's starting manifest, then its info: from now on a later build may adopt it."""
     mf.write(gen.dir, start)
+    (gen.dir / READERS).touch()
     mf.atomic_write(gen.dir / INFO, json.dumps(gen.info()))
 
 
@@ -253,7 +254,14 @@ def hold(gen: Generation) -> IO | None:
     """
     if not gen.name:
         return None
-    fh = open(gen.dir / READERS, "a+")  # FileNotFoundError when the folder is gone
+    if not gen.dir.is_dir():
+        raise FileNotFoundError(gen.dir)
+    try:
+        fh = open(gen.dir / READERS, "r")  # created by `seal`; opened read-only so a read-only index works
+    except OSError:  # gone meanwhile (FileNotFoundError), or not readable: nobody can take it away then
+        if not gen.dir.is_dir():
+            raise FileNotFoundError(gen.dir) from None
+        return None
     fcntl.flock(fh, fcntl.LOCK_SH)
     if not gen.dir.is_dir():  # deleted while we waited for the lock
         release(fh)
