@@ -117,14 +117,9 @@ def open_client(settings: IndexSettings, path: Path | None = None):
     """A Chroma client, telemetry off: the server's (shared by the process), or an embedded one on `path`."""
     import chromadb
 
-    try:
-        if settings.chroma_host:
-            return server_client(settings)
-        return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
-    except QAError:
-        raise
-    except Exception as exc:
-        raise store_error(settings, exc) from exc
+    if settings.chroma_host:
+        return server_client(settings)
+    return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
 
 
 _servers: dict = {}
@@ -151,8 +146,8 @@ def store_error(settings: IndexSettings, exc: Exception, reading: bool = False) 
         where = f"Chroma server at {settings.chroma_host}:{settings.chroma_port}"
         hint = f"start it with `chroma run --path DIR --port {settings.chroma_port}` or unset QA_CHROMA_HOST"
     elif reading:
-        where = f"index store in {settings.db_dir}"
-        hint = "run `qa index`: it checks the index and rebuilds what is broken (or `qa index --rebuild`)"
+        return StoreError(f"cannot read the index store in {settings.db_dir}: {type(exc).__name__}: {exc}"[:500],
+                          hint="run `qa index`: it checks the index and rebuilds what is broken")
     else:
         where = f"index store in {settings.db_dir}"
         hint = "check that the directory is writable and the disk is not full"
