@@ -42,6 +42,11 @@ def _stopwords() -> frozenset[str]:
     return frozenset(STOPWORDS_EN)
 
 
+def stem(words: list[str]) -> list[str]:
+    """English stems of lower-cased `words` (the stemmer the snapshot uses)."""
+    return _stemmer().stemWords(words)
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased, stop-worded, stemmed word tokens (the same for documents and queries)."""
     stop = _stopwords()
