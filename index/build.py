@@ -101,9 +101,11 @@ def _plan(settings: IndexSettings, ptr: Pointer | None, live: mf.Manifest, files
     if state.damaged:
         return _Plan(True, f"the index store in {settings.db_dir} could not be opened ({state.damaged})",
                      damaged=True)
+    if not ptr.live.name:  # built before generations: copied into the first one (nothing is embedded again)
+        return _Plan(False, None, ("the index folder was converted to generations",), state.stale)
     known = {s: e.hash for s, e in live.files.items()} | live.skipped
     same = known == {f.source: f.hash for f in files}
-    noop = same and state.ok and bool(ptr.live.name) and not generation.pending(settings, ptr)
+    noop = same and state.ok and not generation.pending(settings, ptr)
     return _Plan(False, None, state.problems, state.stale, noop=noop)
 
 

@@ -8,6 +8,7 @@ after an incremental build elsewhere it served deleted chunks and missed new one
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -61,3 +62,36 @@ def test_a_reader_process_survives_builds_by_another_process(tmp_path):
     assert not stale, f"the reader still holds files of older generations: {stale}"
     build(settings(db, seeds), embedder=HashEmbedder())  # a no-op build removes what readers let go of
     assert {p.name for p in db.glob("gen-*")} <= {ptr.live.name, ptr.previous.name}
+
+
+def test_an_index_built_before_generations_is_read_then_converted_without_embedding(tmp_path):
+    db, seeds = tmp_path / "db", tmp_path / "seeds"
+    seeds.mkdir()
+    for n in range(10):
+        write_file(seeds, n, 0)
+    s = settings(db, seeds)
+    build(s, embedder=HashEmbedder())
+    # Rearrange into the layout before generations: db/chroma, db/sentences, db/lexical-*, lexical.json.
+    gen = generation.read(s).live
+    fingerprint = generation.read(s).fingerprint
+    for part in ("chroma", "sentences"):
+        (gen.dir / part).rename(db / part)
+    (gen.dir / "lexical").rename(db / f"lexical-{fingerprint}-0000")
+    (db / "lexical.json").write_text(json.dumps({"version": fingerprint, "dir": f"lexical-{fingerprint}-0000"}))
+    (db / generation.POINTER).unlink()
+    shutil.rmtree(gen.dir)
+
+    from qa.pipeline import build_assistant
+    from test_build import RefusingEmbedder
+    from index.testing import index_state
+
+    assistant = build_assistant(s, embedder=HashEmbedder())
+    before = assistant.retrieve("What did the keeper write in the ledger?")
+    assert before and assistant.store.generation().name is None  # read as it is
+    report = build(s, embedder=RefusingEmbedder())
+    assert report.repaired == ("the index folder was converted to generations",) and report.added == 0
+    index_state(s).assert_consistent()
+    assert [p.id for p in assistant.retrieve("What did the keeper write in the ledger?")] == [p.id for p in before]
+    assert assistant.store.generation().name == generation.read(s).live.name
+    assert sorted(p.name for p in db.iterdir() if not p.name.startswith(".")) == \
+        sorted([generation.read(s).live.name, generation.POINTER, "manifest.json"])
