@@ -17,7 +17,7 @@ import copy
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from index import generation, health, lexical, sentences, sentvec
@@ -25,7 +25,7 @@ from index import manifest as mf
 from index.chunk import chunk_doc, index_text
 from index.discover import SeedFile, discover
 from index.embed import Embedder, open_embedder
-from index.errors import NothingIndexedError, StoreError
+from index.errors import NothingIndexedError, StoreDamagedError, StoreError
 from index.generation import Generation, Pointer
 from index.load import SUPPORTED, load
 from index.locking import write_lock
@@ -54,14 +54,10 @@ def build(settings: IndexSettings, embedder: Embedder | None = None, progress: P
                 _tidy(settings, live)
                 report = _report(live, files, skipped, started, counts=(0, 0, 0))
             else:
-                own = store is None
-                store = store or open_store(settings)
-                try:
-                    run = _publish(settings, ptr, live, plan, store, embedder, progress, files)
-                finally:
-                    if own:
-                        store.close()
-                report = _report(run.manifest, files, skipped, started, run.counts, plan.reason, plan.repairs)
+                run = _with_store(store, settings, lambda s: _publish(settings, ptr, live, plan, s, embedder,
+                                                                      progress, files))
+                report = _report(run.manifest, files, skipped, started, run.counts, run.plan.reason,
+                                 run.plan.repairs)
     except OSError as exc:  # the manifest, snapshot or sentence files could not be written (full disk, ...)
         raise StoreError(f"cannot write the index in {settings.db_dir}: {exc.strerror or exc}",
                          hint="check that the directory is writable and the disk is not full") from exc
@@ -99,8 +95,7 @@ def _plan(settings: IndexSettings, ptr: Pointer | None, live: mf.Manifest, files
         return _Plan(True, f"the manifest of {ptr.live.name} is missing or unreadable")
     state = health.check(settings, ptr, live)
     if state.damaged:
-        return _Plan(True, f"the index store in {settings.db_dir} could not be opened ({state.damaged})",
-                     damaged=True)
+        return _Plan(True, state.damaged, damaged=True)  # `_publish` moves the store aside
     if not ptr.live.name:  # built before generations: copied into the first one (nothing is embedded again)
         return _Plan(False, None, ("the index folder was converted to generations",), state.stale)
     known = {s: e.hash for s, e in live.files.items()} | live.skipped
@@ -117,15 +112,37 @@ def _tidy(settings: IndexSettings, live: mf.Manifest) -> None:
         generation.collect(settings)
 
 
+def _with_store(store: Store | None, settings: IndexSettings, fn):
+    """`fn(store)` with the caller's store, or with one opened here and closed afterwards."""
+    if store is not None:
+        return fn(store)
+    own = open_store(settings)
+    try:
+        return fn(own)
+    finally:
+        own.close()
+
+
+def _damaged(settings: IndexSettings, ptr: Pointer, why: str) -> _Plan:
+    """Move the live generation aside (kept in `damaged/`) and plan a rebuild from the seeds."""
+    moved = generation.move_aside(ptr.live)
+    return _Plan(True, f"the index store in {settings.db_dir} could not be opened ({why}); it was moved to "
+                       f"{moved} and the index rebuilt from the seeds")
+
+
 def _publish(settings, ptr, live, plan: _Plan, store: Store, embedder, progress, files) -> "_Run":
     """Write a generation (new or adopted), publish it, collect what is no longer needed."""
     if plan.damaged:
-        moved = generation.move_aside(ptr.live)
-        plan.reason += f"; it was moved to {moved} and the index rebuilt from the seeds"
-    gen, writer, start = _start(settings, store, ptr, live, plan)
+        plan = _damaged(settings, ptr, plan.reason)
+    try:
+        gen, writer, start = _start(settings, store, ptr, live, plan)
+    except StoreDamagedError as exc:  # the checks passed but copying the live store failed
+        plan = _damaged(settings, ptr, exc.message)
+        gen, writer, start = _start(settings, store, ptr, live, plan)
     try:
         run = _Run(settings, gen, start, writer, embedder, progress, plan.stale)
         run.execute(files)
+        run.plan = plan
     finally:
         writer.close()
     generation.publish(settings, gen, _fingerprint(run.manifest), run.manifest)
@@ -180,6 +197,7 @@ class _Run:
         self.progress = progress or (lambda stage, done, total: None)
         self.stale = stale
         self.counts = (0, 0, 0)
+        self.plan: _Plan | None = None  # set by `_publish`: why this build started where it did
 
     @property
     def embedder(self) -> Embedder:

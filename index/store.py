@@ -22,7 +22,7 @@ from typing import Callable, Iterator, Protocol, Sequence, TypeVar
 import numpy as np
 
 from index import generation
-from index.errors import IndexMissingError, QAError, StoreError
+from index.errors import IndexMissingError, QAError, StoreDamagedError, StoreError
 from index.generation import Generation
 from index.memory import release_memory
 from index.settings import IndexSettings
@@ -150,7 +150,8 @@ def store_error(settings: IndexSettings, exc: Exception, reading: bool = False) 
                           hint="run `qa index`: it checks the index and rebuilds what is broken")
     else:
         where = f"index store in {settings.db_dir}"
-        hint = "check that the directory is writable and the disk is not full"
+        hint = ("check that the directory is writable and the disk is not full; if they are, the store may be "
+                "damaged: `qa index --rebuild` rebuilds it from the seeds")
     return StoreError(f"{where} failed: {type(exc).__name__}: {exc}"[:500], hint=hint)
 
 
@@ -455,7 +456,7 @@ class ChromaStore:
             try:
                 copy_chroma(base.chroma, gen.chroma)
             except sqlite3.DatabaseError as exc:
-                raise store_error(self.settings, exc, reading=True) from exc
+                raise StoreDamagedError(f"{type(exc).__name__}: {exc}") from exc
         return ChromaGeneration(self.settings, gen)
 
     def close(self) -> None:

@@ -56,6 +56,15 @@ def test_build_and_update_in_server(seeds_copy, make_settings, embedder, chroma_
     hits = ChromaStore(settings).search(embedder.embed(["when are tides highest"])[0], 2)
     assert hits and hits[0].metadata["source"] == "extra.md"
 
+    # Full rebuilds write a new collection each; the server keeps the live and the previous one only.
+    server = chromadb.HttpClient(host="127.0.0.1", port=chroma_server)
+    for _ in range(2):
+        assert build(settings, embedder=embedder, rebuild=True).added == 2
+    ptr = generation.read(settings)
+    assert {c.name for c in server.list_collections()} == {ptr.live.collection, ptr.previous.collection}
+    assert live.collection not in {ptr.live.collection, ptr.previous.collection}
+    index_state(settings).assert_consistent()
+
 
 def test_unreachable_server_is_a_store_error(seeds_copy, make_settings, embedder):
     port = free_port()

@@ -214,10 +214,30 @@ def run_writer(kind: str, url: str, seeds: Path, db: Path, log: Path) -> dict:
     except Exception as exc:
         event["error"] = f"{type(exc).__name__}: {exc}"[:500]
     event["end"] = time.monotonic()
-    after = Client(url, verbose=False).predict(question, 4, api_name="/ask")
+    try:
+        after = Client(url, verbose=False).predict(question, 4, api_name="/ask")
+    except Exception as exc:  # the server no longer answers: reported, the run goes on
+        event["error"] = event["error"] or f"asked afterwards: {type(exc).__name__}: {exc}"[:500]
+        event["answered"] = False
+        return event
     event["answered"] = (not after["abstained"] and expected in after["answer"]
                          and after["citations"][0]["source"] == name)
     return event
+
+
+def run_writers(writers, url, seeds, db, work, t0, duration, rebuild_at, say) -> list[dict]:
+    """The writers one after another, the first at `rebuild_at` (else spread evenly over `duration`)."""
+    events = []
+    for i, kind in enumerate(writers):
+        at = (rebuild_at or duration / (len(writers) + 1)) + i * duration / (len(writers) + 1)
+        time.sleep(max(0.0, t0 + at - time.monotonic()))
+        say(f"writer {kind} started")
+        e = run_writer(kind, url, seeds, db, work / "writers.log")
+        events.append(e)
+        say(f"writer {kind} done in {e['end'] - e['start']:.1f}s: "
+            f"{e['status'].strip().splitlines()[0] if e['status'].strip() else e['error']}; "
+            f"answered afterwards: {e['answered']}")
+    return events
 
 
 def run(users: int = 16, duration: float = 60, squad_files: int = 8, rebuild_at: float | None = None,
@@ -247,24 +267,18 @@ def run(users: int = 16, duration: float = 60, squad_files: int = 8, rebuild_at:
             + ", ".join(writers))
         files, results, events = Files(seeds), [], []
         t0 = time.monotonic()
-        stop_at = [t0 + duration]
+        stop_at = [float("inf")]  # set once the writers are done
         threads = [threading.Thread(target=user_loop, args=(n, url, qs, stop_at, files, results, seed))
                    for n in range(users)]
         with Publishes(db) as publishes:
             for t in threads:
                 t.start()
-            for i, kind in enumerate(writers):
-                at = (rebuild_at or duration / (len(writers) + 1)) + i * duration / (len(writers) + 1)
-                time.sleep(max(0.0, t0 + at - time.monotonic()))
-                say(f"writer {kind} started")
-                events.append(run_writer(kind, url, seeds, db, work / "writers.log"))
-                e = events[-1]
-                say(f"writer {kind} done in {e['end'] - e['start']:.1f}s: "
-                    f"{(e['status'] or '').strip().splitlines()[0] if e['status'] else e['error']}; "
-                    f"answered afterwards: {e['answered']}")
-            stop_at[0] = max(stop_at[0], time.monotonic() + 5)
-            for t in threads:
-                t.join()
+            try:
+                events += run_writers(writers, url, seeds, db, work, t0, duration, rebuild_at, say)
+            finally:
+                stop_at[0] = max(t0 + duration, time.monotonic() + 5)
+                for t in threads:
+                    t.join()
         elapsed = time.monotonic() - t0
     finally:
         stop_server(proc)
