@@ -218,7 +218,7 @@ class ChromaGeneration:
 
     def warm(self) -> None:
         """Load the HNSW index (and replay Chroma's log tail) before the first real query needs it."""
-        with contextlib.suppress(Exception):
+        with self._guard():
             self.collection().get(limit=1, include=["embeddings"])
 
     def recorded_key(self) -> dict | None:
@@ -318,6 +318,14 @@ class _Handle:
             raise _gone(settings, gen)
         self.store = ChromaGeneration(settings, gen, reading=True)
 
+    def warm(self) -> None:
+        """Open and load the generation; on failure release everything and raise."""
+        try:
+            self.store.warm()
+        except QAError:
+            self.close()
+            raise
+
     def close(self) -> None:
         """Close the client, hand its memory back, release the lock."""
         self.store.close()
@@ -374,13 +382,13 @@ class ChromaStore:
                     return self._lease(cur)
             try:
                 new = _Handle(self.settings, ptr.live)
+                new.warm()
             except QAError:
                 if cur is None:
                     raise
                 self._retry_at = time.monotonic() + 1.0  # keep answering from the old one meanwhile
                 with self._lock:
                     return self._lease(cur)
-            new.store.warm()
             with self._lock:
                 old, self._current = self._current, new
                 self.switches += old is not None
