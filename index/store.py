@@ -358,9 +358,11 @@ class ChromaStore:
         with self._lock:
             if self._current is not None and stamp == self._stamp:
                 return self._lease(self._current)
-        if not self._switching.acquire(blocking=self._current is None):
+        if not self._switching.acquire(blocking=False):
             with self._lock:  # another thread is opening the new generation: answer from the old one
-                return self._lease(self._current)
+                if self._current is not None:
+                    return self._lease(self._current)
+            self._switching.acquire()
         try:
             return self._switch(stamp)
         finally:
