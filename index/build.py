@@ -1,28 +1,37 @@
-"""`build(settings)`: bring the store in line with the seeds directory, incrementally and crash-safely.
+"""`build(settings)`: bring the index in line with the seeds directory, incrementally and crash-safely.
 
-Crash safety rests on three rules: chunk ids are deterministic; the store is written
-before the manifest that vouches for it; and every build first deletes whatever the
-store holds that the manifest does not vouch for. So a build killed at any moment
-leaves at worst orphans and stale files, which the next build removes or redoes.
+A build never changes the generation readers use: it writes a new generation (index/generation.py),
+empty for a full rebuild or a copy of the live one, and publishes it by replacing one pointer file.
+Within that generation, crash safety rests on three rules: chunk ids are deterministic; the store is
+written before the manifest that vouches for it; and every build first deletes whatever the store holds
+that the manifest does not vouch for. So a build killed at any moment leaves an unpublished generation
+that the next build adopts (same settings, same starting point) and finishes, or removes.
+
+Before deciding there is nothing to do, the live generation is checked (index/health.py): a store that
+cannot be opened is moved aside and the index rebuilt; a damaged BM25 snapshot, lost sentence vectors or
+a store that disagrees with the manifest are repaired by an incremental build.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import time
+from dataclasses import dataclass
 from typing import Callable
 
-from index import lexical, sentences, sentvec
+from index import generation, health, lexical, sentences, sentvec
 from index import manifest as mf
 from index.chunk import chunk_doc, index_text
 from index.discover import SeedFile, discover
 from index.embed import Embedder, open_embedder
-from index.errors import NothingIndexedError, StoreError
+from index.errors import NothingIndexedError, StoreDamagedError, StoreError
+from index.generation import Generation, Pointer
 from index.load import SUPPORTED, load
 from index.locking import write_lock
 from index.memory import release_memory
 from index.settings import IndexSettings
-from index.store import Store, open_store
+from index.store import Store, StoreWriter, drop_collections, open_store
 from index.ids import number_of, prefix_of
 from index.types import Chunk, IndexReport, Skipped, SkipFile
 
@@ -32,18 +41,23 @@ GROUP = 512  # chunks embedded and committed together
 
 def build(settings: IndexSettings, embedder: Embedder | None = None, progress: Progress | None = None,
           rebuild: bool = False, store: Store | None = None) -> IndexReport:
-    """Index `settings.seeds_dir` into the store; only added or changed files are embedded."""
+    """Index `settings.seeds_dir` into a new generation of the index and publish it; only added or changed
+    files are embedded. `store` is the caller's open store (the web app's), else one is opened if needed."""
     started = time.perf_counter()
     files, skipped = discover(settings.seeds_dir, settings.max_file_mb)
     try:
         with write_lock(settings.db_dir):
-            manifest = mf.read(settings.db_dir)
-            if not rebuild and _is_noop(settings, manifest, files):
-                report = _report(manifest, files, skipped, started, counts=(0, 0, 0))
+            ptr = generation.read(settings)
+            live = generation.manifest(ptr.live) if ptr else mf.Manifest()
+            plan = _plan(settings, ptr, live, files, rebuild)
+            if plan.noop:
+                _tidy(settings, live)
+                report = _report(live, files, skipped, started, counts=(0, 0, 0))
             else:
-                run = _Run(settings, manifest, store or open_store(settings), embedder, progress)
-                counts = run.execute(files, rebuild)
-                report = _report(run.manifest, files, skipped, started, counts, run.reason)
+                run = _with_store(store, settings, lambda s: _publish(settings, ptr, live, plan, s, embedder,
+                                                                      progress, files))
+                report = _report(run.manifest, files, skipped, started, run.counts, run.plan.reason,
+                                 run.plan.repairs)
     except OSError as exc:  # the manifest, snapshot or sentence files could not be written (full disk, ...)
         raise StoreError(f"cannot write the index in {settings.db_dir}: {exc.strerror or exc}",
                          hint="check that the directory is writable and the disk is not full") from exc
@@ -53,44 +67,150 @@ def build(settings: IndexSettings, embedder: Embedder | None = None, progress: P
     return report
 
 
+@dataclass
+class _Plan:
+    """What a build will do: start empty (`full`, and why) or from the live generation, what it repairs."""
+
+    full: bool
+    reason: str | None = None
+    repairs: tuple[str, ...] = ()
+    stale: frozenset[str] = frozenset()
+    damaged: bool = False
+    noop: bool = False
+
+
+def _plan(settings: IndexSettings, ptr: Pointer | None, live: mf.Manifest, files: list[SeedFile],
+          rebuild: bool) -> _Plan:
+    key = settings.chunking_key
+    if rebuild:
+        return _Plan(True, "--rebuild asked for a full rebuild")
+    if ptr is None:
+        lost = (settings.db_dir / generation.POINTER).exists() or (settings.db_dir / mf.NAME).exists()
+        return _Plan(True, "the index pointer (generation.json) is missing or unreadable" if lost else None)
+    if ptr.key != key:
+        recorded = ptr.key or {}
+        return _Plan(True, "settings changed: " + ", ".join(  # a key present on one side only counts too
+            f"{k} {recorded.get(k)!r} -> {key.get(k)!r}" for k in {**recorded, **key} if recorded.get(k) != key.get(k)))
+    if ptr.live.name and (not live.complete or live.key != key):
+        return _Plan(True, f"the manifest of {ptr.live.name} is missing or unreadable")
+    state = health.check(settings, ptr, live)
+    if state.damaged:
+        return _Plan(True, state.damaged, damaged=True)  # `_publish` moves the store aside
+    if not ptr.live.name:  # built before generations: copied into the first one (nothing is embedded again)
+        return _Plan(False, None, ("the index folder was converted to generations",), state.stale)
+    known = {s: e.hash for s, e in live.files.items()} | live.skipped
+    same = known == {f.source: f.hash for f in files}
+    noop = same and state.ok and not generation.pending(settings, ptr)
+    return _Plan(False, None, state.problems, state.stale, noop=noop)
+
+
+def _tidy(settings: IndexSettings, live: mf.Manifest) -> None:
+    """On a no-op: heal the manifest mirror and remove generations readers have let go of (embedded only:
+    a server's collections are dropped by the next real build, so a no-op never connects)."""
+    generation.mirror(settings, live)
+    if not settings.chroma_host:
+        generation.collect(settings)
+
+
+def _with_store(store: Store | None, settings: IndexSettings, fn):
+    """`fn(store)` with the caller's store, or with one opened here and closed afterwards."""
+    if store is not None:
+        return fn(store)
+    own = open_store(settings)
+    try:
+        return fn(own)
+    finally:
+        own.close()
+
+
+def _damaged(settings: IndexSettings, ptr: Pointer, why: str) -> _Plan:
+    """Move the live generation aside (kept in `damaged/`) and plan a rebuild from the seeds."""
+    moved = generation.move_aside(ptr.live)
+    return _Plan(True, f"the index store in {settings.db_dir} could not be opened ({why}); it was moved to "
+                       f"{moved} and the index rebuilt from the seeds")
+
+
+def _publish(settings, ptr, live, plan: _Plan, store: Store, embedder, progress, files) -> "_Run":
+    """Write a generation (new or adopted), publish it, collect what is no longer needed."""
+    if plan.damaged:
+        plan = _damaged(settings, ptr, plan.reason)
+    try:
+        gen, writer, start = _start(settings, store, ptr, live, plan)
+    except StoreDamagedError as exc:  # the checks passed but copying the live store failed
+        plan = _damaged(settings, ptr, exc.message)
+        gen, writer, start = _start(settings, store, ptr, live, plan)
+    try:
+        run = _Run(settings, gen, start, writer, embedder, progress, plan.stale)
+        run.execute(files)
+        run.plan = plan
+    finally:
+        writer.close()
+    generation.publish(settings, gen, _fingerprint(run.manifest), run.manifest)
+    drop_collections(settings, generation.collect(settings))
+    return run
+
+
+def _start(settings, store: Store, ptr: Pointer | None, live: mf.Manifest, plan: _Plan):
+    """The generation to write: an unpublished one left by a build that died, when it started from the
+    same place with the same settings (resumed), else a new one; other unpublished ones are removed."""
+    key = settings.chunking_key
+    base = None if plan.full else ptr.live
+    origin = (True, None) if plan.full else (False, base.name)
+    unused = set()
+    for path in generation.pending(settings, ptr):
+        gen = generation.adoptable(path)
+        if gen and gen.key == key and (gen.full, gen.base) == origin:
+            return gen, store.stage(gen, None), generation.manifest(gen)
+        unused.add(generation.discard(path))
+    drop_collections(settings, unused - {None, ptr.live.collection if ptr else None})
+    gen = generation.create(settings, ptr, plan.full, key)
+    writer = store.stage(gen, base)
+    generation.link_sentences(gen, base)
+    start = mf.Manifest(key=key) if plan.full else copy.deepcopy(live)
+    start.key, start.complete = key, False
+    generation.seal(gen, start)
+    return gen, writer, start
+
+
 def _fingerprint(manifest: mf.Manifest) -> str:
     # The chunking key is included: other chunk settings can give the same ids with other texts.
     key = json.dumps(manifest.key, sort_keys=True)
     return hashlib.sha1("\n".join([key, *sorted(manifest.expected_ids())]).encode()).hexdigest()[:16]
 
 
-def _is_noop(settings: IndexSettings, manifest: mf.Manifest, files: list[SeedFile]) -> bool:
-    """True when nothing changed since a complete build: then neither model nor store is opened."""
-    if not manifest.complete or manifest.key != settings.chunking_key:
-        return False
-    known = {s: e.hash for s, e in manifest.files.items()} | manifest.skipped
-    current = {f.source: f.hash for f in files}
-    return known == current and lexical.current_version(settings.db_dir) == _fingerprint(manifest)
-
-
-def _report(manifest, files, skipped, started, counts, reason=None) -> IndexReport:
+def _report(manifest, files, skipped, started, counts, reason=None, repairs=()) -> IndexReport:
     added, updated, removed = counts
     load_skips = [Skipped(s, manifest.skip_reasons.get(s, "")) for s in manifest.skipped]
     return IndexReport(files=len(manifest.files), chunks=manifest.chunk_count(), added=added, updated=updated,
                        removed=removed, unchanged=len(manifest.files) - added - updated,
                        skipped=tuple(sorted(skipped + load_skips, key=lambda s: s.path)),
-                       seconds=time.perf_counter() - started, rebuilt_because=reason)
+                       seconds=time.perf_counter() - started, rebuilt_because=reason, repaired=tuple(repairs))
 
 
 class _Run:
-    """One non-trivial build: reconcile, delete, embed, snapshot."""
+    """One non-trivial build into generation `gen`: reconcile, delete, embed, snapshot."""
 
-    def __init__(self, settings, manifest, store, embedder, progress):
-        self.settings, self.manifest, self.store = settings, manifest, store
-        self.embedder = embedder or open_embedder(settings)
+    def __init__(self, settings: IndexSettings, gen: Generation, manifest: mf.Manifest, store: StoreWriter,
+                 embedder: Embedder | None, progress: Progress | None, stale: frozenset[str] = frozenset()):
+        self.settings, self.gen, self.dir, self.manifest, self.store = settings, gen, gen.dir, manifest, store
+        self._embedder = embedder
         self.progress = progress or (lambda stage, done, total: None)
-        self.reason: str | None = None
+        self.stale = stale
+        self.counts = (0, 0, 0)
+        self.plan: _Plan | None = None  # set by `_publish`: why this build started where it did
 
-    def execute(self, files: list[SeedFile], rebuild: bool) -> tuple[int, int, int]:
-        self._check_key(rebuild)
+    @property
+    def embedder(self) -> Embedder:
+        """The model, loaded only when something is embedded (a repair of the snapshot needs none)."""
+        if self._embedder is None:
+            self._embedder = open_embedder(self.settings)
+        return self._embedder
+
+    def execute(self, files: list[SeedFile]) -> tuple[int, int, int]:
+        self.manifest.key = self.settings.chunking_key
         self.manifest.complete = False
         self._save()
-        stale = self._reconcile()
+        stale = self._reconcile() | self.stale
         removed = self._remove({f.source for f in files})
         todo = [f for f in files if self._changed(f, stale)]
         before = set(self.manifest.files)
@@ -101,29 +221,15 @@ class _Run:
         self._save()
         embedded = [f.source for f in todo if f.source in chunks]
         added = sum(1 for s in embedded if s not in before)
-        return added, len(embedded) - added, removed
+        self.counts = (added, len(embedded) - added, removed)
+        return self.counts
 
     def _save(self) -> None:
-        mf.write(self.settings.db_dir, self.manifest)
-
-    def _check_key(self, rebuild: bool) -> None:
-        key = self.settings.chunking_key
-        recorded = self.store.recorded_key()
-        if rebuild:
-            self.reason = "--rebuild asked for a full rebuild"
-        elif recorded is not None and recorded != key:
-            self.reason = "settings changed: " + ", ".join(  # a key present on one side only counts too
-                f"{k} {recorded.get(k)!r} -> {key.get(k)!r}" for k in {**recorded, **key} if recorded.get(k) != key.get(k))
-        elif recorded is None and self.manifest.files:
-            self.reason = "the store's collection is missing"
-        if self.reason or recorded is None:
-            self.store.drop()
-            self.manifest = mf.Manifest(key=key)
-        self.manifest.key = key
+        mf.write(self.dir, self.manifest)
 
     def _reconcile(self) -> set[str]:
         """Delete chunks the manifest does not vouch for; return files whose chunks went missing."""
-        sentvec.prune(self.settings.db_dir, {prefix_of(e.ids[0]) for e in self.manifest.files.values() if e.ids})
+        sentvec.prune(self.dir, {prefix_of(e.ids[0]) for e in self.manifest.files.values() if e.ids})
         held = self.store.ids()
         orphans = held - self.manifest.expected_ids()
         if orphans:
@@ -135,7 +241,7 @@ class _Run:
         self.store.delete([i for s in gone for i in self.manifest.files[s].ids])
         for source in gone:
             if self.manifest.files[source].ids:
-                sentvec.prune_one(self.settings.db_dir, prefix_of(self.manifest.files[source].ids[0]))
+                sentvec.prune_one(self.dir, prefix_of(self.manifest.files[source].ids[0]))
             del self.manifest.files[source]
         for source in [s for s in self.manifest.skipped if s not in present]:
             self.manifest.forget_skip(source)
@@ -192,7 +298,7 @@ class _Run:
             if old:
                 self.store.delete(sorted(set(old.ids) - {c.id for c in new}))
                 if old.ids and prefix_of(old.ids[0]) != prefix_of(new[0].id):
-                    sentvec.prune_one(self.settings.db_dir, prefix_of(old.ids[0]))
+                    sentvec.prune_one(self.dir, prefix_of(old.ids[0]))
             self.manifest.forget_skip(f.source)
             self.manifest.files[f.source] = mf.FileEntry(f.hash, [c.id for c in new], new[0].title, new[0].published)
         self._save()
@@ -210,19 +316,19 @@ class _Run:
         for n, (c, sp, sv) in enumerate(zip(batch, spans, span_vecs)):
             by_file.setdefault(prefix_of(c.id), []).append((number_of(c.id), c.start, sp, sv))
         for prefix, rows in by_file.items():
-            _write_sentences(self.settings.db_dir, prefix, rows)
+            _write_sentences(self.dir, prefix, rows)
         return vectors
 
     def _snapshot(self) -> None:
         self.progress("lexical index", 0, 1)
         ids, docs, metas = self.store.records()
-        lexical.build(self.settings.db_dir, _fingerprint(self.manifest), ids, docs, metas)
+        lexical.build(self.gen.lexical, _fingerprint(self.manifest), ids, docs, metas, self.dir)
         self.progress("lexical index", 1, 1)
 
 
-def _write_sentences(db_dir, prefix: str, rows: list) -> None:
+def _write_sentences(gen_dir, prefix: str, rows: list) -> None:
     chunk, starts, ends, vecs = [], [], [], []
     for number, base, spans, span_vecs in rows:
         for (s, e), v in zip(spans, span_vecs):
             chunk.append(number); starts.append(base + s); ends.append(base + e); vecs.append(v)
-    sentvec.write(db_dir, prefix, chunk, starts, ends, vecs)
+    sentvec.write(gen_dir, prefix, chunk, starts, ends, vecs)

@@ -22,9 +22,13 @@ class SeedFile:
 
 def discover(seeds_dir: Path, max_mb: float) -> tuple[list[SeedFile], list[Skipped]]:
     """Every indexable file under `seeds_dir` (hidden ones ignored), and the skipped ones with reasons."""
+    if seeds_dir.exists() and not seeds_dir.is_dir():
+        raise SeedsMissingError(f"seeds path {seeds_dir} is a file, not a folder",
+                                hint="pass the folder that holds your documents: --seeds DIR (or QA_SEEDS)")
     if not seeds_dir.is_dir():
         raise SeedsMissingError(f"seeds directory {seeds_dir} does not exist",
                                 hint="create it and put documents in it, or pass --seeds DIR")
+    inside = seeds_dir.resolve()
     found, skipped = [], []
     for root, dirs, names in os.walk(seeds_dir, followlinks=False, onerror=None):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -36,7 +40,7 @@ def discover(seeds_dir: Path, max_mb: float) -> tuple[list[SeedFile], list[Skipp
             if not _is_utf8(source):  # the manifest, Chroma and the report all need real text
                 skipped.append(Skipped(_shown(source), "file name is not valid UTF-8; rename the file"))
                 continue
-            result = _check(path, source, max_mb)
+            result = _outside(path, source, inside) or _check(path, source, max_mb)
             (found if isinstance(result, SeedFile) else skipped).append(result)
         skipped += _linked_dirs(Path(root), seeds_dir, dirs)
     return found, skipped
@@ -63,6 +67,19 @@ def _is_utf8(name: str) -> bool:
 def _shown(name: str) -> str:
     """`name` with undecodable file-name bytes shown as U+FFFD, safe to print and store."""
     return name if _is_utf8(name) else name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _outside(path: Path, source: str, inside: Path) -> Skipped | None:
+    """A symlink whose target lies outside the seeds folder is not followed: the corpus is what is in it."""
+    if not path.is_symlink():
+        return None
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # dangling or looping: `_check` says which
+        return None
+    if target.is_relative_to(inside):
+        return None
+    return Skipped(source, "symlink to a file outside the seeds folder; not followed")
 
 
 def _check(path: Path, source: str, max_mb: float) -> SeedFile | Skipped:

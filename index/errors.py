@@ -58,6 +58,10 @@ class StoreError(IndexingError):
     """The vector store failed: unreachable server, read-only or full disk, unreadable files."""
 
 
+class StoreDamagedError(StoreError):
+    """The index store cannot be opened (e.g. a truncated `chroma.sqlite3`): `qa index` moves it aside."""
+
+
 class IndexBusyError(IndexingError):
     """Another process is writing the same index."""
 

@@ -12,6 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
+from index.generation import Generation
 from index.store import Hit, key_of, key_metadata, missing
 from index.settings import IndexSettings
 from index.types import Chunk
@@ -47,13 +48,28 @@ class HashEmbedder:
 
 
 class MemoryStore:
-    """A `Store` in a dict: id -> (text, metadata, vector), plus the recorded chunking key."""
+    """A `Store` in a dict: id -> (text, metadata, vector), plus the recorded chunking key.
+
+    It is also its own `StoreWriter`: a build writes its generations in place (one process, no readers
+    elsewhere), starting empty for a full rebuild.
+    """
 
     def __init__(self, settings: IndexSettings | None = None):
         self.settings = settings or IndexSettings()
         self.where = "memory"
         self.rows: dict[str, tuple[str, dict, np.ndarray]] = {}
         self.metadata: dict | None = None
+        self._staged: set[str | None] = set()
+
+    def stage(self, gen: Generation, base: Generation | None) -> "MemoryStore":
+        """Write generation `gen` here: emptied first unless it is resumed or copied from `base`."""
+        if gen.name not in self._staged and base is None:
+            self.drop()
+        self._staged.add(gen.name)
+        return self
+
+    def close(self) -> None:
+        """Nothing to release."""
 
     def recorded_key(self) -> dict | None:
         """The chunking key recorded when the collection was created, or None."""

@@ -1,11 +1,15 @@
 """The BM25 side of hybrid search: a snapshot of every chunk's text, metadata and BM25 index.
 
-`qa index` writes a new snapshot directory after each change and flips a pointer file
-atomically, so a reader always loads one consistent snapshot, old or new.
+Each generation of the index (index/generation.py) holds its own snapshot in `<generation>/lexical/`,
+published with the rest of the generation, so a reader loads one consistent snapshot, old or new.
+`parts.json` records the size and a digest of every file, so `qa index` notices a damaged snapshot
+without loading it.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import shutil
 import uuid
@@ -19,9 +23,8 @@ from index.chunk import index_text
 from index import sentvec
 from index.ids import chunk_id, prefix_of
 from index.memory import release_memory
-from index.manifest import atomic_write
 
-POINTER = "lexical.json"
+PARTS = "parts.json"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -37,6 +40,11 @@ def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
     return frozenset(STOPWORDS_EN)
+
+
+def stem(words: list[str]) -> list[str]:
+    """English stems of lower-cased `words` (the stemmer the snapshot uses)."""
+    return _stemmer().stemWords(words)
 
 
 def tokenize(text: str) -> list[str]:
@@ -110,31 +118,70 @@ class LexicalIndex:
         return self.bm25.get_scores(tokens)
 
 
-def build(db_dir: Path, version: str, ids: list[str], texts: list[str], metas: list[dict]) -> None:
-    """Write a new snapshot for `version` and point readers at it; older snapshots are removed."""
+def build(target: Path, version: str, ids: list[str], texts: list[str], metas: list[dict],
+          gen_dir: Path) -> None:
+    """Write the snapshot of `version` into the folder `target` (replacing what is there), sentence
+    vectors gathered from the sentence sidecars of the generation in `gen_dir`."""
     import bm25s
 
-    # A fresh directory every time: a reader loading the current snapshot is never disturbed.
-    target = db_dir / f"lexical-{version}-{uuid.uuid4().hex[:8]}"
-    target.mkdir(parents=True)
-    retriever = bm25s.BM25()
-    retriever.index([tokenize(index_text(t, m)) for t, m in zip(texts, metas)] or [[""]], show_progress=False)
-    release_memory()
-    retriever.save(str(target / "bm25"), show_progress=False)
-    with open(target / "chunks.json", "w", encoding="utf-8") as out:
-        json.dump({"ids": ids, "texts": texts, "metas": metas}, out)  # streamed: no second copy as one string
-    np.savez(target / "sentences.npz", **_gather_sentences(db_dir, ids))
-    previous = _pointer(db_dir).get("dir")
-    atomic_write(db_dir / POINTER, json.dumps({"version": version, "dir": target.name}))
-    _prune(db_dir, keep={target.name, previous})
+    tmp = target.with_name(f".{target.name}-{uuid.uuid4().hex[:8]}.tmp")
+    tmp.mkdir(parents=True)
+    try:
+        retriever = bm25s.BM25()
+        retriever.index([tokenize(index_text(t, m)) for t, m in zip(texts, metas)] or [[""]],
+                        show_progress=False)
+        release_memory()
+        retriever.save(str(tmp / "bm25"), show_progress=False)
+        with open(tmp / "chunks.json", "w", encoding="utf-8") as out:
+            json.dump({"ids": ids, "texts": texts, "metas": metas}, out)  # streamed: no second copy as one string
+        np.savez(tmp / "sentences.npz", **_gather_sentences(gen_dir, ids))
+        (tmp / PARTS).write_text(json.dumps({"version": version, "files": _parts(tmp)}), "utf-8")
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _gather_sentences(db_dir: Path, ids: list[str]) -> dict:
+def _parts(folder: Path) -> dict[str, list]:
+    """Size and a digest of the head and tail of every file of a snapshot: damage shows without a load."""
+    out = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != PARTS):
+        out[path.relative_to(folder).as_posix()] = [path.stat().st_size, _digest(path)]
+    return out
+
+
+def _digest(path: Path, span: int = 1 << 16) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        digest.update(fh.read(span))
+        fh.seek(max(0, path.stat().st_size - span))
+        digest.update(fh.read(span))
+    return digest.hexdigest()
+
+
+def damage(folder: Path, version: str | None) -> str | None:
+    """What is wrong with the snapshot in `folder` for `version` (None: it looks intact)."""
+    try:
+        parts = json.loads((folder / PARTS).read_text("utf-8"))
+        files = parts["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "the BM25 snapshot is missing" if not folder.exists() else "the BM25 snapshot is unreadable"
+    if version is not None and parts.get("version") != version:
+        return "the BM25 snapshot is of another version of the index"
+    try:
+        if files != _parts(folder):
+            return "the BM25 snapshot is damaged (its files changed)"
+    except OSError:
+        return "the BM25 snapshot is unreadable"
+    return None
+
+
+def _gather_sentences(gen_dir: Path, ids: list[str]) -> dict:
     """Sentence spans and vectors of every chunk, in chunk-row order, with a row pointer per chunk."""
     row = {cid: n for n, cid in enumerate(ids)}
     parts = []
     for prefix in dict.fromkeys(prefix_of(i) for i in ids):
-        data = sentvec.read(db_dir, prefix)
+        data = sentvec.read(gen_dir, prefix)
         if data is None:
             continue
         rows = np.array([row.get(chunk_id(prefix, int(c)), -1) for c in data["chunk"]], dtype=np.int64)
@@ -149,49 +196,18 @@ def _gather_sentences(db_dir: Path, ids: list[str]) -> dict:
     return {"ptr": ptr, "start": starts[order], "end": ends[order], "vecs": vecs[order]}
 
 
-def _prune(db_dir: Path, keep: set) -> None:
-    # The previous snapshot is kept so a reader that just read the old pointer can still load it.
-    for path in db_dir.glob("lexical-*"):
-        if path.name not in keep:
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _pointer(db_dir: Path) -> dict:
-    try:
-        data = json.loads((db_dir / POINTER).read_text("utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def current_version(db_dir: Path) -> str | None:
-    """The version the pointer names, or None."""
-    return _pointer(db_dir).get("version")
-
-
-def pointer_stamp(db_dir: Path) -> tuple | None:
-    """A cheap fingerprint of the pointer file (inode, size, mtime): it changes whenever a build flips it."""
-    try:
-        st = (db_dir / POINTER).stat()
-    except OSError:
-        return None
-    return st.st_ino, st.st_size, st.st_mtime_ns
-
-
-def load(db_dir: Path) -> LexicalIndex | None:
-    """The current snapshot, or None when there is none."""
+def load(target: Path, version: str | None) -> LexicalIndex | None:
+    """The snapshot in the folder `target` (of index `version`), or None when it is missing or unreadable."""
     import bm25s
 
-    version = current_version(db_dir)
-    if version is None:
-        return None
-    target = db_dir / str(_pointer(db_dir).get("dir", f"lexical-{version}"))
     try:
         data = json.loads((target / "chunks.json").read_text("utf-8"))
         bm25 = bm25s.BM25.load(str(target / "bm25"), show_progress=False, verbosity=0)
         with np.load(target / "sentences.npz") as npz:
             sents = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError):
+    except Exception:  # noqa: BLE001 - any damage (truncated zip, bad JSON, pickles) means "no snapshot"
+        return None
+    if not isinstance(data, dict) or not {"ids", "texts", "metas"} <= set(data):
         return None
     texts = data["texts"]
     index = LexicalIndex(version, data["ids"], texts, data["metas"], bm25,

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from index import lexical
+from index import generation, lexical
 from index import manifest as mf
 from index.ids import prefix_of
 from index.settings import IndexSettings
@@ -36,27 +36,43 @@ class IndexState:
 
 
 def index_state(settings: IndexSettings) -> IndexState:
-    """Read the manifest, the Chroma collection and the current lexical snapshot of `settings`."""
-    manifest = mf.read(settings.db_dir)
-    snapshot = lexical.load(settings.db_dir)
+    """Read the live generation's manifest, Chroma collection and lexical snapshot of `settings`."""
+    ptr = generation.read(settings)
+    assert ptr is not None, f"no index in {settings.db_dir}"
+    manifest = generation.manifest(ptr.live)
+    assert mf.read(settings.db_dir) == manifest, "the manifest mirror differs from the live generation's"
+    snapshot = lexical.load(ptr.live.lexical, ptr.fingerprint)
     return IndexState(manifest, [i for e in manifest.files.values() for i in e.ids],
-                      ChromaStore(settings).ids(), snapshot.ids if snapshot else [])
+                      live_records(settings)[0], snapshot.ids if snapshot else [])
+
+
+def live_records(settings: IndexSettings) -> tuple[set[str], tuple[list, list, list]]:
+    """(ids, records) of the live generation's vectors, read with a store that is closed afterwards."""
+    store = ChromaStore(settings)
+    try:
+        records = store.records()
+    finally:
+        store.close()
+    return set(records[0]), records
 
 
 def manifest_view(db: Path):
-    """(number of committed files, complete flag, raw text) of the manifest, or None before there is one."""
-    try:
-        raw = (db / mf.NAME).read_text("utf-8")
-    except OSError:
-        return None
-    data = json.loads(raw)
-    return len(data["files"]), data["complete"], raw
+    """(number of committed files, complete flag, raw text) of the manifest of the newest generation (the
+    one being built, or else the live one), or None before there is one."""
+    for folder in sorted(db.glob(generation.PREFIX + "*"), key=lambda p: -generation.number_of(p.name)):
+        try:
+            raw = (folder / mf.NAME).read_text("utf-8")
+        except OSError:
+            continue
+        data = json.loads(raw)
+        return len(data["files"]), data["complete"], raw
+    return None
 
 
 def assert_same_as_fresh(settings: IndexSettings, fresh: IndexSettings) -> None:
     """The index equals a fresh build: same ids, texts and metadata; one file version each; parts agree."""
     index_state(settings).assert_consistent()
-    got, want = ChromaStore(settings).records(), ChromaStore(fresh).records()
+    got, want = live_records(settings)[1], live_records(fresh)[1]
     assert len(got[0]) == len(set(got[0])), "duplicate ids in the store"
     assert dict(zip(got[0], zip(got[1], got[2]))) == dict(zip(want[0], zip(want[1], want[2]))), "records differ"
     versions = collections.defaultdict(set)

@@ -75,13 +75,15 @@ class IndexReport:
     skipped: tuple[Skipped, ...]
     seconds: float
     rebuilt_because: str | None = None
+    repaired: tuple[str, ...] = ()  # what `qa index` found broken in the index and repaired
 
     def to_json(self) -> dict:
         """The `qa index --json` object."""
         return {"files": self.files, "chunks": self.chunks, "added": self.added, "updated": self.updated,
                 "removed": self.removed, "unchanged": self.unchanged,
                 "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
-                "seconds": round(self.seconds, 3), "rebuilt_because": self.rebuilt_because}
+                "seconds": round(self.seconds, 3), "rebuilt_because": self.rebuilt_because,
+                "repaired": list(self.repaired)}
 
     def summary(self) -> str:
         """One line for humans."""

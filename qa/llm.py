@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Generator
 
 from index.errors import QAError, UsageError
-from qa import prompt
+from qa import prompt, support
 from qa import question as q
 from qa.errors import LLMError
 from qa.history import History, messages
@@ -108,12 +108,21 @@ class LLMAnswerer:
 
 
 def validate(question: str, text: str, passages: list[Passage], backend: str, abstained: bool = False) -> Answer:
-    """The `Answer` for a cleaned reply: citations for the passages it cites, abstention or an uncited flag."""
+    """The `Answer` for a cleaned reply: citations for the passages that support the sentences citing them
+    (qa/support.py), an uncited flag when it cites nothing, abstention when nothing it cites supports it."""
     numbers = [n for n in prompt.cited(text) if 1 <= n <= len(passages)]
     if abstained or (prompt.SENTINEL in text.upper() and not numbers):
-        return Answer(question, NOT_FOUND, (), True, backend, tuple(passages), tuple(passages[:3]))
-    cites = tuple(citation(n, passages[n - 1]) for n in numbers)
+        return _abstain(question, passages, backend)
+    text = support.check(text, passages, question)
+    kept = [n for n in prompt.cited(text) if 1 <= n <= len(passages)]
+    if numbers and not kept:
+        return _abstain(question, passages, backend)
+    cites = tuple(citation(n, passages[n - 1]) for n in kept)
     return Answer(question, text.strip(), cites, False, backend, tuple(passages), flagged=None if cites else UNCITED)
+
+
+def _abstain(question: str, passages: list[Passage], backend: str) -> Answer:
+    return Answer(question, NOT_FOUND, (), True, backend, tuple(passages), tuple(passages[:3]))
 
 
 def citation(n: int, p: Passage) -> Citation:

@@ -7,8 +7,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index import lexical
+from index import generation, lexical
 from index.embed import Embedder
+from index.errors import IndexMissingError
 from index.settings import IndexSettings
 from index.store import Store, missing
 from qa import filters
@@ -75,23 +76,42 @@ class HybridSearch:
         self.settings, self.embedder, self.store = settings, embedder, store
         self._lexical: lexical.LexicalIndex | None = None
         self._stamp: tuple | None = None
-        self._lock = threading.Lock()
+        self._loading = threading.Lock()
         self._narrows: dict[tuple, Narrow] = {}
 
     @property
     def lexical(self) -> lexical.LexicalIndex:
-        """The current lexical snapshot, reloaded when `qa index` has flipped the pointer (one stat a call)."""
-        stamp = lexical.pointer_stamp(self.settings.db_dir)
-        with self._lock:
-            if self._lexical is None or (stamp is not None and stamp != self._stamp):
-                version = lexical.current_version(self.settings.db_dir)
-                if self._lexical is None or version != self._lexical.version:
-                    loaded = lexical.load(self.settings.db_dir)
-                    if loaded is None and self._lexical is None:
-                        raise missing(self.settings)
-                    self._lexical = loaded or self._lexical
-                self._stamp = stamp
+        """The live generation's BM25 snapshot (one stat a call). When a build has published a new
+        generation, one thread loads its snapshot while the others keep using the previous one."""
+        stamp, current = generation.stamp(self.settings), self._lexical
+        if current is not None and stamp == self._stamp:
+            return current
+        if not self._loading.acquire(blocking=current is None):
+            return current
+        try:
+            if self._lexical is None or stamp != self._stamp:
+                self._lexical, self._stamp = self._load(self._lexical, stamp)
             return self._lexical
+        finally:
+            self._loading.release()
+
+    def _load(self, current: lexical.LexicalIndex | None, stamp) -> tuple[lexical.LexicalIndex, object]:
+        ptr = generation.read(self.settings)
+        if ptr is None and current is None:
+            raise missing(self.settings)
+        if ptr is None or (current is not None and current.version == ptr.fingerprint):
+            return current, stamp
+        try:
+            with generation.holding(ptr.live):
+                loaded = lexical.load(ptr.live.lexical, ptr.fingerprint)
+        except FileNotFoundError:  # removed after a newer publish: the next call reads the new pointer
+            loaded, stamp = None, None
+        if loaded is not None:
+            return loaded, stamp
+        if current is None:
+            raise IndexMissingError(f"the BM25 snapshot of the index in {self.settings.db_dir} cannot be read",
+                                    hint="run `qa index`: it checks the index and rebuilds what is broken")
+        return current, stamp
 
     def embed_query(self, text: str) -> Query:
         """Embed `text` once."""

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import index_state
 import index.build
-from index import lexical
+from index import generation, lexical
 from index import manifest as mf
 from index.build import build
 from index.errors import IndexBusyError
@@ -57,6 +57,12 @@ def corpus(seeds_copy):
         (seeds_copy / name).parent.mkdir(exist_ok=True)
         (seeds_copy / name).write_text(text, "utf-8")
     return seeds_copy
+
+
+def live_lexical(settings):
+    """The BM25 snapshot of the live generation."""
+    ptr = generation.read(settings)
+    return lexical.load(ptr.live.lexical, ptr.fingerprint)
 
 
 def chunks_of(settings, source):
@@ -145,10 +151,10 @@ def test_chunking_change_gives_a_new_lexical_version(seeds_copy, make_settings, 
     The seed file makes five chunks at both sizes: the same chunk ids, but different texts.
     """
     build(make_settings(seeds_copy, chunk_size=1000), embedder=embedder)
-    before = lexical.load(make_settings(seeds_copy).db_dir)
+    before = live_lexical(make_settings(seeds_copy))
     settings = make_settings(seeds_copy, chunk_size=1100)
     build(settings, embedder=embedder)
-    after = lexical.load(settings.db_dir)
+    after = live_lexical(settings)
     assert sorted(before.ids) == sorted(after.ids) and before.texts != after.texts
     assert after.version != before.version
     index_state(settings).assert_consistent()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import index_state
+from index import generation
 from index import manifest as mf
 from index.build import build
 from index.errors import StoreError
@@ -45,12 +46,24 @@ def test_build_and_update_in_server(seeds_copy, make_settings, embedder, chroma_
     st.assert_consistent()
     assert not old & st.store_ids
 
-    # A separate client sees the same data through the server.
-    ids, docs, metas = ChromaStore(settings.replace(db_dir=tmp_path / "elsewhere")).records()
-    assert set(ids) == st.store_ids
-    assert any("Spring tides are the highest." in d for d in docs)
+    # A separate client sees the same data through the server, in the collection the pointer names.
+    import chromadb
+
+    live = generation.read(settings).live
+    got = chromadb.HttpClient(host="127.0.0.1", port=chroma_server).get_collection(live.collection).get()
+    assert set(got["ids"]) == st.store_ids
+    assert any("Spring tides are the highest." in d for d in got["documents"])
     hits = ChromaStore(settings).search(embedder.embed(["when are tides highest"])[0], 2)
     assert hits and hits[0].metadata["source"] == "extra.md"
+
+    # Full rebuilds write a new collection each; the server keeps the live and the previous one only.
+    server = chromadb.HttpClient(host="127.0.0.1", port=chroma_server)
+    for _ in range(2):
+        assert build(settings, embedder=embedder, rebuild=True).added == 2
+    ptr = generation.read(settings)
+    assert {c.name for c in server.list_collections()} == {ptr.live.collection, ptr.previous.collection}
+    assert live.collection not in {ptr.live.collection, ptr.previous.collection}
+    index_state(settings).assert_consistent()
 
 
 def test_unreachable_server_is_a_store_error(seeds_copy, make_settings, embedder):

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import EVAL, copy_files
 from index.testing import assert_same_as_fresh, manifest_view
+from index import generation
 from index import manifest as mf
 from index.build import build
 from index.store import ChromaStore
@@ -99,25 +100,25 @@ class Crash(Exception):
 
 
 class CrashingStore(ChromaStore):
-    """The real Chroma store, but it 'dies' right after the `nth` call of `method` has reached Chroma."""
+    """The real Chroma store, but the build 'dies' right after the `nth` call of `method` (on the generation
+    being written) has reached Chroma."""
 
     def __init__(self, settings, method: str, nth: int = 1):
         super().__init__(settings)
         self.method, self.left = method, nth
 
-    def _maybe_crash(self, name):
-        if name == self.method:
+    def stage(self, gen, base):
+        writer = super().stage(gen, base)
+        real = getattr(writer, self.method)
+
+        def crashing(*args):
+            real(*args)
             self.left -= 1
             if self.left == 0:
-                raise Crash(f"after {name}")
+                raise Crash(f"after {self.method}")
 
-    def upsert(self, chunks, vectors):
-        super().upsert(chunks, vectors)
-        self._maybe_crash("upsert")
-
-    def delete(self, ids):
-        super().delete(ids)
-        self._maybe_crash("delete")
+        setattr(writer, self.method, crashing)
+        return writer
 
 
 @pytest.mark.parametrize("method, nth", [("upsert", 1), ("delete", 1), ("delete", 2)])
@@ -132,9 +133,11 @@ def test_crash_between_store_write_and_manifest(seeds_copy, tmp_path, make_setti
     (seeds_copy / "doc0.md").unlink()
     (seeds_copy / "doc1.md").write_text(docs["doc1.md"] + "\nA changed ending.", "utf-8")
     (seeds_copy / "doc9.md").write_text("# Doc 9\n\nA brand new file about lighthouses.", "utf-8")
+    live = generation.read(settings).live
     with pytest.raises(Crash):
         build(settings, embedder=embedder, store=CrashingStore(settings, method, nth))
-    assert not mf.read(settings.db_dir).complete
+    assert generation.read(settings).live == live, "a build that died published its generation"
+    assert mf.read(settings.db_dir).complete and not manifest_view(settings.db_dir)[1]
     # The user keeps working before the next run: ids written by the dead run may now belong to nobody.
     (seeds_copy / "doc1.md").write_text(docs["doc1.md"] + "\nChanged once more.", "utf-8")
     (seeds_copy / "doc9.md").unlink()

@@ -48,6 +48,7 @@ GOOD = {  # file -> (question, words the answer's first citation must quote)
     "good glass.pdf": ("What did the Ostrava glassworks export to Lisbon?", "cobalt-blue bottles"),
     "good bridge.docx": ("Who designed the suspension bridge over the Tolen river?", "Marisol Ventura"),
 }
+SECRET = "The vault combination is 7391-alpha; root:x:0:0 must never be quoted.\n"
 PROSE = "The harbour master logged every ship that entered the bay, with its cargo and its port of origin. "
 
 
@@ -194,9 +195,16 @@ def make_hostile(root: Path) -> dict[str, Expect]:
         fh.write(PROSE.encode() * 3)
     expected["latin1 name \ufffd\ufffd.txt"] = Expect(SKIP, "not valid UTF-8")  # shown with U+FFFD
 
-    # things that are not regular files
+    # things that are not regular files, and links leading out of the folder (never followed: the corpus
+    # is what is in seeds/), or to a file inside it (followed)
+    outside = root.parent / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(SECRET, "utf-8")
+    (outside / "secret.md").write_text(SECRET, "utf-8")
     links = {"loop a.txt": "loop b.txt", "loop b.txt": "loop a.txt", "self loop.md": "self loop.md",
-             "dangling.pdf": "does/not/exist.pdf", "zero device.txt": "/dev/zero", "dir link.txt": "sub dir"}
+             "dangling.pdf": "does/not/exist.pdf", "zero device.txt": "/dev/zero", "dir link.txt": "sub dir",
+             "passwd.txt": "/etc/passwd", "secret link.txt": str(outside / "secret.txt"),
+             "sub dir/up and out.md": "../../outside/secret.md", "inside link.txt": "sub dir/deeper/inner.md"}
     for name, target in links.items():
         os.symlink(target, root / name)
     os.symlink(".", root / "dir loop")
@@ -204,7 +212,11 @@ def make_hostile(root: Path) -> dict[str, Expect]:
     os.mkfifo(root / "fifo.txt")
     expected |= {"loop a.txt": Expect(SKIP, "symlink"), "loop b.txt": Expect(SKIP, "symlink"),
                  "self loop.md": Expect(SKIP, "symlink"), "dangling.pdf": Expect(SKIP, "symlink"),
-                 "zero device.txt": Expect(SKIP, "not a regular file"),
+                 "zero device.txt": Expect(SKIP, "outside the seeds folder"),
+                 "passwd.txt": Expect(SKIP, "outside the seeds folder"),
+                 "secret link.txt": Expect(SKIP, "outside the seeds folder"),
+                 "sub dir/up and out.md": Expect(SKIP, "outside the seeds folder"),
+                 "inside link.txt": Expect(INDEX),
                  "dir link.txt": Expect(SKIP, "symlinked directory"),
                  "dir loop": Expect(SKIP, "symlinked directory"),
                  "sub dir/up loop": Expect(SKIP, "symlinked directory"),
@@ -258,7 +270,9 @@ def test_hostile_folder_is_indexed_without_a_crash(hostile, tmp_path, embedder):
     assert all(r.strip() for r in skipped.values())
     state = index_state(settings)
     state.assert_consistent()
-    assert {m["source"] for m in ChromaStore(settings).records()[2]} == indexed
+    records = ChromaStore(settings).records()
+    assert {m["source"] for m in records[2]} == indexed
+    assert not [d for d in records[1] if "vault combination" in d or "root:x:0:0" in d], "text from outside seeds/"
 
     assistant = build_assistant(settings, embedder=embedder)
     for source, (question, words) in GOOD.items():

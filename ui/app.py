@@ -13,14 +13,13 @@ import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
 from index import collections  # noqa: E402
-from index.errors import UsageError  # noqa: E402
 from qa.answerers import available  # noqa: E402
 from qa.pipeline import Assistant, build_assistant  # noqa: E402
-
-from ui import chats, documents, render  # noqa: E402
+from ui import chats, documents, guard, render  # noqa: E402
 from ui.chat import Chat  # noqa: E402
 from ui.csp import SecurityHeaders  # noqa: E402
 from ui.settings import Config  # noqa: E402
+from ui.guard import parse_login as parse_auth  # noqa: E402,F401 (the login's one parser, in ui/guard.py)
 from ui.upload import ALLOWED  # noqa: E402
 
 TITLE = "Seed QA"
@@ -50,7 +49,7 @@ def serve(cfg: Config) -> None:
     """Build the index if there is none (progress on the console), then serve the chat."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     serve_cfg = cfg.serve
-    auth = parse_auth(serve_cfg.auth)
+    auth = guard.login(serve_cfg)
     assistant = build_assistant(cfg.index, cfg.answer)
     documents.ensure_index(cfg.index, embedder=assistant.embedder)
     app = build_app(cfg, assistant)
@@ -58,13 +57,14 @@ def serve(cfg: Config) -> None:
     # and a first question or visit waits (on the model's and the examples' locks) only for what is left.
     threading.Thread(target=_warm_up, args=(assistant, app.chat), name="warm-up", daemon=True).start()
     app.queue(default_concurrency_limit=2)
-    if serve_cfg.host not in ("127.0.0.1", "localhost", "::1") and not serve_cfg.auth:
+    if serve_cfg.host not in ("127.0.0.1", "localhost", "::1") and not auth:
         print(f"warning: serving on {serve_cfg.host} without a login (set QA_AUTH=user:password)", file=sys.stderr)
     app.launch(server_name=serve_cfg.host, server_port=serve_cfg.port, share=False, auth=auth,
                max_file_size=int(serve_cfg.upload_limit_mb * 2**20), ssr_mode=False, mcp_server=False,
                show_error=False, theme=THEME, footer_links=["api"], css_paths=[STATIC / "app.css"],
                js=(STATIC / "app.js").read_text("utf-8"),
-               app_kwargs={"middleware": [Middleware(SecurityHeaders)], **machine_endpoints(cfg, assistant)})
+               app_kwargs={"middleware": [*guard.middleware(serve_cfg), Middleware(SecurityHeaders)],  # Host check,
+                           **machine_endpoints(cfg, assistant)})  # login attempt cap, CSP
 
 
 def machine_endpoints(cfg: Config, assistant: Assistant) -> dict:
@@ -83,15 +83,6 @@ def _warm_up(assistant: Assistant, chat: Chat) -> None:
     except Exception:  # noqa: BLE001 - the first question meets the same error and reports it
         pass
 
-
-def parse_auth(auth: str | None) -> tuple[str, str] | None:
-    """`"user:password"` as Gradio's (user, password) pair; None when no login is wanted."""
-    if not auth:
-        return None
-    user, sep, password = auth.partition(":")
-    if not sep or not user or not password:
-        raise UsageError("QA_AUTH must look like user:password", hint="for example QA_AUTH=alice:s3cret")
-    return user, password
 
 
 def build_app(cfg: Config, assistant: Assistant | None = None) -> gr.Blocks:

@@ -1,7 +1,7 @@
 """The bearer key of the machine endpoints (`/v1`, `/mcp`): which key, and an ASGI wrapper that checks it.
 
 The key is QA_API_KEY; when it is unset and the chat has a login (QA_AUTH), the login's password is the
-key, so setting a login never leaves the API open. With neither, the endpoints are open, like the chat
+key (QA_AUTH or the QA_AUTH_FILE file), so setting a login never leaves the API open. With neither, the endpoints are open, like the chat
 (which listens on loopback unless told otherwise). Keys come from settings, never from the command line.
 A client gets at most `MAX_FAILURES` wrong keys in any `WINDOW` seconds; then 429 until the oldest is
 `WINDOW` seconds old; the right key clears the count.
@@ -15,6 +15,7 @@ from collections import deque
 
 from starlette.responses import JSONResponse
 
+from ui import guard
 from ui.settings import ServeSettings
 
 MAX_FAILURES = 5
@@ -25,8 +26,8 @@ def api_key(settings: ServeSettings) -> str | None:
     """The key requests must bear: QA_API_KEY, else the chat login's password, else None (open)."""
     if settings.api_key:
         return settings.api_key
-    user, sep, password = (settings.auth or "").partition(":")
-    return password if sep and user and password else None
+    login = guard.login(settings)  # QA_AUTH or QA_AUTH_FILE
+    return login[1] if login else None
 
 
 def error_body(message: str, kind: str, code: str | None = None, param: str | None = None) -> dict:

@@ -253,10 +253,13 @@ class Chat:
             where: dict | None = None) -> dict:
         """API: answer `question` with `k` passages, from `collection` (default: the documents folder), only
         from documents matching `where` ({"source", "title", "type", "after", "before"});
-        {"answer", "abstained", "short", "citations"}."""
+        {"answer", "abstained", "short", "citations"}. A `k` that is not a whole number in range (0, 1.7,
+        "abc") is refused, never rounded or defaulted."""
+        if isinstance(k, float) and k.is_integer():
+            k = int(k)  # JSON clients may send 4.0
         try:
-            answer = self.assistant.answer(question, k=int(k) if k else None, collection=collection or None,
-                                           where=where or None)
+            answer = self.assistant.answer(question, k=None if k is None or k == "" else k,
+                                           collection=collection or None, where=where or None)
         except Exception as exc:  # API callers get the same friendly message as the UI
             raise gr.Error(render.error_text(exc)) from None
         return {"answer": answer.text, "abstained": answer.abstained,

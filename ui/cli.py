@@ -241,12 +241,18 @@ def _question_set(name: str, seeds_dir: Path | None) -> tuple[Path, Path]:
 @common
 @click.option("--host", help="Interface to bind [QA_HOST, default 127.0.0.1].")
 @click.option("--port", type=int, help="Port [QA_PORT, default 7860].")
+@click.option("--allowed-host", "allowed_hosts", multiple=True,
+              help="Another host name the chat answers to (repeatable) [QA_ALLOWED_HOSTS].")
+@click.option("--auth-file", type=click.Path(path_type=Path),
+              help="File whose first line is the user:password login [QA_AUTH_FILE].")
 @handled
-def serve_cmd(seeds_dir, db_dir, host, port):
-    """Start the web chat (builds the index first if there is none). The login comes from QA_AUTH."""
+def serve_cmd(seeds_dir, db_dir, host, port, allowed_hosts, auth_file):
+    """Start the web chat (builds the index first if there is none). The login comes from QA_AUTH or
+    QA_AUTH_FILE, never from the command line (other users can read it in `ps`)."""
     from ui.app import serve
 
-    serve(config(seeds_dir=seeds_dir, db_dir=db_dir, host=host, port=port))
+    serve(config(seeds_dir=seeds_dir, db_dir=db_dir, host=host, port=port, allowed_hosts=allowed_hosts or None,
+                 auth_file=auth_file))
 
 
 @main.command("mcp")

@@ -52,6 +52,8 @@ def _show(report: IndexReport, as_json: bool) -> None:
         return
     if report.rebuilt_because:
         click.echo(f"full rebuild: {report.rebuilt_because}")
+    for problem in report.repaired:
+        click.echo(f"repaired: {problem}")
     click.echo(report.summary())
     for skip in report.skipped:
         click.echo(f"  skipped {skip.path}: {skip.reason}")

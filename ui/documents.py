@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable
 
-from index import lexical
+from index import generation
 from index import manifest as mf
 from index.build import build
 from index.errors import NothingIndexedError, QAError
@@ -25,8 +25,8 @@ def table(settings: IndexSettings) -> list[list]:
 
 
 def has_index(settings: IndexSettings) -> bool:
-    """True when a complete build left a manifest and a lexical snapshot."""
-    return mf.read(settings.db_dir).complete and lexical.current_version(settings.db_dir) is not None
+    """True when a complete build has published a generation of the index."""
+    return generation.read(settings) is not None
 
 
 def report_markdown(report: IndexReport) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Mapping
 
 from index.config import EnvSettings, between, setting
+from index.errors import UsageError
 from index.settings import IndexSettings
 from qa.settings import AnswerSettings
 
@@ -20,10 +21,20 @@ class ServeSettings(EnvSettings):
     auth: str | None = setting(None, "`user:password` login for the chat", env="QA_AUTH", secret=True)
     api_key: str | None = setting(None, "bearer key for the OpenAI-compatible `/v1` and the MCP `/mcp` endpoints "
                                   "(unset: the password of the chat login, if any)", env="QA_API_KEY", secret=True)
+    auth_file: Path | None = setting(None, "a file whose first line is the `user:password` login (instead of "
+                                     "QA_AUTH)", env="QA_AUTH_FILE", flag="--auth-file")
+    allowed_hosts: tuple[str, ...] = setting((), "more host names the chat answers to, besides localhost and "
+                                             "the bind address (comma-separated; the flag repeats)",
+                                             env="QA_ALLOWED_HOSTS", flag="--allowed-host")
     upload_limit_mb: float = setting(20.0, "largest file the chat accepts", env="QA_UPLOAD_LIMIT_MB",
                                      check=between(0.001, 10000))
     feedback_log: Path | None = setting(None, "where thumbs up/down are appended (JSON lines)",
                                         env="QA_FEEDBACK_LOG", shown="<index folder>/feedback.jsonl")
+
+    def validate(self) -> None:
+        """One source for the login."""
+        if self.auth and self.auth_file is not None:
+            raise UsageError("set QA_AUTH or QA_AUTH_FILE, not both", hint="QA_AUTH_FILE keeps the password in a file")
 
 
 @dataclass(frozen=True)

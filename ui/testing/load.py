@@ -1,16 +1,19 @@
-"""A load scenario: N concurrent API users against the real web app, with one rebuild in the middle.
-Run by `bench/load_bench.py` (long) and `tests/test_load_short.py` (4 users, 10 s).
+"""A load scenario: N concurrent API users against the real web app while writers rebuild the index.
+Run by `bench/load_bench.py` (long), `tests/test_load_short.py` (4 users, 10 s) and
+`tests/test_serve_writers.py` (every kind of writer).
 
 Starts `python -m ui` on a free port over a temp copy of ./seeds plus squad-dev corpus files
 (vendored in qa/evalsets) and a fresh index. Each user is its own `gradio_client.Client`
 calling the public `/ask` endpoint in a loop with seed-dev and squad-dev questions (seeded RNG).
-Half way through, a new document is written into the seeds copy and the app's own "Rebuild index"
-event is triggered over Gradio's queue protocol (the same request the browser's button sends);
-afterwards the new document's fact must be answerable. Every citation is checked against the file:
-`quote == file_text[start:end]`.
+The writers run one after another, spread over the run; before each, a new document is written into
+the seeds copy, and afterwards the server must answer its fact (it switched to the new generation):
+* `ui`: the app's own "Rebuild index" event over Gradio's queue protocol (what the button sends);
+* `cli-rebuild`: `qa index --rebuild` in another process; `cli`: an incremental `qa index` there.
+A thread watches the generation pointer for the moments a build published. Every citation is checked
+against the file: `quote == file_text[start:end]`.
 
-Prints throughput, latency percentiles (overall, during the rebuild, outside it) and error counts.
-Exits 1 when any request failed or any citation was wrong.
+Prints throughput, latency percentiles (overall, while a writer ran, in the seconds after a publish,
+outside both) and error counts. Exits 1 when any request failed or any citation was wrong.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import json
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -27,9 +31,11 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index import generation
 from index.load import load
+from index.settings import IndexSettings
 from qa.metrics import percentile
-from ui.testing import EVALSETS as EVAL, REPO, free_port, start_ui, stop_server, wait_until_up
+from ui.testing import EVALSETS as EVAL, REPO, clean_env, free_port, start_ui, stop_server, wait_until_up
 
 SEED_QUESTIONS = ["What did Xi herald during his call with Putin?",
                   "Who said Russia would struggle to sustain its war effort without PRC inputs?",
@@ -43,6 +49,16 @@ NEW_FILLER = "".join(f"\nHarbour log entry {n}: " + " ".join(
     f"the {w} boat returned with {n + i} crates of salted herring and {w} nets" for i, w in
     enumerate(["red", "grey", "blue", "green", "black", "white", "brown", "yellow", "long", "short", "old"]))
     + ".\n" for n in range(40))
+# What each writer adds before it runs, and the question that must find it afterwards.
+WRITER_FILES = {
+    "ui": (NEW_FILE, NEW_FACT + NEW_FILLER, NEW_QUESTION, "teal"),
+    "cli-rebuild": ("zz_cli_rebuild.txt", "date 2024-05-02 The Varnholt ferry crossing was closed in 1931 after "
+                    "the pier collapsed in a winter storm.\n", "When was the Varnholt ferry crossing closed?", "1931"),
+    "cli": ("zz_cli_incremental.txt", "date 2024-05-03 The Ostrava glassworks exported cobalt-blue bottles to "
+            "Lisbon from 1874.\n", "What did the Ostrava glassworks export to Lisbon?", "cobalt-blue"),
+}
+WRITERS = tuple(WRITER_FILES)
+SWITCH_SECONDS = 2.0  # requests starting this soon after a publish count as "at the switch"
 SQUAD_ORDER = ["1973_oil_crisis.txt", "Normans.txt", "Packet_switching.txt", "Harvard_University.txt",
                "Computational_complexity_theory.txt", "Steam_engine.txt", "Huguenot.txt", "European_Union_law.txt"]
 
@@ -119,7 +135,8 @@ class Files:
             return self.cache[source]
 
 
-def user_loop(n: int, url: str, qs: list[str], deadline: float, files: Files, out: list, seed: int) -> None:
+def user_loop(n: int, url: str, qs: list[str], stop_at: list[float], files: Files, out: list, seed: int) -> None:
+    """One API user asking questions until `stop_at[0]` (a list: the run may extend it)."""
     from gradio_client import Client
 
     rng = random.Random(seed * 1000 + n)
@@ -129,7 +146,7 @@ def user_loop(n: int, url: str, qs: list[str], deadline: float, files: Files, ou
         now = time.monotonic()
         out.append(Result(n, "(connect)", now, now, f"{type(exc).__name__}: {exc}"[:300]))
         return
-    while time.monotonic() < deadline:
+    while time.monotonic() < stop_at[0]:
         q = rng.choice(qs)
         result = Result(n, q, time.monotonic(), 0.0)
         try:
@@ -144,9 +161,90 @@ def user_loop(n: int, url: str, qs: list[str], deadline: float, files: Files, ou
         out.append(result)
 
 
+class Publishes:
+    """Watches the generation pointer of an index in a thread: the moments a build published."""
+
+    def __init__(self, db: Path):
+        self.settings = IndexSettings(db_dir=db)
+        self.times: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        last = generation.stamp(self.settings)
+        while not self._stop.wait(0.05):
+            now = generation.stamp(self.settings)
+            if now != last:
+                self.times.append(time.monotonic())
+                last = now
+
+    def __enter__(self) -> "Publishes":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def cli_index(seeds: Path, db: Path, *args: str, log: Path | None = None, timeout: float = 1800):
+    """`qa index --seeds S --db D ARGS` in its own process (QA_* cleared), as a user would run it."""
+    cmd = [sys.executable, "-m", "ui.cli", "index", "--seeds", str(seeds), "--db", str(db), *args]
+    done = subprocess.run(cmd, cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=timeout)
+    if log is not None:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"$ qa index {' '.join(args)}\n{done.stdout}{done.stderr}\n")
+    if done.returncode:
+        raise RuntimeError(f"qa index {' '.join(args)} exited {done.returncode}: {done.stderr.strip()[-500:]}")
+    return done.stdout
+
+
+def run_writer(kind: str, url: str, seeds: Path, db: Path, log: Path) -> dict:
+    """Add the writer's document, run the writer, then ask the server for the document's fact."""
+    from gradio_client import Client
+
+    name, text, question, expected = WRITER_FILES[kind]
+    (seeds / name).write_text(text, "utf-8")
+    event = {"kind": kind, "start": time.monotonic(), "status": "", "error": None}
+    try:
+        if kind == "ui":
+            event["status"] = trigger_rebuild(url)
+        else:
+            event["status"] = cli_index(seeds, db, *(["--rebuild"] if kind == "cli-rebuild" else []), log=log)
+    except Exception as exc:
+        event["error"] = f"{type(exc).__name__}: {exc}"[:500]
+    event["end"] = time.monotonic()
+    try:
+        after = Client(url, verbose=False).predict(question, 4, api_name="/ask")
+    except Exception as exc:  # the server no longer answers: reported, the run goes on
+        event["error"] = event["error"] or f"asked afterwards: {type(exc).__name__}: {exc}"[:500]
+        event["answered"] = False
+        return event
+    event["answered"] = (not after["abstained"] and expected in after["answer"]
+                         and after["citations"][0]["source"] == name)
+    return event
+
+
+def run_writers(writers, url, seeds, db, work, t0, duration, rebuild_at, say) -> list[dict]:
+    """The writers one after another, the first at `rebuild_at` (else spread evenly over `duration`)."""
+    events = []
+    for i, kind in enumerate(writers):
+        at = (rebuild_at or duration / (len(writers) + 1)) + i * duration / (len(writers) + 1)
+        time.sleep(max(0.0, t0 + at - time.monotonic()))
+        say(f"writer {kind} started")
+        e = run_writer(kind, url, seeds, db, work / "writers.log")
+        events.append(e)
+        say(f"writer {kind} done in {e['end'] - e['start']:.1f}s: "
+            f"{e['status'].strip().splitlines()[0] if e['status'].strip() else e['error']}; "
+            f"answered afterwards: {e['answered']}")
+    return events
+
+
 def run(users: int = 16, duration: float = 60, squad_files: int = 8, rebuild_at: float | None = None,
-        workdir: Path | None = None, seed: int = 0, quiet: bool = False) -> dict:
-    """Run the benchmark; returns the summary dict (also printed unless `quiet`)."""
+        workdir: Path | None = None, seed: int = 0, quiet: bool = False, writers: tuple[str, ...] = ("ui",)) -> dict:
+    """Run the scenario; returns the summary dict (also printed unless `quiet`). The writers start at even
+    intervals (the first at `rebuild_at` seconds if given), one after another; the users keep asking
+    until `duration` has passed and the last writer finished a few seconds ago."""
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
     own_tmp = workdir is None
     work = Path(tempfile.mkdtemp(prefix="load-bench-")) if own_tmp else workdir
@@ -165,53 +263,51 @@ def run(users: int = 16, duration: float = 60, squad_files: int = 8, rebuild_at:
     try:
         wait_until_up(url, proc, log_path)
         startup = time.monotonic() - started
-        say(f"up after {startup:.1f}s; {users} users for {duration:.0f}s, {len(qs)} questions")
-        files, results = Files(seeds), []
+        say(f"up after {startup:.1f}s; {users} users for {duration:.0f}s, {len(qs)} questions; writers: "
+            + ", ".join(writers))
+        files, results, events = Files(seeds), [], []
         t0 = time.monotonic()
-        deadline = t0 + duration
-        threads = [threading.Thread(target=user_loop, args=(n, url, qs, deadline, files, results, seed))
+        stop_at = [float("inf")]  # set once the writers are done
+        threads = [threading.Thread(target=user_loop, args=(n, url, qs, stop_at, files, results, seed))
                    for n in range(users)]
-        for t in threads:
-            t.start()
-        time.sleep(duration / 2 if rebuild_at is None else rebuild_at)
-        (seeds / NEW_FILE).write_text(NEW_FACT + NEW_FILLER, "utf-8")
-        say("rebuild triggered")
-        r0 = time.monotonic()
-        try:
-            status, rebuild_error = trigger_rebuild(url), None
-        except Exception as exc:
-            status, rebuild_error = "", f"{type(exc).__name__}: {exc}"[:500]
-        r1 = time.monotonic()
-        say(f"rebuild done in {r1 - r0:.1f}s: {status.splitlines()[0] if status else rebuild_error}")
-        for t in threads:
-            t.join()
+        with Publishes(db) as publishes:
+            for t in threads:
+                t.start()
+            try:
+                events += run_writers(writers, url, seeds, db, work, t0, duration, rebuild_at, say)
+            finally:
+                stop_at[0] = max(t0 + duration, time.monotonic() + 5)
+                for t in threads:
+                    t.join()
         elapsed = time.monotonic() - t0
-        from gradio_client import Client
-
-        after = Client(url, verbose=False).predict(NEW_QUESTION, 4, api_name="/ask")
-        new_ok = (not after["abstained"] and "teal" in after["answer"]
-                  and after["citations"][0]["source"] == NEW_FILE)
     finally:
         stop_server(proc)
-    summary = summarise(results, users, elapsed, (r0 - t0, r1 - t0), startup)
-    summary.update(rebuild_seconds=round(r1 - r0, 2), rebuild_status=status.splitlines()[0] if status else "",
-                   rebuild_error=rebuild_error, new_file_answered=new_ok, squad_files=len(chosen),
-                   server_log=str(log_path))
+    summary = summarise(results, users, elapsed, events, publishes.times, startup)
+    summary.update(squad_files=len(chosen), server_log=str(log_path))
     if not quiet:
         print_summary(summary)
-    if own_tmp and summary["errors"] == 0 and not rebuild_error:
+    if own_tmp and summary["errors"] == 0 and not summary["rebuild_error"]:
         shutil.rmtree(work, ignore_errors=True)
     return summary
 
 
-def summarise(results: list[Result], users: int, elapsed: float, rebuild: tuple[float, float], startup: float) -> dict:
+def _window(results: list[Result], spans: list[tuple[float, float]]) -> dict:
+    lat = [r.end - r.start for r in results if any(r.end > a and r.start < b for a, b in spans)]
+    return {"n": len(lat), "p50_ms": round(percentile(lat, 50) * 1000), "p95_ms": round(percentile(lat, 95) * 1000)}
+
+
+def summarise(results: list[Result], users: int, elapsed: float, events: list[dict], publishes: list[float],
+              startup: float) -> dict:
+    """Counts and latency percentiles: overall, while a writer ran, at the switches, outside both."""
     ok = [r for r in results if r.error is None]
     lat = [r.end - r.start for r in ok]
-    t0 = min((r.start for r in results), default=0.0)
-    r0, r1 = t0 + rebuild[0], t0 + rebuild[1]
-    during = [r.end - r.start for r in ok if r.end > r0 and r.start < r1]
-    outside = [r.end - r.start for r in ok if not (r.end > r0 and r.start < r1)]
+    writing = [(e["start"], e["end"]) for e in events]
+    switching = [(t, t + SWITCH_SECONDS) for t in publishes]
+    busy = writing + switching
+    quiet = [r for r in ok if not any(r.end > a and r.start < b for a, b in busy)]
     errors = [r for r in results if r.error]
+    ui = next((e for e in events if e["kind"] == "ui"), {})
+    t0 = min((r.start for r in results), default=0.0)
     return {
         "users": users, "seconds": round(elapsed, 1), "startup_seconds": round(startup, 1),
         "requests": len(results), "ok": len(ok), "errors": len(errors),
@@ -221,20 +317,28 @@ def summarise(results: list[Result], users: int, elapsed: float, rebuild: tuple[
         "throughput_rps": round(len(ok) / elapsed, 2) if elapsed else 0.0,
         "p50_ms": round(percentile(lat, 50) * 1000), "p95_ms": round(percentile(lat, 95) * 1000),
         "max_ms": round(max(lat, default=0) * 1000), "mean_ms": round(statistics.mean(lat) * 1000) if lat else 0,
-        "during_rebuild": {"n": len(during), "p50_ms": round(percentile(during, 50) * 1000),
-                           "p95_ms": round(percentile(during, 95) * 1000)},
-        "outside_rebuild": {"n": len(outside), "p50_ms": round(percentile(outside, 50) * 1000),
-                            "p95_ms": round(percentile(outside, 95) * 1000)},
+        "during_rebuild": _window(ok, writing), "at_switch": _window(ok, switching),
+        "outside_rebuild": _window(quiet, [(float("-inf"), float("inf"))]),
+        "writers": [{"kind": e["kind"], "at_s": round(e["start"] - t0, 1), "seconds": round(e["end"] - e["start"], 1),
+                     "error": e["error"], "answered_after": e["answered"],
+                     "failed_during": sum(1 for r in errors if r.end > e["start"] and r.start < e["end"] + 5)}
+                    for e in events],
+        "publishes": len(publishes),
+        # The UI rebuild's figures under the names the short test and older runs use.
+        "rebuild_seconds": round(ui["end"] - ui["start"], 2) if ui else 0.0,
+        "rebuild_status": ui.get("status", "").splitlines()[0] if ui.get("status") else "",
+        "rebuild_error": next((e["error"] for e in events if e["error"]), None),
+        "new_file_answered": all(e["answered"] for e in events),
     }
 
 
 def print_summary(s: dict) -> None:
+    """The summary as a small table."""
     rows = [("", "requests", "p50 ms", "p95 ms"),
-            ("all answered", str(s["ok"]), str(s["p50_ms"]), str(s["p95_ms"])),
-            ("overlapping the rebuild", str(s["during_rebuild"]["n"]), str(s["during_rebuild"]["p50_ms"]),
-             str(s["during_rebuild"]["p95_ms"])),
-            ("outside the rebuild", str(s["outside_rebuild"]["n"]), str(s["outside_rebuild"]["p50_ms"]),
-             str(s["outside_rebuild"]["p95_ms"]))]
+            ("all answered", str(s["ok"]), str(s["p50_ms"]), str(s["p95_ms"]))]
+    for label, key in [("while a writer ran", "during_rebuild"), (f"at a switch (<= {SWITCH_SECONDS:g} s "
+                       "after a publish)", "at_switch"), ("outside both", "outside_rebuild")]:
+        rows.append((label, str(s[key]["n"]), str(s[key]["p50_ms"]), str(s[key]["p95_ms"])))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     print(f"{s['users']} users for {s['seconds']}s against python -m ui "
           f"(seeds + {s['squad_files']} squad-dev files; app startup incl. index build {s['startup_seconds']}s)")
@@ -243,8 +347,9 @@ def print_summary(s: dict) -> None:
         if n == 0:
             print("  ".join("-" * w for w in widths))
     print(f"throughput {s['throughput_rps']} answers/s; max {s['max_ms']} ms; abstained {s['abstained']}; "
-          f"errors {s['errors']}; wrong citations {s['bad_citations']}")
-    print(f"rebuild: {s['rebuild_seconds']}s, {s['rebuild_status'] or s['rebuild_error']}; "
-          f"new file answered afterwards: {s['new_file_answered']}")
+          f"failed requests {s['errors']}; wrong citations {s['bad_citations']}; publishes seen {s['publishes']}")
+    for w in s["writers"]:
+        print(f"writer {w['kind']} at {w['at_s']}s took {w['seconds']}s: {w['error'] or 'ok'}; failed requests "
+              f"during it (+5 s) {w['failed_during']}; its new document answered afterwards: {w['answered_after']}")
     for e in s["error_samples"]:
         print(f"  error: {e}")

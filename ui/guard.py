@@ -1,0 +1,137 @@
+"""What guards the web server's door: the Host check and the login, as ASGI middleware for Gradio's app.
+
+* Host check (Starlette's `TrustedHostMiddleware`): only requests naming the bind address, localhost or
+  a name the user allowed (`--allowed-host`, QA_ALLOWED_HOSTS) are served. A page from another site
+  that rebinds its own name to 127.0.0.1 (DNS rebinding) sends its own name and gets 400.
+* Login attempts: a client gets at most `MAX_FAILURES` failed logins in any `WINDOW` seconds; further
+  attempts get 429 (with Retry-After) until the oldest of those failures is `WINDOW` seconds old. A
+  success clears its record. (Behind a reverse proxy every user shares the proxy's address.)
+* The password comes from QA_AUTH or a file (QA_AUTH_FILE / --auth-file), never from the command line,
+  which other users can read in `ps`.
+"""
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.responses import JSONResponse
+
+from index.errors import UsageError
+from ui.settings import ServeSettings
+
+LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
+MAX_FAILURES = 5
+WINDOW = 60.0  # seconds
+
+
+def middleware(settings: ServeSettings) -> list[Middleware]:
+    """The guards for `settings`, for `launch(app_kwargs={"middleware": ...})`."""
+    return [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings), www_redirect=False),
+            Middleware(LoginLimiter)]
+
+
+def allowed_hosts(settings: ServeSettings) -> list[str]:
+    """Host names requests may carry: localhost, the bind address and the configured names (when bound to
+    every interface, also this machine's name and addresses)."""
+    names = [*LOCAL_NAMES, _bracketed(settings.host), *settings.allowed_hosts]
+    if settings.host in ("0.0.0.0", "::"):
+        names += _this_machine()
+    return list(dict.fromkeys(n.lower() for n in names if n))
+
+
+def _bracketed(host: str) -> str:
+    try:
+        return f"[{host}]" if ipaddress.ip_address(host).version == 6 else host
+    except ValueError:
+        return host
+
+
+def _this_machine() -> list[str]:
+    name = socket.gethostname()
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(name, None)}
+    except OSError:
+        addresses = set()
+    return [name, socket.getfqdn(name), *sorted(_bracketed(a) for a in addresses)]
+
+
+def login(settings: ServeSettings) -> tuple[str, str] | None:
+    """The (user, password) pair from QA_AUTH or the QA_AUTH_FILE file; None when no login is wanted."""
+    if settings.auth_file is not None:
+        return parse_login(_read_secret(settings.auth_file), f"the first line of {settings.auth_file}")
+    return parse_login(settings.auth)
+
+
+def parse_login(raw: str | None, where: str = "QA_AUTH") -> tuple[str, str] | None:
+    """`"user:password"` as Gradio's (user, password) pair; None when no login is wanted."""
+    if not raw:
+        return None
+    user, sep, password = raw.partition(":")
+    if not sep or not user or not password:
+        raise UsageError(f"{where} must look like user:password", hint="for example alice:s3cret")
+    return user, password
+
+
+def _read_secret(path: Path) -> str:
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the login file {path}: {getattr(exc, 'strerror', None) or exc}",
+                         hint="QA_AUTH_FILE must name a readable file holding user:password") from None
+    return lines[0].strip() if lines else ""
+
+
+class LoginLimiter:
+    """ASGI middleware counting failed logins (Gradio answers 400) per client address."""
+
+    def __init__(self, app, max_failures: int = MAX_FAILURES, window: float = WINDOW):
+        self.app, self.max_failures, self.window = app, max_failures, window
+        self._failures: dict[str, deque] = {}
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST" or \
+                not scope.get("path", "").rstrip("/").endswith("/login"):
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("?", 0))[0]
+        wait = self._locked_for(client)
+        if wait:
+            response = JSONResponse({"detail": f"Too many failed logins; try again in {wait:.0f} s."},
+                                    status_code=429, headers={"Retry-After": str(int(wait) + 1)})
+            await response(scope, receive, send)
+            return
+
+        async def record(message) -> None:
+            if message["type"] == "http.response.start":
+                self._record(client, ok=200 <= message["status"] < 400)
+            await send(message)
+
+        await self.app(scope, receive, record)
+
+    def _locked_for(self, client: str) -> float:
+        """Seconds `client` must still wait (0: it may try)."""
+        now = time.monotonic()
+        with self._lock:
+            failures = self._failures.get(client)
+            while failures and now - failures[0] > self.window:
+                failures.popleft()
+            if not failures or len(failures) < self.max_failures:
+                return 0.0
+            return self.window - (now - failures[0])
+
+    def _record(self, client: str, ok: bool) -> None:
+        with self._lock:
+            if ok:
+                self._failures.pop(client, None)
+                return
+            now = time.monotonic()
+            if len(self._failures) > 10_000:  # many addresses: forget those with no recent failure
+                self._failures = {c: f for c, f in self._failures.items() if f and now - f[-1] < self.window}
+            self._failures.setdefault(client, deque(maxlen=self.max_failures)).append(now)
