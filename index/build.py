@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from typing import Callable
+from typing import Callable, Collection
 
 from index import lexical, sentences, sentvec
 from index import manifest as mf
@@ -18,7 +18,8 @@ from index.chunk import chunk_doc, index_text
 from index.discover import SeedFile, discover
 from index.embed import Embedder, open_embedder
 from index.errors import NothingIndexedError, StoreError
-from index.load import SUPPORTED, load
+from index.isolate import Reader
+from index.load import SUPPORTED
 from index.locking import write_lock
 from index.memory import release_memory
 from index.settings import IndexSettings
@@ -27,23 +28,29 @@ from index.ids import number_of, prefix_of
 from index.types import Chunk, IndexReport, Skipped, SkipFile
 
 Progress = Callable[[str, int, int], None]
+Cancel = Callable[[], bool]
 GROUP = 512  # chunks embedded and committed together
 
 
 def build(settings: IndexSettings, embedder: Embedder | None = None, progress: Progress | None = None,
-          rebuild: bool = False, store: Store | None = None) -> IndexReport:
-    """Index `settings.seeds_dir` into the store; only added or changed files are embedded."""
+          rebuild: bool = False, store: Store | None = None, cancel: Cancel | None = None,
+          on_file: Progress | None = None, reindex: Collection[str] = ()) -> IndexReport:
+    """Index `settings.seeds_dir` into the store; only added or changed files (and those in `reindex`) are
+    embedded. `on_file(source, n, total)` is called before each file is read; when `cancel()` turns true
+    the build stops between files (or commit groups) and finishes consistently: what was committed is
+    indexed, the rest is left for the next build (`report.cancelled`)."""
     started = time.perf_counter()
     files, skipped = discover(settings.seeds_dir, settings.max_file_mb)
     try:
         with write_lock(settings.db_dir):
             manifest = mf.read(settings.db_dir)
-            if not rebuild and _is_noop(settings, manifest, files):
+            if not rebuild and not reindex and _is_noop(settings, manifest, files):
                 report = _report(manifest, files, skipped, started, counts=(0, 0, 0))
             else:
                 run = _Run(settings, manifest, store or open_store(settings), embedder, progress)
+                run.cancel, run.on_file, run.reindex = cancel or (lambda: False), on_file, set(reindex)
                 counts = run.execute(files, rebuild)
-                report = _report(run.manifest, files, skipped, started, counts, run.reason)
+                report = _report(run.manifest, files, skipped, started, counts, run.reason, run.stopped)
     except OSError as exc:  # the manifest, snapshot or sentence files could not be written (full disk, ...)
         raise StoreError(f"cannot write the index in {settings.db_dir}: {exc.strerror or exc}",
                          hint="check that the directory is writable and the disk is not full") from exc
@@ -68,13 +75,16 @@ def _is_noop(settings: IndexSettings, manifest: mf.Manifest, files: list[SeedFil
     return known == current and lexical.current_version(settings.db_dir) == _fingerprint(manifest)
 
 
-def _report(manifest, files, skipped, started, counts, reason=None) -> IndexReport:
+def _report(manifest, files, skipped, started, counts, reason=None, cancelled=False) -> IndexReport:
     added, updated, removed = counts
     load_skips = [Skipped(s, manifest.skip_reasons.get(s, "")) for s in manifest.skipped]
     return IndexReport(files=len(manifest.files), chunks=manifest.chunk_count(), added=added, updated=updated,
                        removed=removed, unchanged=len(manifest.files) - added - updated,
                        skipped=tuple(sorted(skipped + load_skips, key=lambda s: s.path)),
-                       seconds=time.perf_counter() - started, rebuilt_because=reason)
+                       seconds=time.perf_counter() - started, rebuilt_because=reason,
+                       ocr_pages={s: e.info["ocr_pages"] for s, e in manifest.files.items() if e.info.get("ocr_pages")},
+                       notes=tuple(Skipped(s, n) for s, e in sorted(manifest.files.items())
+                                   for n in e.info.get("notes", ())), cancelled=cancelled)
 
 
 class _Run:
@@ -85,6 +95,9 @@ class _Run:
         self.embedder = embedder or open_embedder(settings)
         self.progress = progress or (lambda stage, done, total: None)
         self.reason: str | None = None
+        self.reader = Reader(settings.read_options)  # files are read in a capped child process
+        self.cancel, self.on_file, self.reindex = (lambda: False), None, set()
+        self.stopped, self.info, self.committed = False, {}, set()
 
     def execute(self, files: list[SeedFile], rebuild: bool) -> tuple[int, int, int]:
         self._check_key(rebuild)
@@ -94,14 +107,18 @@ class _Run:
         removed = self._remove({f.source for f in files})
         todo = [f for f in files if self._changed(f, stale)]
         before = set(self.manifest.files)
-        chunks = self._load_all(todo)
+        with self.reader:
+            chunks = self._load_all(todo)
         self._embed_all(todo, chunks)
         self._snapshot()
         self.manifest.complete = True
         self._save()
-        embedded = [f.source for f in todo if f.source in chunks]
-        added = sum(1 for s in embedded if s not in before)
-        return added, len(embedded) - added, removed
+        added = sum(1 for s in self.committed if s not in before)
+        return added, len(self.committed) - added, removed
+
+    def _cancelled(self) -> bool:
+        self.stopped = self.stopped or bool(self.cancel())
+        return self.stopped
 
     def _save(self) -> None:
         mf.write(self.settings.db_dir, self.manifest)
@@ -145,6 +162,8 @@ class _Run:
 
     def _changed(self, f: SeedFile, stale: set[str]) -> bool:
         entry = self.manifest.files.get(f.source)
+        if f.source in self.reindex:
+            return True
         if entry is None:
             return self.manifest.skipped.get(f.source) != f.hash
         return entry.hash != f.hash or f.source in stale
@@ -152,9 +171,14 @@ class _Run:
     def _load_all(self, todo: list[SeedFile]) -> dict[str, list[Chunk]]:
         out: dict[str, list[Chunk]] = {}
         for n, f in enumerate(todo, 1):
+            if self._cancelled():
+                break
             self.progress("reading", n, len(todo))
+            if self.on_file:
+                self.on_file(f.source, n, len(todo))
             try:
-                doc = load(f.path, f.source)
+                doc = self.reader.load(f.path, f.source)
+                self.info[f.source] = doc.info()
                 out[f.source] = chunk_doc(doc, f.hash, self.settings.chunk_size, self.settings.chunk_overlap)
                 if not out[f.source]:
                     del out[f.source]
@@ -178,6 +202,8 @@ class _Run:
             if f.source in chunks:
                 group.append(f)
             if sum(len(chunks[g.source]) for g in group) >= GROUP or (f is todo[-1] and group):
+                if self._cancelled():
+                    break
                 done += self._commit(group, chunks)
                 self.progress("embedding", done, total)
                 group = []
@@ -194,7 +220,9 @@ class _Run:
                 if old.ids and prefix_of(old.ids[0]) != prefix_of(new[0].id):
                     sentvec.prune_one(self.settings.db_dir, prefix_of(old.ids[0]))
             self.manifest.forget_skip(f.source)
-            self.manifest.files[f.source] = mf.FileEntry(f.hash, [c.id for c in new], new[0].title, new[0].published)
+            self.manifest.files[f.source] = mf.FileEntry(f.hash, [c.id for c in new], new[0].title, new[0].published,
+                                                         self.info.get(f.source, {}))
+            self.committed.add(f.source)
         self._save()
         release_memory()
         return len(batch)

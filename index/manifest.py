@@ -17,6 +17,7 @@ class FileEntry:
     ids: list[str]
     title: str = ""
     published: str = ""
+    info: dict = field(default_factory=dict)  # pages, OCR pages, notes, when indexed (`LoadedDoc.info`)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The `qa` command: index, ask, eval, serve. An edge: the only place, with the web app, where errors
+"""The `qa` command: index, ask, eval, serve, docs. An edge: the only place, with the web app, where errors
 become messages and exit codes. Heavy modules (torch, gradio, chromadb) are imported by the commands
 that need them, not here."""
 from __future__ import annotations
@@ -12,6 +12,7 @@ import click
 from index.errors import QAError
 from qa.answerers import ANSWERERS
 from qa.settings import MAX_K
+from ui import cli_docs
 from ui.settings import Config, from_process
 
 _common = [
@@ -129,6 +130,8 @@ def serve_cmd(seeds_dir, db_dir, host, port):
 
     serve(config(seeds_dir=seeds_dir, db_dir=db_dir, host=host, port=port))
 
+
+cli_docs.register(main, common, handled, config)
 
 if __name__ == "__main__":
     main()
