@@ -39,11 +39,13 @@ class Reader:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def load(self, path: Path, source: str) -> LoadedDoc:
-        """The file's `LoadedDoc`, read in the worker; `SkipFile` with the reason when it cannot be."""
+    def load(self, path: Path, source: str, ext: str | None = None, options: ReadOptions | None = None) -> LoadedDoc:
+        """The file's `LoadedDoc` (read as type `ext`, default its extension; with `options` instead of the
+        reader's, except for its memory cap and time limit), read in the worker; `SkipFile` with the reason
+        when it cannot be."""
         proc = self._worker()
         try:
-            _send(proc.stdin, (str(path), source, self.options))
+            _send(proc.stdin, (str(path), source, options or self.options, ext))
             reply = _receive(proc.stdout, self.options.timeout + 5)
         except TimeoutError:
             self._kill()
@@ -132,9 +134,9 @@ def _cap_memory(megabytes: int) -> None:
 def _answer(request) -> tuple[str, object]:
     from index.load import load
 
-    path, source, options = request
+    path, source, options, ext = request
     try:
-        return "ok", load(Path(path), source, options)
+        return "ok", load(Path(path), source, options, ext)
     except SkipFile as why:
         return "skip", str(why)
     except MemoryError:

@@ -48,12 +48,14 @@ _RST_HEADING = re.compile(r"^(?:([=\-~^\"'`#*+:.])\1{2,}[ \t]*\r?\n)?[ \t]*(\S[^
                           r"([=\-~^\"'`#*+:.])\3{2,}[ \t]*$", re.M)
 
 
-def load(path: Path, source: str, options: ReadOptions = DEFAULT) -> LoadedDoc:
-    """Load `path` (shown as `source`); raise `SkipFile` with a reason when it cannot be indexed."""
-    fmt = FORMATS.get(path.suffix.lower())
+def load(path: Path, source: str, options: ReadOptions = DEFAULT, ext: str | None = None) -> LoadedDoc:
+    """Load `path` (shown as `source`) as a file of type `ext` (default: its own extension); raise
+    `SkipFile` with a reason when it cannot be indexed."""
+    ext = (ext or path.suffix).lower()
+    fmt = FORMATS.get(ext)
     if fmt is None:
-        raise SkipFile(unsupported(path.suffix.lower()))
-    return fmt(path, source, options)
+        raise SkipFile(unsupported(ext))
+    return fmt.read(path, source, options)
 
 
 def unsupported(ext: str) -> str:
@@ -63,7 +65,7 @@ def unsupported(ext: str) -> str:
 
 def load_text(path: Path, source: str, options: ReadOptions = DEFAULT) -> LoadedDoc:
     """Plain text and Markdown: the decoded file, front matter or a ` date` header as metadata."""
-    return _load_text(path, source, path.suffix.lower())
+    return _load_text(path, source, Path(source).suffix.lower())
 
 
 def load_rst(path: Path, source: str, options: ReadOptions = DEFAULT) -> LoadedDoc:
@@ -112,7 +114,7 @@ def load_xlsx(path: Path, source: str, options: ReadOptions = DEFAULT) -> Loaded
 
 def load_csv(path: Path, source: str, options: ReadOptions = DEFAULT) -> LoadedDoc:
     """CSV/TSV: records with their headers, located as `row 12`."""
-    built = sheets.extract_csv(decode(_read(path)), tab=path.suffix.lower() == ".tsv")
+    built = sheets.extract_csv(decode(_read(path)), tab=Path(source).suffix.lower() == ".tsv")
     return finish(source, built.text, _stem_title(source), {}, built.segments)
 
 

@@ -12,10 +12,9 @@ import gradio as gr  # noqa: E402
 from index.errors import UsageError  # noqa: E402
 from qa.answerers import available  # noqa: E402
 from qa.pipeline import Assistant, build_assistant  # noqa: E402
-from ui import documents, render  # noqa: E402
+from ui import documents, documents_tab, render  # noqa: E402
 from ui.chat import Chat  # noqa: E402
 from ui.settings import Config  # noqa: E402
-from ui.upload import ALLOWED  # noqa: E402
 
 TITLE = "Seed QA"
 # System fonts only: the default theme would fetch Google Fonts, and the app must work offline.
@@ -55,17 +54,14 @@ def build_app(cfg: Config, assistant: Assistant | None = None) -> gr.Blocks:
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     assistant = assistant or build_assistant(cfg.index, cfg.answer)
     chat = Chat(cfg, assistant)
-    settings = cfg.index
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
         gr.Markdown(f"## {TITLE}\nAnswers come only from your documents, with the cited passages on the right.")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat-tab"):
                 chat_ui = _chat_tab(cfg)
             with gr.Tab("Documents", id="documents-tab"):
-                docs_ui = _documents_tab(cfg)
+                documents_tab.build(cfg, assistant, app)
         _wire_chat(chat, chat_ui)
-        _wire_documents(cfg, assistant, docs_ui)
-        app.load(lambda: documents.table(settings), None, docs_ui.table, api_visibility="private", queue=False)
         gr.api(chat.ask, api_name="ask", api_description="Answer a question from the documents, with citations.")
     return app
 
@@ -96,19 +92,6 @@ def _advanced(cfg: Config) -> tuple[gr.Dropdown, gr.Slider]:
     return backend, k
 
 
-def _documents_tab(cfg: Config) -> SimpleNamespace:
-    settings = cfg.index
-    table = gr.Dataframe(documents.table(settings), headers=documents.HEADERS, interactive=False,
-                         label="Indexed documents", elem_id="doc-table", wrap=True)
-    with gr.Row():
-        rebuild = gr.Button("Rebuild index", variant="primary", elem_id="rebuild", scale=0, min_width=160)
-    types = " ".join(sorted(ALLOWED))
-    upload = gr.File(file_count="multiple", label=f"Add documents ({types}; up to {cfg.serve.upload_limit_mb:g} MB)",
-                     elem_id="upload", height=140)
-    status = gr.Markdown("", elem_id="doc-status")
-    return SimpleNamespace(table=table, rebuild=rebuild, upload=upload, status=status)
-
-
 def _wire_chat(chat: Chat, ui: SimpleNamespace) -> None:
     ins = [ui.question, ui.chatbot, ui.k, ui.backend, ui.records]
     outs = [ui.chatbot, ui.sources, ui.records, ui.question]
@@ -118,31 +101,3 @@ def _wire_chat(chat: Chat, ui: SimpleNamespace) -> None:
     ui.clear.click(reset, None, outs, api_visibility="private", queue=False)
     ui.chatbot.clear(reset, None, outs, api_visibility="private", queue=False)
     ui.chatbot.like(chat.like, [ui.records], None, api_visibility="private")
-
-
-def _wire_documents(cfg: Config, assistant: Assistant, ui: SimpleNamespace) -> None:
-    settings = cfg.index
-
-    def rebuild(progress=gr.Progress()):
-        return _build(settings, assistant, progress), documents.table(settings)
-
-    def upload(files, progress=gr.Progress()):
-        saved, messages = documents.save_all(files, settings, cfg.serve.upload_limit_mb)
-        for message in messages:
-            (gr.Warning if message.startswith("Refused") else gr.Info)(message)
-        status = "\n".join(f"- {m}" for m in messages)
-        if saved:
-            status += "\n\n" + _build(settings, assistant, progress)
-        return status, documents.table(settings), None
-
-    opts = dict(api_visibility="private", concurrency_id="index", concurrency_limit=1)
-    ui.rebuild.click(rebuild, None, [ui.status, ui.table], **opts)
-    ui.upload.upload(upload, [ui.upload], [ui.status, ui.table, ui.upload], **opts)
-
-
-def _build(settings, assistant: Assistant, progress: gr.Progress) -> str:
-    """An incremental build sharing the app's model and store, reporting to a Gradio progress bar."""
-    def report(stage: str, done: int, total: int) -> None:
-        progress((done, total) if total else None, desc=stage, unit="chunks" if stage == "embedding" else "files")
-
-    return documents.run_build(settings, embedder=assistant.embedder, store=assistant.store, progress=report)
