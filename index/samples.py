@@ -7,13 +7,14 @@ text PDFs; everything else uses the product's own dependencies.
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
 import textwrap
 import zipfile
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-import datetime as dt
 
 SCAN_WIDTH, SCAN_FONT = 1700, 40
 
@@ -243,3 +244,86 @@ def many_entries_zip(path: Path, entries: int) -> Path:
         for n in range(entries):
             zf.writestr(f"filler/part{n}.xml", b"<x/>")
     return path
+
+
+# --- a corpus with one file per format and one question each -------------------------------------------
+
+@dataclass(frozen=True)
+class Probe:
+    """A question whose answer sits in one file at one place: `where` is the citation's unit or page
+    (`slide 3`, `Fleet row 5`, `p. 2`) or "" for files located by lines; `words` must be in the quote."""
+
+    source: str
+    question: str
+    words: str
+    where: str
+
+
+FILLER = ("The archive keeps letters, ledgers and maps from the coastal towns, sorted by year and by harbour. "
+          "Visitors may read them in the reading room on weekdays.")
+
+
+def format_corpus(root: Path) -> list[Probe]:
+    """Write one document of every supported format into `root` (scanned pages included); return one probe
+    per file."""
+    root.mkdir(parents=True, exist_ok=True)
+    day = dt.date(2023, 5, 2)
+    (root / "ferry.txt").write_text(f"{FILLER}\n\nThe Varnholt ferry crossing was closed in 1931 after the "
+                                    "pier collapsed in a winter storm.\n", "utf-8")
+    (root / "keeper.md").write_text("# Keepers\n\nThe lighthouse keeper Ilse Brandt kept a diary of "
+                                    f"ninety-one shipwrecks.\n\n{FILLER}\n", "utf-8")
+    (root / "guide.rst").write_text("Guide\n=====\n\nThe Pellmark museum displays a whalebone sledge "
+                                    f"from Greenland.\n\n{FILLER}\n", "utf-8")
+    (root / "page.html").write_text(f"<html><head><title>Tides</title></head><body><p>{FILLER}</p><p>The spring "
+                                    "tide at Ostrava Point rises nine metres above the reef.</p></body></html>")
+    write_pdf(root / "report.pdf", [FILLER, "The Ostrava glassworks exported cobalt-blue bottles to Lisbon.",
+                                    FILLER], title="Glassworks report")
+    write_scanned_pdf(root / "scanned.pdf", ["Parish register of births and burials.",
+                                             "The Quillmere lighthouse was painted teal in 1897."])
+    write_docx(root / "bridge.docx", "Tolen Bridge", ["Marisol Ventura designed the suspension bridge over "
+                                                      "the Tolen river.", FILLER],
+               table=[["Port", "Berth fee"], ["Lisbon", "120 EUR"], ["Tromsdal", "340 NOK per night"]])
+    write_odt(root / "mill.odt", "Mill", [FILLER, "The Arvika paper mill pressed rag paper for the royal mint."])
+    write_pptx(root / "deck.pptx", [("Overview", "Quarterly review of the fleet.", ""),
+                                    ("Harbours", "Four harbours were dredged this year.", ""),
+                                    ("Cargo", "The schooner Mistral carried copper ingots to Bergen.", "Say it slowly.")])
+    write_xlsx(root / "fleet.xlsx", {"Summary": [["Fleet register 2023"], ["Ships", 4]],
+                                     "Fleet": [["Ship", "Captain", "Home port"], ["Albatross", "Jonas Reed", "Hull"],
+                                               ["Mistral", "Oda Lind", "Bergen"], ["Kestrel", "Piet Vos", "Emden"],
+                                               ["Halcyon", "Runa Falk", "Narvik"]]})
+    write_csv(root / "catch.csv", [["Boat", "Fish", "Tonnes"], ["Sula", "herring", "12"], ["Merle", "cod", "7"],
+                                   ["Tern", "mackerel", "31"]])
+    write_csv(root / "lamps.tsv", [["Lamp", "Fuel"], ["North cape", "whale oil"], ["South cape", "paraffin"]],
+              delimiter="\t")
+    write_epub(root / "voyage.epub", "The Long Voyage", [("Departure", "The crew left Hull in April."),
+                                                         ("Ice", "The brig Fortuna was trapped in pack ice for "
+                                                                 "forty days.")])
+    write_eml(root / "budget.eml", message("Alice Moreau <alice@example.org>", "Bob Tan <bob@example.org>", day,
+                                           "Harbour budget", "The harbour dredging budget is 12 million crowns."))
+    write_mbox(root / "letters.mbox", [message("Ann <ann@example.org>", "Ben <ben@example.org>", day, "Nets",
+                                               "The nets arrive on Friday."),
+                                       message("Cy <cy@example.org>", "Di <di@example.org>", day, "Seals",
+                                               "Grey seals were counted on the Skerry rocks: 212 pups.")])
+    write_image(root / "sign.png", "Harbour office closed on Sundays.")
+    write_image(root / "notice.jpg", "Ferry tickets cost four crowns.")
+    write_image(root / "fax.tiff", ["Fax cover page.", "The cooper Tobias Hale built oak barrels."])
+    return [
+        Probe("ferry.txt", "When was the Varnholt ferry crossing closed?", "closed in 1931", ""),
+        Probe("keeper.md", "Who kept a diary of shipwrecks?", "Ilse Brandt", ""),
+        Probe("guide.rst", "What does the Pellmark museum display?", "whalebone sledge", ""),
+        Probe("page.html", "How high does the spring tide at Ostrava Point rise?", "nine metres", ""),
+        Probe("report.pdf", "What did the Ostrava glassworks export to Lisbon?", "cobalt-blue bottles", "p. 2"),
+        Probe("scanned.pdf", "What colour was the Quillmere lighthouse painted?", "teal", "p. 2"),
+        Probe("bridge.docx", "What is the berth fee at Tromsdal?", "340 NOK", ""),
+        Probe("mill.odt", "What did the Arvika paper mill press?", "rag paper", ""),
+        Probe("deck.pptx", "What did the schooner Mistral carry to Bergen?", "copper ingots", "slide 3"),
+        Probe("fleet.xlsx", "Who is the captain of the Kestrel?", "Piet Vos", "Fleet row 4"),
+        Probe("catch.csv", "How many tonnes of mackerel did the Tern land?", "31", "row 4"),
+        Probe("lamps.tsv", "What fuel did the South cape lamp burn?", "paraffin", "row 3"),
+        Probe("voyage.epub", "How long was the brig Fortuna trapped in pack ice?", "forty days", "chapter 2"),
+        Probe("budget.eml", "How big is the harbour dredging budget?", "12 million crowns", ""),
+        Probe("letters.mbox", "How many grey seal pups were counted on the Skerry rocks?", "212 pups", "message 2"),
+        Probe("sign.png", "On which day is the harbour office closed?", "Sundays", ""),
+        Probe("notice.jpg", "How much do ferry tickets cost?", "four crowns", ""),
+        Probe("fax.tiff", "What did the cooper Tobias Hale build?", "oak barrels", "p. 2"),
+    ]

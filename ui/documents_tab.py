@@ -100,9 +100,9 @@ class DocumentsTab:
         ui.cancel.click(self.cancel, None, None, queue=False, **PRIVATE)
         after = view + [ui.upload, ui.conflict_row, ui.conflict_text, ui.pending]
         ui.upload.upload(self.upload, ui.upload, after, **BUILDS)
-        ui.replace.click(lambda p: self.resolve(p, REPLACE), ui.pending, after, **BUILDS)
-        ui.keep_both.click(lambda p: self.resolve(p, KEEP_BOTH), ui.pending, after, **BUILDS)
-        ui.skip.click(lambda p: self.resolve(p, None), ui.pending, after, **BUILDS)
+        ui.replace.click(self.replace_existing, ui.pending, after, **BUILDS)
+        ui.keep_both.click(self.keep_both, ui.pending, after, **BUILDS)
+        ui.skip.click(self.skip_uploads, ui.pending, after, **BUILDS)
 
     # --- the view ----------------------------------------------------------------------------------------
 
@@ -183,6 +183,18 @@ class DocumentsTab:
     def upload(self, files) -> Iterator[tuple]:
         """Check and save the uploaded files (nothing written for a refused one); then index the new ones."""
         yield from self._upload(list(files or ()), None)
+
+    def replace_existing(self, pending: list) -> Iterator[tuple]:
+        """Replace the existing documents with the waiting uploads of the same names."""
+        yield from self.resolve(pending, REPLACE)
+
+    def keep_both(self, pending: list) -> Iterator[tuple]:
+        """Save the waiting uploads under new names (`name-2.ext`)."""
+        yield from self.resolve(pending, KEEP_BOTH)
+
+    def skip_uploads(self, pending: list) -> Iterator[tuple]:
+        """Drop the waiting uploads."""
+        yield from self.resolve(pending, None)
 
     def resolve(self, pending: list, choice: str | None) -> Iterator[tuple]:
         """The user's answer for uploads named like existing documents: replace, keep both, or don't add."""

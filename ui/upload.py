@@ -69,6 +69,9 @@ def check_content(src: Path, name: str, options: ReadOptions, reader: Reader | N
     ext = os.path.splitext(name)[1].lower()
     try:
         sniff.check(src, ext, FORMATS[ext].content)
+    except SkipFile as why:
+        raise UploadRefused(f"{name}: {why}", hint="nothing was saved") from None
+    try:
         probe = replace(options, ocr_pages=PROBE_OCR_PAGES)
         if reader is None:
             with Reader(probe) as own:

@@ -1,7 +1,7 @@
 """Office documents: Word (python-docx), PowerPoint (python-pptx) and OpenDocument text (odfpy).
 
-Tables keep their rows together: a row is one line, its cells joined by ` | `, so the chunker (which
-splits at line ends before anything smaller) never cuts a row in two.
+Tables keep their rows together: a row is one line, each cell with its column's header
+(`index.formats.tables`), so the chunker (which splits at line ends first) never cuts a row in two.
 """
 from __future__ import annotations
 
@@ -9,25 +9,10 @@ from pathlib import Path
 
 from index.formats.builder import DocBuilder, one_line, tidy
 from index.formats.limits import ReadOptions, check_zip
+from index.formats.tables import table_text
 from index.types import SkipFile
 
-CELL = " | "
 TITLE_SCAN = 50  # blocks searched for a title heading
-
-
-def row_line(cells) -> str:
-    """One table row as one line (empty cells and repeats of a merged cell dropped)."""
-    out: list[str] = []
-    for cell in cells:
-        text = one_line(cell)
-        if text and (not out or out[-1] != text):
-            out.append(text)
-    return CELL.join(out)
-
-
-def table_text(rows) -> str:
-    """A table: one line per non-empty row."""
-    return "\n".join(line for line in (row_line(r) for r in rows) if line)
 
 
 # --- Word ----------------------------------------------------------------------------------------------

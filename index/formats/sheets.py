@@ -9,13 +9,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 from pathlib import Path
 
 from index.formats.builder import DocBuilder, one_line
 from index.formats.limits import ReadOptions, check_zip
+from index.formats.tables import CELL, row_with_headers
 from index.types import SkipFile
 
-CELL = " | "
 HEADER_SCAN = 20  # the header is the fullest of the first rows
 
 
@@ -37,16 +38,6 @@ def header_index(rows: list[list[str]]) -> int:
     scan = rows[:HEADER_SCAN]
     counts = [sum(1 for c in r if c) for r in scan]
     return counts.index(max(counts)) if counts else 0
-
-
-def row_with_headers(row: list[str], header: list[str]) -> str:
-    """`Header: value | ...` for the row's filled cells (a cell without a header is given as it is)."""
-    out = []
-    for n, value in enumerate(row):
-        if value:
-            name = header[n] if n < len(header) else ""
-            out.append(f"{name}: {value}" if name and name != value else value)
-    return CELL.join(out)
 
 
 def add_table(builder: DocBuilder, rows: list[tuple[int, list[str]]], label: str | None) -> None:
@@ -110,7 +101,7 @@ def _sheet_rows(sheet) -> list[tuple[int, list[str]]]:
 # --- CSV / TSV -----------------------------------------------------------------------------------------
 
 def extract_csv(text: str, tab: bool) -> DocBuilder:
-    """The records of delimited text (the dialect sniffed unless it is a .tsv), numbered from 1."""
+    """The records of delimited text (the delimiter detected unless it is a .tsv), numbered from 1."""
     dialect = _dialect(text, tab)
     builder = DocBuilder()
     try:
@@ -122,9 +113,18 @@ def extract_csv(text: str, tab: bool) -> DocBuilder:
 
 
 def _dialect(text: str, tab: bool):
+    """excel-tab for .tsv; else the delimiter (of , ; tab |) that splits the first records into the most
+    rows of one width above 1 (csv.Sniffer is fooled by commas inside semicolon-separated cells)."""
     if tab:
         return csv.excel_tab
-    try:
-        return csv.Sniffer().sniff(text[:20_000], delimiters=",;\t|")
-    except csv.Error:
-        return csv.excel
+    sample, best, score = text[:20_000], ",", (0, 0)
+    for delimiter in ",;\t|":
+        reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+        try:
+            widths = [len(r) for r in itertools.islice(reader, 50) if any(r)]
+        except csv.Error:
+            continue
+        mode = max(set(widths), key=widths.count) if widths else 0
+        if mode > 1 and (widths.count(mode), mode) > score:
+            best, score = delimiter, (widths.count(mode), mode)
+    return csv.excel_tab if best == "\t" else type("Sniffed", (csv.excel,), {"delimiter": best})
