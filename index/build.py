@@ -18,6 +18,7 @@ from index.chunk import chunk_doc, index_text
 from index.discover import SeedFile, discover
 from index.embed import Embedder, open_embedder
 from index.errors import NothingIndexedError, StoreError
+from index.formats.limits import read_key
 from index.isolate import Reader
 from index.load import SUPPORTED
 from index.locking import write_lock
@@ -72,7 +73,8 @@ def _is_noop(settings: IndexSettings, manifest: mf.Manifest, files: list[SeedFil
         return False
     known = {s: e.hash for s, e in manifest.files.items()} | manifest.skipped
     current = {f.source: f.hash for f in files}
-    return known == current and lexical.current_version(settings.db_dir) == _fingerprint(manifest)
+    return (known == current and lexical.current_version(settings.db_dir) == _fingerprint(manifest)
+            and (not manifest.skipped or manifest.read_key == read_key(settings.read_options)))
 
 
 def _report(manifest, files, skipped, started, counts, reason=None, cancelled=False) -> IndexReport:
@@ -101,6 +103,7 @@ class _Run:
 
     def execute(self, files: list[SeedFile], rebuild: bool) -> tuple[int, int, int]:
         self._check_key(rebuild)
+        self._check_read_key()
         self.manifest.complete = False
         self._save()
         stale = self._reconcile()
@@ -137,6 +140,14 @@ class _Run:
             self.store.drop()
             self.manifest = mf.Manifest(key=key)
         self.manifest.key = key
+
+    def _check_read_key(self) -> None:
+        """Skipped files are read again when the caps or OCR they were judged with changed."""
+        key = read_key(self.settings.read_options)
+        if self.manifest.read_key != key:
+            for source in list(self.manifest.skipped):
+                self.manifest.forget_skip(source)
+            self.manifest.read_key = key
 
     def _reconcile(self) -> set[str]:
         """Delete chunks the manifest does not vouch for; return files whose chunks went missing."""

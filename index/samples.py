@@ -327,3 +327,22 @@ def format_corpus(root: Path) -> list[Probe]:
         Probe("notice.jpg", "How much do ferry tickets cost?", "four crowns", ""),
         Probe("fax.tiff", "What did the cooper Tobias Hale build?", "oak barrels", "p. 2"),
     ]
+
+
+def pdf_bomb(path: Path, operators: int = 2_000_000) -> Path:
+    """A one-page PDF of a few hundred KB whose compressed content stream holds `operators` text-drawing
+    operators (about 33 bytes each once inflated): its text takes pypdf tens of seconds to extract."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(612, 792)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    fonts = DictionaryObject({NameObject("/F1"): writer._add_object(font)})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+    stream = DecodedStreamObject()
+    stream.set_data(b"BT /F1 12 Tf 10 10 Td (a) Tj ET\n" * operators)
+    page[NameObject("/Contents")] = writer._add_object(stream.flate_encode())
+    writer.write(str(path))
+    return path
