@@ -55,7 +55,7 @@ def build(settings: IndexSettings, embedder: Embedder | None = None, progress: P
     except OSError as exc:  # the manifest, snapshot or sentence files could not be written (full disk, ...)
         raise StoreError(f"cannot write the index in {settings.db_dir}: {exc.strerror or exc}",
                          hint="check that the directory is writable and the disk is not full") from exc
-    if not report.chunks:
+    if not report.chunks and not report.cancelled:
         raise NothingIndexedError(f"nothing could be indexed in {settings.seeds_dir}",
                                   hint=f"add {' '.join(sorted(SUPPORTED))} files (see the skipped reasons)")
     return report

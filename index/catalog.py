@@ -74,6 +74,7 @@ def _indexed(source: str, entry: mf.FileEntry, excluded: bool, status: str, reas
 
 def find(settings: IndexSettings, source: str) -> DocStatus:
     """The document named `source` (as `qa docs list` shows it); `UsageError` when there is none."""
+    path_of(settings, source.rstrip("/"))
     by_name = {d.source: d for d in documents(settings)}
     doc = by_name.get(source) or by_name.get(source.rstrip("/") + "/")
     if doc is None:
