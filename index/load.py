@@ -126,13 +126,15 @@ def load_epub(path: Path, source: str, options: ReadOptions = DEFAULT) -> Loaded
 
 def load_eml(path: Path, source: str, options: ReadOptions = DEFAULT) -> LoadedDoc:
     """One e-mail: From, To, Date and Subject as metadata, then the text of its body."""
-    meta, text = mail.extract_eml(_read(path))
+    data = _read(path)
+    decode(data)  # an e-mail is text: binary content is refused with the reason
+    meta, text = mail.extract_eml(data)
     return finish(source, text, meta.pop("title", None), meta, [Segment(0, len(text))])
 
 
 def load_mbox(path: Path, source: str, options: ReadOptions = DEFAULT) -> LoadedDoc:
     """A mailbox: one segment per message (`message 4`), each with its header lines."""
-    _read(path)  # the permission check and its reason
+    decode(_read(path)[:1_000_000])  # readable, and text
     built, count, meta = mail.extract_mbox(path)
     return finish(source, built.text, _stem_title(source), meta, built.segments, pages=count)
 
