@@ -22,16 +22,21 @@ def extract_epub(path: Path, options: ReadOptions) -> tuple[str | None, dict, Do
             book = epub.read_epub(str(path), options={"ignore_ncx": True})
     except Exception as exc:  # noqa: BLE001 (ebooklib raises zip, XML and key errors on bad files)
         raise SkipFile(f"not a valid .epub: {type(exc).__name__}") from exc
-    builder, chapter = DocBuilder(), 0
+    builder = DocBuilder()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # BeautifulSoup warns that XHTML is parsed as HTML, which is meant
+        texts = [extract_html(item.get_content())[1] for item in _documents(book, ebooklib.ITEM_DOCUMENT)]
+    for number, text in enumerate((t for t in texts if t.strip()), 1):
+        builder.add(text, label=f"chapter {number}")
+    return _first(book, "title"), _meta(book), builder, len(builder.segments)
+
+
+def _documents(book, kind: int):
+    """The spine's documents in reading order."""
     for item_id, _linear in book.spine:
         item = book.get_item_with_id(item_id)
-        if item is None or item.get_type() != ebooklib.ITEM_DOCUMENT:
-            continue
-        _, text = extract_html(item.get_content())
-        if text.strip():
-            chapter += 1
-            builder.add(text, label=f"chapter {chapter}")
-    return _first(book, "title"), _meta(book), builder, chapter
+        if item is not None and item.get_type() == kind:
+            yield item
 
 
 def _first(book, name: str) -> str | None:

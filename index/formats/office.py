@@ -47,7 +47,7 @@ def _heading(paragraph) -> str | None:
 # --- PowerPoint ----------------------------------------------------------------------------------------
 
 def extract_pptx(path: Path, options: ReadOptions) -> tuple[str | None, DocBuilder, int]:
-    """One segment per slide ("slide 3"): its text boxes and tables top to bottom, then its notes."""
+    """One segment per slide ("slide 3"): its text boxes and tables in the slide's order, then its notes."""
     check_zip(path, options, ".pptx", ("ppt/presentation.xml",))
     from pptx import Presentation
 
@@ -69,8 +69,9 @@ def _slide_title(slide) -> str | None:
 
 
 def _slide_text(slide) -> str:
-    shapes = sorted(_shapes(slide.shapes), key=lambda s: (s.top or 0, s.left or 0))
-    parts = [_shape_text(s) for s in shapes]
+    # The slide's own shape order (the title placeholder first): sorting by position would look each
+    # inherited placeholder position up through the layout and master, which costs more than the rest.
+    parts = [_shape_text(s) for s in _shapes(slide.shapes)]
     if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
         notes = slide.notes_slide.notes_text_frame.text
         parts.append(f"Notes: {notes}" if notes.strip() else "")
