@@ -104,14 +104,14 @@ def _done(what: str, report, as_json: bool, **extra) -> None:
 
 
 def _line(d) -> str:
-    flag = " (excluded)" if d.excluded else ""
-    if d.status == "skipped":
-        return f"skipped  {d.source}: {d.reason}"
+    flag = " (excluded from answers)" if d.excluded else ""
+    if d.status != "indexed" and not d.chunks:
+        return f"{d.status:8} {d.source}{flag}: {d.reason}"
     pages = f", {d.pages} pages" if d.pages else ""
-    ocr = f", {d.ocr_pages} by OCR" if d.ocr_pages else ""
+    ocr = f" ({d.ocr_pages} by OCR)" if d.ocr_pages else ""
     date = f", {d.published}" if d.published else ""
     detail = f" [{d.reason}]" if d.reason else ""
-    return f"{d.status:8} {d.source}{flag}: {d.chunks} chunks{pages}{ocr}{date} “{d.title}”{detail}"
+    return f"{d.status:8} {d.source}{flag}: {d.chunks} chunks{pages}{ocr}{date}, “{d.title}”{detail}"
 
 
 def _counts(rows) -> str:
