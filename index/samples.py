@@ -329,20 +329,23 @@ def format_corpus(root: Path) -> list[Probe]:
     ]
 
 
-def pdf_bomb(path: Path, operators: int = 2_000_000) -> Path:
-    """A one-page PDF of a few hundred KB whose compressed content stream holds `operators` text-drawing
-    operators (about 33 bytes each once inflated): its text takes pypdf tens of seconds to extract."""
+def pdf_bomb(path: Path, operators: int = 50_000, pages: int = 40) -> Path:
+    """A PDF of a few tens of KB whose `pages` pages all draw one shared, compressed content stream of
+    `operators` text operators (about 33 bytes each once inflated): each page takes pypdf seconds to
+    extract, within its own per-stream parsing budget, so only a time limit stops it."""
     from pypdf import PdfWriter
     from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
     writer = PdfWriter()
-    page = writer.add_blank_page(612, 792)
     font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
                              NameObject("/BaseFont"): NameObject("/Helvetica")})
-    fonts = DictionaryObject({NameObject("/F1"): writer._add_object(font)})
-    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+    resources = DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})})
     stream = DecodedStreamObject()
     stream.set_data(b"BT /F1 12 Tf 10 10 Td (a) Tj ET\n" * operators)
-    page[NameObject("/Contents")] = writer._add_object(stream.flate_encode())
+    content = writer._add_object(stream.flate_encode())
+    for _ in range(pages):
+        page = writer.add_blank_page(612, 792)
+        page[NameObject("/Resources")] = resources
+        page[NameObject("/Contents")] = content
     writer.write(str(path))
     return path

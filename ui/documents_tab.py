@@ -205,6 +205,7 @@ class DocumentsTab:
         yield from self._upload([tuple(p) for p in pending or ()], choice)
 
     def _upload(self, files: list, on_conflict: str | None) -> Iterator[tuple]:
+        yield (f"Checking {len(files)} file{'s' if len(files) != 1 else ''}…", *[gr.skip()] * 7)
         result = documents.save_all(files, self.settings, self.serve, on_conflict)
         (gr.Warning if result.refused else gr.Info)(result.summary())
         listed = "\n".join(f"- {m}" for m in result.messages)
