@@ -18,7 +18,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Collection
 
 from index import generation, health, lexical, sentences, sentvec
 from index import manifest as mf
@@ -27,7 +27,9 @@ from index.discover import SeedFile, discover
 from index.embed import Embedder, open_embedder
 from index.errors import NothingIndexedError, StoreDamagedError, StoreError
 from index.generation import Generation, Pointer
-from index.load import SUPPORTED, load
+from index.formats.limits import read_key
+from index.isolate import Reader
+from index.load import SUPPORTED
 from index.locking import write_lock
 from index.memory import release_memory
 from index.settings import IndexSettings
@@ -36,13 +38,18 @@ from index.ids import number_of, prefix_of
 from index.types import Chunk, IndexReport, Skipped, SkipFile
 
 Progress = Callable[[str, int, int], None]
+Cancel = Callable[[], bool]
 GROUP = 512  # chunks embedded and committed together
 
 
 def build(settings: IndexSettings, embedder: Embedder | None = None, progress: Progress | None = None,
-          rebuild: bool = False, store: Store | None = None) -> IndexReport:
+          rebuild: bool = False, store: Store | None = None, cancel: Cancel | None = None,
+          on_file: Progress | None = None, reindex: Collection[str] = ()) -> IndexReport:
     """Index `settings.seeds_dir` into a new generation of the index and publish it; only added or changed
-    files are embedded. `store` is the caller's open store (the web app's), else one is opened if needed."""
+    files (and those in `reindex`) are embedded. `store` is the caller's open store (the web app's), else
+    one is opened if needed. `on_file(source, n, total)` is called before each file is read; when
+    `cancel()` turns true the build stops between files (or commit groups) and publishes consistently:
+    what was committed is indexed, the rest is left for the next build (`report.cancelled`)."""
     started = time.perf_counter()
     files, skipped = discover(settings.seeds_dir, settings.max_file_mb)
     try:
@@ -50,21 +57,33 @@ def build(settings: IndexSettings, embedder: Embedder | None = None, progress: P
             ptr = generation.read(settings)
             live = generation.manifest(ptr.live) if ptr else mf.Manifest()
             plan = _plan(settings, ptr, live, files, rebuild)
+            plan.noop = plan.noop and not reindex
             if plan.noop:
                 _tidy(settings, live)
                 report = _report(live, files, skipped, started, counts=(0, 0, 0))
             else:
+                hooks = _Hooks(progress, cancel or (lambda: False), on_file, frozenset(reindex))
                 run = _with_store(store, settings, lambda s: _publish(settings, ptr, live, plan, s, embedder,
-                                                                      progress, files))
+                                                                      hooks, files))
                 report = _report(run.manifest, files, skipped, started, run.counts, run.plan.reason,
-                                 run.plan.repairs)
+                                 run.plan.repairs, run.stopped)
     except OSError as exc:  # the manifest, snapshot or sentence files could not be written (full disk, ...)
         raise StoreError(f"cannot write the index in {settings.db_dir}: {exc.strerror or exc}",
                          hint="check that the directory is writable and the disk is not full") from exc
-    if not report.chunks:
+    if not report.chunks and not report.cancelled:
         raise NothingIndexedError(f"nothing could be indexed in {settings.seeds_dir}",
                                   hint=f"add {' '.join(sorted(SUPPORTED))} files (see the skipped reasons)")
     return report
+
+
+@dataclass(frozen=True)
+class _Hooks:
+    """How the caller follows a build: stage progress, cancellation, per-file progress, files to redo."""
+
+    progress: Progress | None = None
+    cancel: Cancel = lambda: False
+    on_file: Progress | None = None
+    reindex: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -100,7 +119,8 @@ def _plan(settings: IndexSettings, ptr: Pointer | None, live: mf.Manifest, files
         return _Plan(False, None, ("the index folder was converted to generations",), state.stale)
     known = {s: e.hash for s, e in live.files.items()} | live.skipped
     same = known == {f.source: f.hash for f in files}
-    noop = same and state.ok and not generation.pending(settings, ptr)
+    reads_same = not live.skipped or live.read_key == read_key(settings.read_options)  # caps/OCR changed
+    noop = same and reads_same and state.ok and not generation.pending(settings, ptr)
     return _Plan(False, None, state.problems, state.stale, noop=noop)
 
 
@@ -130,7 +150,7 @@ def _damaged(settings: IndexSettings, ptr: Pointer, why: str) -> _Plan:
                        f"{moved} and the index rebuilt from the seeds")
 
 
-def _publish(settings, ptr, live, plan: _Plan, store: Store, embedder, progress, files) -> "_Run":
+def _publish(settings, ptr, live, plan: _Plan, store: Store, embedder, hooks: _Hooks, files) -> "_Run":
     """Write a generation (new or adopted), publish it, collect what is no longer needed."""
     if plan.damaged:
         plan = _damaged(settings, ptr, plan.reason)
@@ -140,7 +160,7 @@ def _publish(settings, ptr, live, plan: _Plan, store: Store, embedder, progress,
         plan = _damaged(settings, ptr, exc.message)
         gen, writer, start = _start(settings, store, ptr, live, plan)
     try:
-        run = _Run(settings, gen, start, writer, embedder, progress, plan.stale)
+        run = _Run(settings, gen, start, writer, embedder, hooks, plan.stale)
         run.execute(files)
         run.plan = plan
     finally:
@@ -178,24 +198,29 @@ def _fingerprint(manifest: mf.Manifest) -> str:
     return hashlib.sha1("\n".join([key, *sorted(manifest.expected_ids())]).encode()).hexdigest()[:16]
 
 
-def _report(manifest, files, skipped, started, counts, reason=None, repairs=()) -> IndexReport:
+def _report(manifest, files, skipped, started, counts, reason=None, repairs=(), cancelled=False) -> IndexReport:
     added, updated, removed = counts
     load_skips = [Skipped(s, manifest.skip_reasons.get(s, "")) for s in manifest.skipped]
     return IndexReport(files=len(manifest.files), chunks=manifest.chunk_count(), added=added, updated=updated,
                        removed=removed, unchanged=len(manifest.files) - added - updated,
                        skipped=tuple(sorted(skipped + load_skips, key=lambda s: s.path)),
-                       seconds=time.perf_counter() - started, rebuilt_because=reason, repaired=tuple(repairs))
+                       seconds=time.perf_counter() - started, rebuilt_because=reason, repaired=tuple(repairs),
+                       ocr_pages={s: e.info["ocr_pages"] for s, e in manifest.files.items() if e.info.get("ocr_pages")},
+                       notes=tuple(Skipped(s, n) for s, e in sorted(manifest.files.items())
+                                   for n in e.info.get("notes", ())), cancelled=cancelled)
 
 
 class _Run:
     """One non-trivial build into generation `gen`: reconcile, delete, embed, snapshot."""
 
     def __init__(self, settings: IndexSettings, gen: Generation, manifest: mf.Manifest, store: StoreWriter,
-                 embedder: Embedder | None, progress: Progress | None, stale: frozenset[str] = frozenset()):
+                 embedder: Embedder | None, hooks: _Hooks = _Hooks(), stale: frozenset[str] = frozenset()):
         self.settings, self.gen, self.dir, self.manifest, self.store = settings, gen, gen.dir, manifest, store
         self._embedder = embedder
-        self.progress = progress or (lambda stage, done, total: None)
-        self.stale = stale
+        self.progress = hooks.progress or (lambda stage, done, total: None)
+        self.hooks, self.stale = hooks, stale
+        self.reader = Reader(settings.read_options)  # files are read in a capped child process
+        self.stopped, self.info, self.committed = False, {}, set()
         self.counts = (0, 0, 0)
         self.plan: _Plan | None = None  # set by `_publish`: why this build started where it did
 
@@ -209,20 +234,33 @@ class _Run:
     def execute(self, files: list[SeedFile]) -> tuple[int, int, int]:
         self.manifest.key = self.settings.chunking_key
         self.manifest.complete = False
+        self._check_read_key()
         self._save()
         stale = self._reconcile() | self.stale
         removed = self._remove({f.source for f in files})
         todo = [f for f in files if self._changed(f, stale)]
         before = set(self.manifest.files)
-        chunks = self._load_all(todo)
+        with self.reader:
+            chunks = self._load_all(todo)
         self._embed_all(todo, chunks)
         self._snapshot()
         self.manifest.complete = True
         self._save()
-        embedded = [f.source for f in todo if f.source in chunks]
-        added = sum(1 for s in embedded if s not in before)
-        self.counts = (added, len(embedded) - added, removed)
+        added = sum(1 for s in self.committed if s not in before)
+        self.counts = (added, len(self.committed) - added, removed)
         return self.counts
+
+    def _cancelled(self) -> bool:
+        self.stopped = self.stopped or bool(self.hooks.cancel())
+        return self.stopped
+
+    def _check_read_key(self) -> None:
+        """Skipped files are read again when the caps or OCR they were judged with changed."""
+        key = read_key(self.settings.read_options)
+        if self.manifest.read_key != key:
+            for source in list(self.manifest.skipped):
+                self.manifest.forget_skip(source)
+            self.manifest.read_key = key
 
     def _save(self) -> None:
         mf.write(self.dir, self.manifest)
@@ -251,6 +289,8 @@ class _Run:
 
     def _changed(self, f: SeedFile, stale: set[str]) -> bool:
         entry = self.manifest.files.get(f.source)
+        if f.source in self.hooks.reindex:
+            return True
         if entry is None:
             return self.manifest.skipped.get(f.source) != f.hash
         return entry.hash != f.hash or f.source in stale
@@ -258,9 +298,14 @@ class _Run:
     def _load_all(self, todo: list[SeedFile]) -> dict[str, list[Chunk]]:
         out: dict[str, list[Chunk]] = {}
         for n, f in enumerate(todo, 1):
+            if self._cancelled():
+                break
             self.progress("reading", n, len(todo))
+            if self.hooks.on_file:
+                self.hooks.on_file(f.source, n, len(todo))
             try:
-                doc = load(f.path, f.source)
+                doc = self.reader.load(f.path, f.source)
+                self.info[f.source] = doc.info()
                 out[f.source] = chunk_doc(doc, f.hash, self.settings.chunk_size, self.settings.chunk_overlap)
                 if not out[f.source]:
                     del out[f.source]
@@ -284,6 +329,8 @@ class _Run:
             if f.source in chunks:
                 group.append(f)
             if sum(len(chunks[g.source]) for g in group) >= GROUP or (f is todo[-1] and group):
+                if self._cancelled():
+                    break
                 done += self._commit(group, chunks)
                 self.progress("embedding", done, total)
                 group = []
@@ -300,7 +347,9 @@ class _Run:
                 if old.ids and prefix_of(old.ids[0]) != prefix_of(new[0].id):
                     sentvec.prune_one(self.dir, prefix_of(old.ids[0]))
             self.manifest.forget_skip(f.source)
-            self.manifest.files[f.source] = mf.FileEntry(f.hash, [c.id for c in new], new[0].title, new[0].published)
+            self.manifest.files[f.source] = mf.FileEntry(f.hash, [c.id for c in new], new[0].title, new[0].published,
+                                                         self.info.get(f.source, {}))
+            self.committed.add(f.source)
         self._save()
         release_memory()
         return len(batch)

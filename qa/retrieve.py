@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index import generation, lexical
+from index import exclusions, generation, lexical
 from index.embed import Embedder
 from index.errors import IndexMissingError
 from index.settings import IndexSettings
@@ -36,6 +36,9 @@ DAY_BONUS = 0.5
 # the whole question counting FULL_WEIGHT times.
 RRF_K = 1.0
 FULL_WEIGHT = 2
+# Documents excluded from answers (the document manager) are filtered from both sides; the dense search
+# asks for as many more hits as the excluded documents hold, up to this many.
+MAX_EXCLUDED_EXTRA = 1000
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class HybridSearch:
         self._stamp: tuple | None = None
         self._loading = threading.Lock()
         self._narrows: dict[tuple, Narrow] = {}
+        self.excluded = exclusions.Watch(settings.db_dir)
 
     @property
     def lexical(self) -> lexical.LexicalIndex:
@@ -161,16 +165,31 @@ class HybridSearch:
         """First stage: the best fused dense + BM25 passages, plus the best BM25 rows of each named site."""
         n = min(CANDIDATES, len(lex.ids))
         where = (narrow.where,) if narrow.where else ()  # stores written before filters take (vector, k)
-        dense = {h.id: h for h in self.store.search(query.vector, n, *where)}
+        excluded, hidden = self._hidden(lex)
+        dense = {h.id: h for h in self.store.search(query.vector, n + min(len(hidden), MAX_EXCLUDED_EXTRA), *where)
+                 if h.metadata.get("source") not in excluded}
         bm25 = lex.scores(query.text)
         if narrow.rows is not None:
             bm25 = np.where(narrow.rows, bm25, 0.0)  # BM25 sees only what Chroma's `where` lets through
+        if len(hidden):
+            bm25 = bm25.copy()
+            bm25[hidden] = 0.0
         top_lex = np.argpartition(-bm25, n - 1)[:n] if len(bm25) > n else np.arange(len(bm25))  # O(N), unordered
         ids = list(dict.fromkeys(list(dense) + [lex.ids[i] for i in top_lex if bm25[i] > 0]))
         fused = self._fuse(ids, dense, bm25, lex)[:max(k, RERANK)]
         taken = {p.id for p in fused}
-        extra = [lex.ids[i] for i in site_candidates(sites, bm25, lex) if lex.ids[i] not in taken and narrow.admits(i)]
+        extra = [lex.ids[i] for i in site_candidates(sites, bm25, lex)
+                 if lex.ids[i] not in taken and narrow.admits(i) and lex.metas[i].get("source") not in excluded]
         return fused + self._fuse(extra, dense, bm25, lex)
+
+    def _hidden(self, lex) -> tuple[frozenset[str], np.ndarray]:
+        """The excluded sources and their snapshot rows."""
+        excluded = self.excluded()
+        if not excluded:
+            return excluded, np.zeros(0, np.int64)
+        rows = lex.rows_by("source")
+        found = [rows[s] for s in excluded if s in rows]
+        return excluded, np.concatenate(found) if found else np.zeros(0, np.int64)
 
     def _rerank(self, passages: list[Passage], query: Query, lex) -> list[Passage]:
         """Add each passage's best sentence evidence to its score (and keep the sentence scores)."""

@@ -87,7 +87,8 @@ _DATE_RE = re.compile(
     rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+{_YEAR})?"           # May 12, 1705
     rf"|\b{_MONTH}\s+{_YEAR}\b"                                             # May 1705
     rf"|\b(?:(?:early|mid|late)[\s-]+)?(?:{_ORD}|{_ORDWORD})(?:\s+and\s+(?:{_ORD}|{_ORDWORD}))?[\s-]+centur(?:y|ies)"
-    rf"|\b{_YEAR}(?:\s*(?:-|–|to|and)\s*{_YEAR})?\b", re.I)
+    rf"|\b{_YEAR}(?:\s*(?:-|–|to|and)\s*{_YEAR})?\b"
+    rf"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)s?\b", re.I)  # "closed on Sundays"
 NUMBER_WORDS = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
                 r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
                 r"hundred|hundreds|thousand|thousands|million|millions|billion|billions|trillion|dozen|dozens|"

@@ -27,6 +27,15 @@ class Passage:
     meta: dict = field(default_factory=dict, compare=False, hash=False)
     sentences: tuple = field(default=(), compare=False, hash=False)
 
+    def unit(self, start_line: int | None = None, end_line: int | None = None) -> str:
+        """The unit of lines `start_line`..`end_line` of this passage (default: all of it), e.g. `slide 3`,
+        `Sheet1 rows 12–14`; "" for files located by lines or pages (see `qa.wording.unit`)."""
+        return wording.unit(self.meta, self.start_line, start_line or self.start_line, end_line or self.end_line)
+
+    def location(self) -> str:
+        """`file, lines 3–5`, `file, p. 2` or `file, slide 3`, for display."""
+        return wording.location(self.source, self.start_line, self.end_line, self.page, self.unit())
+
     @classmethod
     def from_record(cls, id: str, text: str, meta: dict, **scores) -> "Passage":
         """Build from a store record (id, document, metadata)."""
@@ -54,10 +63,11 @@ class Citation:
     passage_id: str = ""
     context: str = ""
     context_start: int = 0
+    unit: str = ""  # where the quote is, when lines and pages do not say it: `slide 3`, `Sheet1 row 12`
 
     def location(self) -> str:
-        """`file, lines 3–5` (or `file, p. 2`) for display."""
-        return wording.location(self.source, self.start_line, self.end_line, self.page)
+        """`file, lines 3–5` (or `file, p. 2`, `file, slide 3`, `file, Sheet1 row 12`) for display."""
+        return wording.location(self.source, self.start_line, self.end_line, self.page, self.unit)
 
 
 @dataclass(frozen=True)

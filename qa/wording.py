@@ -2,6 +2,8 @@
 document is written. Change the wording here and nowhere else."""
 from __future__ import annotations
 
+from typing import Mapping
+
 NOT_FOUND = "The documents do not contain an answer to this question."
 RELATED = "Related passages (closest, not an answer)"
 UNCITED = "the answer cites no passage"
@@ -13,16 +15,27 @@ def lines(start_line: int, end_line: int) -> str:
     return f"line {start_line}" if start_line == end_line else f"lines {start_line}{DASH}{end_line}"
 
 
-def place(start_line: int, end_line: int, page: int | None = None) -> str:
-    """Where in a file: `p. 2` for paged documents, else the line range."""
-    return f"p. {page}" if page else lines(start_line, end_line)
+def unit(meta: Mapping, first_line: int, start_line: int, end_line: int) -> str:
+    """The unit of a span from its chunk's metadata: `Sheet1 row 12` / `rows 3–5` for table rows (one row
+    a line, `row` being the row on the chunk's first line `first_line`), else the segment's label
+    (`slide 3`, `chapter 2`, `message 4`); "" when the file has none (lines or pages locate it)."""
+    label = str(meta.get("label") or "")
+    if meta.get("row") is None:
+        return label
+    first = int(meta["row"]) + start_line - first_line
+    last = int(meta["row"]) + end_line - first_line
+    rows = f"row {first}" if first == last else f"rows {first}{DASH}{last}"
+    return f"{label} {rows}" if label else rows
 
 
-def location(source: str, start_line: int, end_line: int, page: int | None = None) -> str:
-    """`file, lines 3–5` (or `file, p. 2`), for display."""
-    return f"{source}, {place(start_line, end_line, page)}"
+def place(start_line: int, end_line: int, page: int | None = None, unit: str = "") -> str:
+    """Where in a file: the unit (`slide 3`, `Sheet1 row 12`), `p. 2` for paged documents, else lines."""
+    return unit or (f"p. {page}" if page else lines(start_line, end_line))
 
 
+def location(source: str, start_line: int, end_line: int, page: int | None = None, unit: str = "") -> str:
+    """`file, lines 3–5` (or `file, p. 2`, `deck.pptx, slide 3`, `sales.xlsx, Sheet1 row 12`), for display."""
+    return f"{source}, {place(start_line, end_line, page, unit)}"
 def documents(count: int, shown: int) -> str:
     """How a list of the indexed documents begins (`shown` of `count` are listed)."""
     head = f"{count} document{'s are' if count != 1 else ' is'} indexed"

@@ -47,7 +47,8 @@ def make_bad_seeds(root):
         "scripts.html": (b"<html><head><script>var a = 1;</script></head><body><script>run()</script>"
                          b"<style>p{}</style></body></html>", "empty: no text to index"),
         "big.txt": (b"word " * (2 * 1024 * 1024 // 5), "too large: 2.0 MB > 1 MB"),
-        "image.png": (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "unsupported file type .png"),
+        "image.png": (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "not a valid image"),
+        "photo.heic": (b"\x00\x00\x00\x18ftypheic", "unsupported file type .heic"),
         "README": (b"no extension", "unsupported file type (no extension)"),
     }
     for name, (data, _) in files.items():

@@ -9,6 +9,7 @@ from conftest import EVAL, SEEDS, assert_provenance, copy_files
 from index.chunk import chunk_doc
 from index.discover import file_hash
 from index.load import load
+from index.samples import write_docx, write_pdf  # noqa: F401 (other tests import them from here)
 
 PARAS = [
     "Alpha paragraph: the river delta floods every spring, and farmers plant rice on the new silt.",
@@ -22,36 +23,6 @@ def load_chunks(path: Path, size: int = 300, overlap: int = 50):
     """Load `path` (source = its name) and chunk it; returns (doc, chunks)."""
     doc = load(path, path.name)
     return doc, chunk_doc(doc, file_hash(path), size, overlap)
-
-
-def write_pdf(path: Path, pages: list[str], title: str | None = None) -> Path:
-    """A real PDF made with fpdf2, one page per string."""
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    if title:
-        pdf.set_title(title)
-    pdf.set_font("Helvetica", size=11)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 7, text)
-    pdf.output(str(path))
-    return path
-
-
-def write_docx(path: Path, heading: str | None, paragraphs: list[str], core_title: str | None = None) -> Path:
-    """A real Word document made with python-docx."""
-    import docx
-
-    document = docx.Document()
-    if core_title:
-        document.core_properties.title = core_title
-    if heading:
-        document.add_heading(heading, level=0)
-    for p in paragraphs:
-        document.add_paragraph(p)
-    document.save(str(path))
-    return path
 
 
 def test_txt_date_header_becomes_published_and_is_not_indexed():

@@ -117,3 +117,89 @@ def test_a_symlink_in_seeds_is_never_written_through(tmp_path, seeds, upload):
     saved = save(upload(b"attack"), "link.txt", seeds)
     assert outside.read_text() == "keep me"
     assert saved.name == "link-2.txt" and (seeds / "link-2.txt").read_bytes() == b"attack"
+
+
+# --- content checks, conflicts and per-upload caps (issue #11 row 9, issue #14) --------------------------
+
+from index.formats.limits import ReadOptions  # noqa: E402
+from index.samples import write_docx, write_pdf  # noqa: E402
+from ui.documents import check_caps, save_all  # noqa: E402
+from ui.settings import ServeSettings  # noqa: E402
+
+OPTIONS = ReadOptions()
+
+
+def checked(src: Path, name: str, seeds: Path, **kw):
+    return save_upload(src, name, seeds, LIMIT_MB, OPTIONS, **kw)
+
+
+@pytest.mark.parametrize("name, content, reason", [
+    ("noise.txt", os.urandom(4000), "binary"),
+    ("fake.pdf", b"\x89PNG\r\n\x1a\n" + b"\x00" * 300, "the content is a Portable Network Graphics"),
+    ("fake.docx", b"MZ\x90\x00" + b"\x00" * 300, "the content is a Windows Executable"),
+    ("zip.docx", None, "not a valid .docx: no word/document.xml inside"),
+    ("broken.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\ngarbage", "broken PDF"),
+    ("elf.md", b"\x7fELF\x02\x01\x01" + b"\x00" * 300, "binary"),
+    ("empty.html", b"<html><body><script>x()</script></body></html>", "empty: no text to index"),
+])
+def test_content_that_does_not_match_or_cannot_be_read_is_refused_and_nothing_written(
+        tmp_path, seeds, upload, name, content, reason):
+    import zipfile
+
+    if content is None:
+        src = tmp_path / "incoming.zip"
+        with zipfile.ZipFile(src, "w") as zf:
+            zf.writestr("hello.txt", "just a zip")
+    else:
+        src = upload(content)
+    before = files_under(tmp_path)
+    with pytest.raises(UsageError) as err:
+        checked(src, name, seeds)
+    assert reason in str(err.value) and name in str(err.value)
+    assert files_under(tmp_path) == before and not any(seeds.iterdir())
+
+
+def test_real_documents_pass_the_check(tmp_path, seeds, upload):
+    pdf = write_pdf(tmp_path / "real.pdf", ["A real report about harbour fees."])
+    docx = write_docx(tmp_path / "real.docx", "Real", ["A real Word document."])
+    assert checked(pdf, "report.pdf", seeds).path == seeds.resolve() / "report.pdf"
+    assert checked(docx, "notes.docx", seeds).path == seeds.resolve() / "notes.docx"
+    assert checked(upload(), "plain.txt", seeds).path.read_bytes() == upload().read_bytes()
+
+
+def test_a_name_conflict_asks_then_replaces_or_keeps_both(seeds, upload):
+    (seeds / "notes.txt").write_text("original\n")
+    asked = checked(upload(b"new content\n"), "notes.txt", seeds, on_conflict=None)
+    assert asked.conflict and asked.path is None and (seeds / "notes.txt").read_text() == "original\n"
+    assert sorted(os.listdir(seeds)) == ["notes.txt"]
+    both = checked(upload(b"second\n"), "notes.txt", seeds, on_conflict="keep both")
+    assert both.name == "notes-2.txt" and (seeds / "notes.txt").read_text() == "original\n"
+    replaced = checked(upload(b"replacement\n"), "notes.txt", seeds, on_conflict="replace")
+    assert replaced.path == seeds.resolve() / "notes.txt" and (seeds / "notes.txt").read_text() == "replacement\n"
+    assert sorted(os.listdir(seeds)) == ["notes-2.txt", "notes.txt"]  # no temp file left behind
+
+
+def test_replacing_a_symlinked_document_never_writes_through_it(tmp_path, seeds, upload):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me")
+    (seeds / "link.txt").symlink_to(outside)
+    checked(upload(b"new text\n"), "link.txt", seeds, on_conflict="replace")
+    assert outside.read_text() == "keep me" and not (seeds / "link.txt").is_symlink()
+
+
+def test_too_many_files_or_bytes_in_one_upload_are_refused_whole(tmp_path, upload):
+    from index.settings import IndexSettings
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    settings = IndexSettings(seeds_dir=seeds, db_dir=tmp_path / "db")
+    files = [str(upload(f"Document {n} about harbours.\n".encode())) for n in range(300)]
+    result = save_all(files, settings, ServeSettings(upload_max_files=20))
+    assert result.saved == [] and len(result.refused) == 300 and len(result.messages) == 1
+    assert "300 files in one upload; the limit is 20" in result.messages[0]
+    big = [str(upload(b"x" * 600_000)) for _ in range(2)]
+    with pytest.raises(UsageError, match="MB in one upload; the limit is 1 MB"):
+        check_caps(big, ServeSettings(upload_total_mb=1))
+    assert not any(seeds.iterdir())
+    fine = save_all([(files[0], "one.txt"), (files[1], "two.txt")], settings, ServeSettings())
+    assert fine.saved == ["one.txt", "two.txt"] and fine.summary() == "Upload: 2 saved"

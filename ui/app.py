@@ -15,12 +15,11 @@ from starlette.middleware import Middleware  # noqa: E402
 from index import collections  # noqa: E402
 from qa.answerers import available  # noqa: E402
 from qa.pipeline import Assistant, build_assistant  # noqa: E402
-from ui import chats, documents, guard, render  # noqa: E402
+from ui import chats, documents, documents_tab, guard, render  # noqa: E402
 from ui.chat import Chat  # noqa: E402
 from ui.csp import SecurityHeaders  # noqa: E402
 from ui.settings import Config  # noqa: E402
 from ui.guard import parse_login as parse_auth  # noqa: E402,F401 (the login's one parser, in ui/guard.py)
-from ui.upload import ALLOWED  # noqa: E402
 
 TITLE = "Seed QA"
 INTRO = ("Answers come only from your documents. Click an answer to see its sources; click a number or a "
@@ -90,22 +89,19 @@ def build_app(cfg: Config, assistant: Assistant | None = None) -> gr.Blocks:
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     assistant = assistant or build_assistant(cfg.index, cfg.answer)
     chat = Chat(cfg, assistant)
-    settings = cfg.index
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
         gr.Markdown(f"## {TITLE}\n{INTRO}", elem_id="intro")
         store = gr.BrowserState(chats.empty(), storage_key=chats.STORAGE_KEY,
-                                secret=chats.browser_secret(settings.db_dir))
+                                secret=chats.browser_secret(cfg.index.db_dir))
         with gr.Tabs():
             with gr.Tab("Chat", id="chat-tab"):
                 chat_ui = _chat_tab(cfg)
             with gr.Tab("Documents", id="documents-tab"):
-                docs_ui = _documents_tab(cfg)
+                documents_tab.build(cfg, assistant, app)
         chat_ui.viewer, chat_ui.viewer_doc, chat_ui.viewer_close = _viewer()
         chat_ui.store = store
         shown = _wire_chat(chat, chat_ui)
-        _wire_documents(cfg, assistant, docs_ui)
         app.load(chat.restore, [store], shown, api_visibility="private", queue=False)
-        app.load(lambda: documents.table(settings), None, docs_ui.table, api_visibility="private", queue=False)
         gr.api(chat.ask, api_name="ask", api_description="Answer a question from the documents, with citations.")
     app.chat = chat
     return app
@@ -172,20 +168,6 @@ def _advanced(cfg: Config) -> tuple[gr.Dropdown, gr.Slider, gr.Dropdown, gr.Text
     return backend, k, collection, where
 
 
-def _documents_tab(cfg: Config) -> SimpleNamespace:
-    settings = cfg.index
-    table = gr.Dataframe(documents.table(settings), headers=documents.HEADERS, interactive=False,
-                         label="Indexed documents", elem_id="doc-table", wrap=True)
-    with gr.Row():
-        rebuild = gr.Button("Rebuild index", variant="primary", elem_id="rebuild", scale=0, min_width=160)
-    types = " ".join(sorted(ALLOWED))
-    gr.Markdown(f"**Add documents**: {types}, up to {cfg.serve.upload_limit_mb:g} MB each. They are saved in the "
-                "documents folder and indexed at once.", elem_id="upload-help")
-    upload = gr.File(file_count="multiple", label="Add documents", show_label=False, elem_id="upload")
-    status = gr.Markdown("", elem_id="doc-status")
-    return SimpleNamespace(table=table, rebuild=rebuild, upload=upload, status=status)
-
-
 def _wire_chat(chat: Chat, ui: SimpleNamespace) -> list:
     """Connect the chat's events; returns the outputs that show a conversation (for the page load)."""
     store, private = ui.store, dict(api_visibility="private")
@@ -213,31 +195,3 @@ def _wire_chat(chat: Chat, ui: SimpleNamespace) -> list:
     for event in (ui.reason.submit, ui.reason_send.click):
         event(chat.reason, [ui.vote, ui.reason], [ui.vote, ui.reason_row, ui.reason], **private)
     return shown
-
-
-def _wire_documents(cfg: Config, assistant: Assistant, ui: SimpleNamespace) -> None:
-    settings = cfg.index
-
-    def rebuild(progress=gr.Progress()):
-        return _build(settings, assistant, progress), documents.table(settings)
-
-    def upload(files, progress=gr.Progress()):
-        saved, messages = documents.save_all(files, settings, cfg.serve.upload_limit_mb)
-        for message in messages:
-            (gr.Warning if message.startswith("Refused") else gr.Info)(message)
-        status = "\n".join(f"- {m}" for m in messages)
-        if saved:
-            status += "\n\n" + _build(settings, assistant, progress)
-        return status, documents.table(settings), None
-
-    opts = dict(api_visibility="private", concurrency_id="index", concurrency_limit=1)
-    ui.rebuild.click(rebuild, None, [ui.status, ui.table], **opts)
-    ui.upload.upload(upload, [ui.upload], [ui.status, ui.table, ui.upload], **opts)
-
-
-def _build(settings, assistant: Assistant, progress: gr.Progress) -> str:
-    """An incremental build sharing the app's model and store, reporting to a Gradio progress bar."""
-    def report(stage: str, done: int, total: int) -> None:
-        progress((done, total) if total else None, desc=stage, unit="chunks" if stage == "embedding" else "files")
-
-    return documents.run_build(settings, embedder=assistant.embedder, store=assistant.store, progress=report)

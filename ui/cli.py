@@ -1,4 +1,4 @@
-"""The `qa` command: index, ask, chat, eval, serve. An edge: the only place, with the web app, where errors
+"""The `qa` command: index, ask, chat, eval, serve, docs. An edge: the only place, with the web app, where errors
 become messages and exit codes. Heavy modules (gradio, chromadb, onnxruntime) are imported by the
 commands that need them, not here; `qa ask` never imports torch or gradio (tests/test_speed_paths.py)."""
 from __future__ import annotations
@@ -13,6 +13,7 @@ import click
 from index.errors import QAError
 from qa.answerers import ANSWERERS
 from qa.settings import MAX_K
+from ui import cli_docs
 from ui.settings import Config, from_process
 
 _common = [
@@ -268,6 +269,8 @@ def mcp_cmd(seeds_dir, db_dir, k):
     cfg = config(seeds_dir=seeds_dir, db_dir=db_dir, k=k)
     run_stdio(cfg, lambda: build_assistant(cfg.index, cfg.answer))
 
+
+cli_docs.register(main, common, handled, config)
 
 if __name__ == "__main__":
     run()

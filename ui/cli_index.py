@@ -1,8 +1,10 @@
 """`qa index`: one build (with a progress bar) or a watch loop."""
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from typing import Callable, Iterator
 
 import click
 
@@ -27,6 +29,13 @@ def run_index(settings: IndexSettings, rebuild: bool, watch: bool, as_json: bool
 
 
 def _build(settings: IndexSettings, rebuild: bool) -> IndexReport:
+    with progress_bars() as progress:
+        return build(settings, progress=progress, rebuild=rebuild)
+
+
+@contextlib.contextmanager
+def progress_bars() -> Iterator[Callable[[str, int, int], None]]:
+    """A build progress callback drawing one tqdm bar per stage on a terminal (nothing otherwise)."""
     from tqdm import tqdm
 
     bars: dict[str, tqdm] = {}
@@ -40,10 +49,15 @@ def _build(settings: IndexSettings, rebuild: bool) -> IndexReport:
         bar.update(done - bar.n)
 
     try:
-        return build(settings, progress=progress, rebuild=rebuild)
+        yield progress
     finally:
         for bar in bars.values():
             bar.close()
+
+
+def show_report(report: IndexReport, as_json: bool) -> None:
+    """The build report: one JSON object, or the summary, the skipped files and notes."""
+    _show(report, as_json)
 
 
 def _show(report: IndexReport, as_json: bool) -> None:
@@ -57,3 +71,5 @@ def _show(report: IndexReport, as_json: bool) -> None:
     click.echo(report.summary())
     for skip in report.skipped:
         click.echo(f"  skipped {skip.path}: {skip.reason}")
+    for note in report.notes:
+        click.echo(f"  note {note.path}: {note.reason}")

@@ -1,5 +1,5 @@
-"""README sections generated from the code: the configuration table (from the layers' settings classes) and
-the table of answerers (from the registry). `python -m ui.docs` rewrites them in README.md; `--check`
+"""README sections generated from the code: the configuration table (from the layers' settings classes), the
+table of answerers (from the registry) and the table of file formats (from `index.load.FORMATS`). `python -m ui.docs` rewrites them in README.md; `--check`
 exits 1 when the README is out of date (a test runs it)."""
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 import sys
 from pathlib import Path
 
+from index.load import FORMATS
 from index.settings import IndexSettings
 from qa.answerers import ANSWERERS
 from qa.settings import AnswerSettings
@@ -38,7 +39,20 @@ def answerers_table() -> str:
     return "\n".join(rows)
 
 
-SECTIONS = {"config": config_table, "answerers": answerers_table}
+def formats_table() -> str:
+    """Every registered file format: its extensions, the library that reads it, what a citation points to."""
+    rows = ["| extensions | format | read with | a citation points to |", "|---|---|---|---|"]
+    groups: dict[int, list[str]] = {}
+    for ext, fmt in FORMATS.items():
+        groups.setdefault(id(fmt), []).append(ext)
+    for exts in groups.values():
+        fmt = FORMATS[exts[0]]
+        rows.append(f"| {' '.join(f'`{e}`' for e in exts)} | {_cell(fmt.name)} | {_cell(fmt.library)} | "
+                    f"{_cell(fmt.located_by)} |")
+    return "\n".join(rows)
+
+
+SECTIONS = {"config": config_table, "answerers": answerers_table, "formats": formats_table}
 
 
 def render(text: str) -> str:

@@ -28,6 +28,10 @@ class ServeSettings(EnvSettings):
                                              env="QA_ALLOWED_HOSTS", flag="--allowed-host")
     upload_limit_mb: float = setting(20.0, "largest file the chat accepts", env="QA_UPLOAD_LIMIT_MB",
                                      check=between(0.001, 10000))
+    upload_max_files: int = setting(20, "most files one upload may hold", env="QA_UPLOAD_MAX_FILES",
+                                    check=between(1, 10000))
+    upload_total_mb: float = setting(100.0, "most megabytes one upload may hold in all", env="QA_UPLOAD_TOTAL_MB",
+                                     check=between(0.001, 100000))
     feedback_log: Path | None = setting(None, "where thumbs up/down are appended (JSON lines)",
                                         env="QA_FEEDBACK_LOG", shown="<index folder>/feedback.jsonl")
 

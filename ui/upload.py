@@ -1,29 +1,43 @@
-"""Checking and saving uploaded documents into the seeds directory, never anywhere else."""
+"""Checking and saving uploaded documents into the seeds directory, never anywhere else.
+
+An upload is checked before anything is written: a safe name, a size within the limit, content that
+matches the extension (`index.sniff`, puremagic) and that really parses (`index.isolate.Reader`, in the
+memory- and time-capped reader process). A refused file leaves the seeds folder untouched. A file named
+like an existing document with other content is not saved until the user says to replace it or keep both.
+"""
 from __future__ import annotations
 
 import os
 import re
 import shutil
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from index import sniff
 from index.discover import file_hash
+from index.formats.limits import ReadOptions
+from index.isolate import Reader
+from index.load import FORMATS, SUPPORTED
+from index.types import SkipFile
 from ui.errors import UploadRefused
-from index.load import SUPPORTED
 
 ALLOWED = frozenset(SUPPORTED)
 MAX_NAME = 120
+PROBE_OCR_PAGES = 2  # an upload check reads scanned pages by OCR up to this many (the build reads them all)
 _UNSAFE = re.compile(r"[^\w.\- ]+")
+REPLACE, KEEP_BOTH = "replace", "keep both"
 
 
 @dataclass(frozen=True)
 class Saved:
-    """Where an upload went (`name` inside the seeds dir) and what happened to it, for the user."""
+    """Where an upload went (`name` inside the seeds dir) and what happened to it, for the user.
+    `conflict` is set when a different file of that name exists and nothing was written yet."""
 
     name: str
     path: Path | None
     message: str
+    conflict: bool = False
 
 
 def safe_name(raw: str) -> str:
@@ -34,7 +48,7 @@ def safe_name(raw: str) -> str:
     stem, ext = os.path.splitext(base)
     if ext.lower() not in ALLOWED:
         raise UploadRefused(f"{_shown(raw)}: file type {ext or '(none)'} is not allowed",
-                         hint="upload one of " + " ".join(sorted(ALLOWED)))
+                            hint="upload one of " + " ".join(sorted(ALLOWED)))
     if not stem.strip("._- "):
         raise UploadRefused(f"{_shown(raw)}: not a usable file name", hint="rename the file and upload it again")
     return stem[:MAX_NAME - len(ext)] + ext.lower()
@@ -47,20 +61,59 @@ def check_size(path: Path, raw: str, limit_mb: float) -> None:
         raise UploadRefused(f"{_shown(raw)}: the file is empty")
     if size > limit_mb * 1024 * 1024:
         raise UploadRefused(f"{_shown(raw)}: too large ({size / 2**20:.1f} MB; the limit is {limit_mb:g} MB)",
-                         hint="split the document or raise QA_UPLOAD_LIMIT_MB")
+                            hint="split the document or raise QA_UPLOAD_LIMIT_MB")
 
 
-def save_upload(src: Path, raw_name: str, seeds_dir: Path, limit_mb: float) -> Saved:
-    """Copy the uploaded file `src` (named `raw_name` by the user) into `seeds_dir`; raises `UploadRefused`."""
+def check_content(src: Path, name: str, options: ReadOptions, reader: Reader | None = None) -> None:
+    """Refuse content that does not match the extension of `name` or that cannot be read (with the reason)."""
+    ext = os.path.splitext(name)[1].lower()
+    try:
+        sniff.check(src, ext, FORMATS[ext].content)
+    except SkipFile as why:
+        raise UploadRefused(f"{name}: {why}", hint="nothing was saved") from None
+    try:
+        probe = replace(options, ocr_pages=PROBE_OCR_PAGES)
+        if reader is None:
+            with Reader(probe) as own:
+                own.load(src, name, ext)
+        else:
+            reader.load(src, name, ext, options=probe)
+    except SkipFile as why:
+        raise UploadRefused(f"{name}: cannot be read: {why}", hint="nothing was saved") from None
+
+
+def save_upload(src: Path, raw_name: str, seeds_dir: Path, limit_mb: float, options: ReadOptions | None = None,
+                on_conflict: str | None = KEEP_BOTH, reader: Reader | None = None) -> Saved:
+    """Check the uploaded file `src` (named `raw_name` by the user) and copy it into `seeds_dir`; raises
+    `UploadRefused`. `options` enables the content check (sniff and parse). When a different file of the
+    same name exists, `on_conflict` says what to do (`replace`, `keep both`: saved as `name-2.ext`); None
+    saves nothing and asks (`Saved.conflict`)."""
     name = safe_name(raw_name)
     check_size(Path(src), raw_name, limit_mb)
+    if options is not None:
+        check_content(Path(src), name, options, reader)
     root = seeds_dir.resolve()
     existing = root / name
     if os.path.lexists(existing) and existing.is_file() and file_hash(existing) == file_hash(Path(src)):
         return Saved(name, None, f"{name}: already in the documents (identical), not saved again")
+    if os.path.lexists(existing) and on_conflict is None:
+        return Saved(name, None, f"{name}: a different document with this name exists", conflict=True)
+    if on_conflict == REPLACE and os.path.lexists(existing):
+        return Saved(name, _replace(Path(src), root, name), f"{name}: replaced the existing document")
     target = _write_new(Path(src), root, name)
     note = "" if target.name == name else f" (a different {name} already exists, so it was renamed)"
     return Saved(target.name, target, f"{target.name}: saved{note}")
+
+
+def _replace(src: Path, root: Path, name: str) -> Path:
+    """Swap the document `name` for `src` at once (a temp copy renamed over it; a symlink is replaced, not
+    written through)."""
+    target = root / name
+    if target.parent != root or (target.is_dir() and not target.is_symlink()):
+        raise UploadRefused(f"{name}: refused, it would not replace a document in the documents folder")
+    tmp = _write_new(src, root, f".upload-{os.getpid()}-{name}")
+    os.replace(tmp, target)
+    return target
 
 
 def _write_new(src: Path, root: Path, name: str) -> Path:
@@ -86,7 +139,7 @@ def _copy_exclusive(src: Path, target: Path) -> None:
         except OSError as exc:
             target.unlink(missing_ok=True)
             raise UploadRefused(f"{target.name}: could not be saved ({exc.strerror or exc})",
-                             hint="check that the documents folder is writable and the disk is not full")
+                                hint="check that the documents folder is writable and the disk is not full")
 
 
 def _shown(raw: str) -> str:

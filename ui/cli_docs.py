@@ -1,0 +1,120 @@
+"""`qa docs`: the document manager in the terminal (list, rm, exclude, include, reindex), as in the chat's
+Documents tab. Heavy modules are imported by the commands that need them."""
+from __future__ import annotations
+
+import json
+
+import click
+
+STATUSES = ("indexed", "skipped", "pending")
+
+
+def register(main: click.Group, common, handled, config) -> None:
+    """Add the `docs` group to the `qa` command (the shared options, error handling and settings)."""
+
+    @main.group("docs")
+    def docs() -> None:
+        """List and manage the documents: what was indexed, what was skipped and why."""
+
+    @docs.command("list")
+    @common
+    @click.option("--status", type=click.Choice(STATUSES), help="Only documents with this status.")
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON list.")
+    @handled
+    def list_cmd(seeds_dir, db_dir, status, as_json):
+        """Every document: indexed (chunks, pages, title, date), skipped (the reason) or pending."""
+        from index.catalog import documents
+
+        rows = [d for d in documents(config(seeds_dir=seeds_dir, db_dir=db_dir).index)
+                if status is None or d.status == status]
+        if as_json:
+            click.echo(json.dumps([d.to_json() for d in rows], ensure_ascii=False))
+            return
+        for d in rows:
+            click.echo(_line(d))
+        click.echo(_counts(rows), err=True)
+
+    @docs.command("rm")
+    @click.argument("names", nargs=-1, required=True)
+    @common
+    @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+    @handled
+    def rm_cmd(names, seeds_dir, db_dir, as_json):
+        """Delete documents NAMES (their files in the seeds folder and their passages in the index)."""
+        from index.catalog import remove
+        from ui.cli_index import progress_bars
+
+        settings = config(seeds_dir=seeds_dir, db_dir=db_dir).index
+        with progress_bars() as progress:
+            report = remove(settings, list(names), progress=progress)
+        _done(f"removed {', '.join(names)}", report, as_json, removed=list(names))
+
+    @docs.command("exclude")
+    @click.argument("names", nargs=-1, required=True)
+    @common
+    @handled
+    def exclude_cmd(names, seeds_dir, db_dir):
+        """Keep documents NAMES out of answers without deleting them."""
+        _toggle(config(seeds_dir=seeds_dir, db_dir=db_dir).index, names, True)
+
+    @docs.command("include")
+    @click.argument("names", nargs=-1, required=True)
+    @common
+    @handled
+    def include_cmd(names, seeds_dir, db_dir):
+        """Let excluded documents NAMES back into answers."""
+        _toggle(config(seeds_dir=seeds_dir, db_dir=db_dir).index, names, False)
+
+    @docs.command("reindex")
+    @click.argument("names", nargs=-1, required=True)
+    @common
+    @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+    @handled
+    def reindex_cmd(names, seeds_dir, db_dir, as_json):
+        """Read and embed documents NAMES again (also retries skipped ones, e.g. after installing OCR)."""
+        from index.catalog import reindex
+        from ui.cli_index import progress_bars
+
+        settings = config(seeds_dir=seeds_dir, db_dir=db_dir).index
+        with progress_bars() as progress:
+            report = reindex(settings, list(names), progress=progress)
+        _done(f"re-indexed {', '.join(names)}", report, as_json)
+
+
+def _toggle(settings, names, excluded: bool) -> None:
+    from index.catalog import exclude
+
+    changed = exclude(settings, list(names), excluded)
+    verb = "excluded from answers" if excluded else "included in answers"
+    for name in names:
+        click.echo(f"{name}: {verb}" + ("" if name in changed else " (already)"))
+
+
+def _done(what: str, report, as_json: bool, **extra) -> None:
+    from ui.cli_index import show_report
+
+    if as_json:
+        click.echo(json.dumps({**extra, "report": report.to_json() if report else None}, ensure_ascii=False))
+        return
+    click.echo(what)
+    if report is None:
+        click.echo("no indexed documents are left")
+    else:
+        show_report(report, False)
+
+
+def _line(d) -> str:
+    flag = " (excluded from answers)" if d.excluded else ""
+    if d.status != "indexed" and not d.chunks:
+        return f"{d.status:8} {d.source}{flag}: {d.reason}"
+    pages = f", {d.pages} pages" if d.pages else ""
+    ocr = f" ({d.ocr_pages} by OCR)" if d.ocr_pages else ""
+    date = f", {d.published}" if d.published else ""
+    detail = f" [{d.reason}]" if d.reason else ""
+    return f"{d.status:8} {d.source}{flag}: {d.chunks} chunks{pages}{ocr}{date}, “{d.title}”{detail}"
+
+
+def _counts(rows) -> str:
+    counts = {s: sum(1 for d in rows if d.status == s) for s in STATUSES}
+    excluded = sum(1 for d in rows if d.excluded)
+    return ", ".join(f"{n} {s}" for s, n in counts.items()) + (f", {excluded} excluded" if excluded else "")
