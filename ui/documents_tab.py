@@ -58,9 +58,10 @@ def _layout(cfg: Config) -> SimpleNamespace:
         rebuild = gr.Button("Rebuild index", variant="primary", elem_id="rebuild", scale=0, min_width=160)
         cancel = gr.Button("Cancel build", elem_id="rebuild-cancel", scale=0, min_width=120)
     serve = cfg.serve
-    upload = gr.File(file_count="multiple", elem_id="upload", height=140,
-                     label=f"Add documents ({' '.join(sorted(ALLOWED))}; up to {serve.upload_limit_mb:g} MB each, "
-                           f"{serve.upload_max_files} files and {serve.upload_total_mb:g} MB at a time)")
+    gr.Markdown(f"**Add documents**: {' '.join(sorted(ALLOWED))}; up to {serve.upload_limit_mb:g} MB each, "
+                f"{serve.upload_max_files} files and {serve.upload_total_mb:g} MB at a time. They are checked, "
+                "saved in the documents folder and indexed at once.", elem_id="upload-help")
+    upload = gr.File(file_count="multiple", elem_id="upload", label="Add documents", show_label=False)
     with gr.Row(visible=False, elem_id="upload-conflict-row") as conflict_row:
         conflict_text = gr.Markdown("", elem_id="upload-conflict-text")
         replace = gr.Button("Replace", variant="stop", elem_id="upload-replace", scale=0)
