@@ -85,11 +85,12 @@ class Chat:
         try:
             scope = {"collection": collection, "where": where or None}
             yield from self._stream(pending, store, prior, base, int(k), backend, scope)
-        except _Stopped as stop:
-            yield self._stop_outputs({**pending, "text": stop.args[0]}, store)
+        except _Stopped:
+            # The Stop handler has already shown and kept the stopped turn. Nothing more is sent: by now the
+            # user may have asked again, and outputs from here would overwrite that run's pending state.
+            yield (gr.skip(),) * 7
         except Exception as exc:  # the edge: every failure becomes a message, never a traceback
-            if not self._was_stopped(pending):
-                yield self._failed(exc, pending, store, base)
+            yield (gr.skip(),) * 7 if self._was_stopped(pending) else self._failed(exc, pending, store, base)
         finally:
             self._stopped.discard(pending["run"])
 
@@ -128,8 +129,8 @@ class Chat:
         return self._stop_outputs(pending, chats.normalise(store)) + buttons
 
     def _stop_outputs(self, pending: dict, store: dict) -> tuple:
-        """The outputs of `respond` for a stopped answer: shown (and kept) as far as it got. Both the Stop
-        handler and the stream itself send them, so the last word is the same whichever arrives last."""
+        """The outputs of `respond` for a stopped answer: shown (and kept) as far as it got (sent by the Stop
+        handler only)."""
         store = chats.add_turn(store, pending["question"], None, pending["text"], "stopped", pending["replace"])
         shown = render.conversation(chats.turns(chats.current(store)), self.changed)
         return (shown, render.PLACEHOLDER, store, None, *self._lists(store))
