@@ -27,6 +27,8 @@ from ui.settings import Config
 from ui.upload import ALLOWED, KEEP_BOTH, REPLACE
 
 POLL = 0.3  # seconds between progress updates
+# File, Status, Title, Pages, Chunks, Published, Indexed, Note (documents.HEADERS): short columns stay legible
+COLUMN_WIDTHS = ["210px", "90px", "280px", "90px", "80px", "110px", "150px", "220px"]
 PRIVATE = dict(api_visibility="private")
 BUILDS = dict(PRIVATE, concurrency_id="index", concurrency_limit=1)
 
@@ -42,8 +44,8 @@ def build(cfg: Config, assistant: Assistant, app: gr.Blocks) -> SimpleNamespace:
 def _layout(cfg: Config) -> SimpleNamespace:
     counts = gr.Markdown("", elem_id="doc-counts")
     table = gr.Dataframe(headers=documents.HEADERS, interactive=False, label="Documents", elem_id="doc-table",
-                         wrap=True)
-    with gr.Row(equal_height=True):
+                         wrap=True, column_widths=COLUMN_WIDTHS)
+    with gr.Row(equal_height=False, elem_id="doc-actions"):  # buttons level with the menu, not stretched
         pick = gr.Dropdown([], label="Document", elem_id="doc-pick", scale=3, allow_custom_value=False)
         exclude = gr.Button("Exclude from answers", size="sm", elem_id="doc-exclude", scale=1, min_width=120)
         include = gr.Button("Include in answers", size="sm", elem_id="doc-include", scale=1, min_width=120)
@@ -56,7 +58,7 @@ def _layout(cfg: Config) -> SimpleNamespace:
         keep = gr.Button("Keep it", elem_id="doc-remove-keep", scale=0)
     with gr.Row():
         rebuild = gr.Button("Rebuild index", variant="primary", elem_id="rebuild", scale=0, min_width=160)
-        cancel = gr.Button("Cancel build", elem_id="rebuild-cancel", scale=0, min_width=120)
+        cancel = gr.Button("Cancel build", elem_id="rebuild-cancel", scale=0, min_width=150)
     serve = cfg.serve
     gr.Markdown(f"**Add documents**: {' '.join(sorted(ALLOWED))}; up to {serve.upload_limit_mb:g} MB each, "
                 f"{serve.upload_max_files} files and {serve.upload_total_mb:g} MB at a time. They are checked, "
