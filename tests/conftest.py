@@ -155,3 +155,16 @@ def assert_well_formed(answer, seeds_dir: Path) -> None:
         assert c.quote and c.quote == text[c.start:c.end], (c.source, c.start, c.end, c.quote)
         assert c.start_line == text.count("\n", 0, c.start) + 1, (c.start_line, c.start)
         assert c.end_line == c.start_line + c.quote.count("\n")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless chromium (Debian's) for a test module."""
+    from playwright.sync_api import sync_playwright
+
+    from ui.testing import launch_chromium
+
+    with sync_playwright() as p:
+        chromium = launch_chromium(p)
+        yield chromium
+        chromium.close()

@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from qa.wording import NOT_FOUND
-from ui.testing import ARTIFACTS, OFF_TOPIC, XI_QUESTION, XI_QUOTE, launch_chromium, running_server
+from ui.testing import ARTIFACTS, OFF_TOPIC, XI_QUESTION, XI_QUOTE, running_server
 
 sys.path.insert(0, str(Path(__file__).parent))
 from llm_stub import StubLLM  # noqa: E402
@@ -47,14 +47,6 @@ def server(tmp_path_factory, stub):
     with running_server(tmp_path_factory.mktemp("ui-browser"), **env) as running:
         yield running
 
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless chromium for the module."""
-    with sync_playwright() as p:
-        chromium = launch_chromium(p)
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser, server, viewport=LAPTOP, **options):

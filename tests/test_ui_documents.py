@@ -10,13 +10,13 @@ import os
 
 import pytest
 from gradio_client import Client
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from index.catalog import documents
 from index.samples import write_pptx, write_scanned_pdf
 from index.settings import IndexSettings
 from index.testing import index_state
-from ui.testing import ARTIFACTS, launch_chromium, running_server
+from ui.testing import ARTIFACTS, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -32,13 +32,6 @@ def server(tmp_path_factory):
     with running_server(tmp_path_factory.mktemp("ui-docs"), QA_UPLOAD_MAX_FILES="5") as running:
         yield running
 
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        chromium = launch_chromium(p)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from ui.testing import launch_chromium, running_server
+from ui.testing import running_server
 
 sys.path.insert(0, str(Path(__file__).parent))
 from llm_stub import StubLLM  # noqa: E402
@@ -49,13 +49,6 @@ def server(tmp_path_factory, stub):
     with running_server(tmp_path_factory.mktemp("ui-security"), **env) as running:
         yield running
 
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        chromium = launch_chromium(p)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -42,11 +42,8 @@ def register(main: click.Group, common, handled, config) -> None:
     def rm_cmd(names, seeds_dir, db_dir, as_json):
         """Delete documents NAMES (their files in the seeds folder and their passages in the index)."""
         from index.catalog import remove
-        from ui.cli_index import progress_bars
 
-        settings = config(seeds_dir=seeds_dir, db_dir=db_dir).index
-        with progress_bars() as progress:
-            report = remove(settings, list(names), progress=progress)
+        report = _with_progress(remove, config(seeds_dir=seeds_dir, db_dir=db_dir).index, names)
         _done(f"removed {', '.join(names)}", report, as_json, removed=list(names))
 
     @docs.command("exclude")
@@ -73,11 +70,8 @@ def register(main: click.Group, common, handled, config) -> None:
     def reindex_cmd(names, seeds_dir, db_dir, as_json):
         """Read and embed documents NAMES again (also retries skipped ones, e.g. after installing OCR)."""
         from index.catalog import reindex
-        from ui.cli_index import progress_bars
 
-        settings = config(seeds_dir=seeds_dir, db_dir=db_dir).index
-        with progress_bars() as progress:
-            report = reindex(settings, list(names), progress=progress)
+        report = _with_progress(reindex, config(seeds_dir=seeds_dir, db_dir=db_dir).index, names)
         _done(f"re-indexed {', '.join(names)}", report, as_json)
 
 
@@ -88,6 +82,14 @@ def _toggle(settings, names, excluded: bool) -> None:
     verb = "excluded from answers" if excluded else "included in answers"
     for name in names:
         click.echo(f"{name}: {verb}" + ("" if name in changed else " (already)"))
+
+
+def _with_progress(action, settings, names):
+    """`action(settings, names)` (a catalog change that builds), with progress bars on the terminal."""
+    from ui.cli_index import progress_bars
+
+    with progress_bars() as progress:
+        return action(settings, list(names), progress=progress)
 
 
 def _done(what: str, report, as_json: bool, **extra) -> None:
