@@ -103,6 +103,16 @@ def test_a_deck_is_indexed_and_cited_at_its_slide(page, server, tmp_path):
     result = ask(server, DECK_QUESTION)
     first = result["citations"][0]
     assert (first["source"], first["unit"]) == ("deck.pptx", "slide 3") and "copper ingots" in first["quote"]
+    # in the chat: the source card and the viewer name the slide
+    page.get_by_role("tab", name="Chat").click()
+    page.locator("#question textarea").fill(DECK_QUESTION)
+    page.locator("#question textarea").press("Enter")
+    cite = page.locator("#chat [data-testid=bot] .qa-cite").first
+    expect(cite).to_be_visible(timeout=WAIT)
+    expect(page.locator("#sources")).to_contain_text("deck.pptx, slide 3")
+    cite.click()
+    expect(page.locator("#viewer")).to_contain_text("deck.pptx, slide 3")
+    expect(page.locator("#viewer mark.qa-quote").first).to_contain_text("copper ingots")
 
 
 def test_a_name_conflict_asks_before_replacing(page, server, tmp_path):

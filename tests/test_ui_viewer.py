@@ -100,3 +100,26 @@ def test_example_questions_come_from_the_index_and_are_answerable(seeds_copy, ma
     for q in questions:
         assert q.removeprefix("What do the documents say about ").rstrip("?") in text
         assert not assistant.answer(q).abstained
+
+
+def test_the_viewer_shows_each_format_at_its_location(tmp_path, embedder):
+    """Slides, sheet rows, e-book chapters, messages and scanned pages: the viewer's header names the place
+    (as the citation does), the quote is marked in the document's text, and a PDF page is drawn."""
+    from index.samples import format_corpus
+    from index.settings import IndexSettings
+
+    seeds = tmp_path / "seeds"
+    probes = [p for p in format_corpus(seeds) if p.where]
+    settings = IndexSettings(seeds_dir=seeds, db_dir=tmp_path / "db")
+    build(settings, embedder=embedder)
+    assistant = build_assistant(settings, AnswerSettings(), embedder=embedder)
+    docs, shown = Documents(seeds), set()
+    for p in probes:
+        c = next(c for c in assistant.answer(p.question).citations if c.source == p.source)
+        html = view_html(docs, Source(1, (c,)))
+        assert f"{p.source}, {p.where}" in html, (p.source, html[:300])
+        assert '<mark class="qa-quote">' in html and p.words in html
+        if p.source.endswith(".pdf"):
+            assert "<img" in html  # the cited page, drawn by pypdfium2
+        shown.add(p.where.split()[0])
+    assert shown == {"p.", "slide", "Fleet", "row", "chapter", "message"}

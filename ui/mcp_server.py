@@ -21,7 +21,6 @@ from starlette.routing import BaseRoute, Route
 from index import collections
 from index import manifest as mf
 from index.errors import QAError
-from qa import wording
 from qa.chain import answer_dict
 from qa.export import reply_text
 from qa.pipeline import Assistant
@@ -127,7 +126,7 @@ def http_routes(cfg: Config, assistant: Assistant) -> tuple[list[BaseRoute], Cal
 def passage_dict(p: Passage) -> dict:
     """A retrieved passage as JSON: where it is (file, title, date, location, offsets), its score and text."""
     return {"id": p.id, "source": p.source, "title": p.title, "published": p.published,
-            "location": wording.location(p.source, p.start_line, p.end_line, p.page), "start": p.start,
+            "location": p.location(), "start": p.start,
             "end": p.end, "start_line": p.start_line, "end_line": p.end_line, "page": p.page,
             "score": round(p.score, 4), "text": p.text}
 

@@ -158,7 +158,7 @@ def source_html(s: Source, turn: int | None, active: bool = False, short=None) -
     return (f'<div class="{cls}" data-turn="{_attr(turn)}" data-n="{s.n}" role="button" tabindex="0" '
             f'title="Open the document at this passage">'
             f'<div class="qa-head"><span class="qa-n">{s.n}</span>{escape(display_title(c.title, c.source))}</div>'
-            f'{_meta(c.source, c.start_line, c.end_line, c.page, c.published)}'
+            f'{_meta(c.location(), c.published)}'
             f'<p class="qa-passage">{highlight_all(s.citations, short)}</p>'
             f'<div class="qa-open">Open document ›</div></div>')
 
@@ -239,7 +239,7 @@ def related_html(p: Passage) -> str:
     """One related passage: title, location, date and the start of its text."""
     text = p.text if len(p.text) <= SNIPPET else p.text[:SNIPPET].rsplit(" ", 1)[0] + " …"
     return (f'<div class="qa-source qa-related"><div class="qa-head">{escape(display_title(p.title, p.source))}'
-            f'</div>{_meta(p.source, p.start_line, p.end_line, p.page, p.published)}'
+            f'</div>{_meta(p.location(), p.published)}'
             f'<p class="qa-passage">{escape(text)}</p></div>')
 
 
@@ -284,6 +284,6 @@ def _attr(value) -> str:
     return "" if value is None else escape(str(value))
 
 
-def _meta(source: str, start_line: int, end_line: int, page: int | None, published: str) -> str:
+def _meta(location: str, published: str) -> str:
     date = f" · {escape(published)}" if published else ""
-    return f'<div class="qa-meta">{escape(wording.location(source, start_line, end_line, page))}{date}</div>'
+    return f'<div class="qa-meta">{escape(location)}{date}</div>'

@@ -94,7 +94,7 @@ def _head(source: Source, doc: LoadedDoc | None) -> str:
     c = source.first
     title = display_title(doc.title if doc else c.title, c.source)
     date = f" · {escape(c.published)}" if c.published else ""
-    places = ", ".join(wording.place(q.start_line, q.end_line, q.page) for q in source.citations)
+    places = ", ".join(dict.fromkeys(wording.place(q.start_line, q.end_line, q.page, q.unit) for q in source.citations))
     return (f'<div class="qa-viewer-head"><div class="qa-viewer-title"><span class="qa-n">{source.n}</span>'
             f'{escape(title)}</div><div class="qa-meta">{escape(c.source)}, {escape(places)}{date}</div></div>')
 
