@@ -20,12 +20,30 @@ def run_index(settings: IndexSettings, rebuild: bool, watch: bool, as_json: bool
         return
     from watchfiles import watch as watch_files
 
-    click.echo(f"watching {settings.seeds_dir} (Ctrl-C to stop)", err=True)
-    for _changes in watch_files(settings.seeds_dir, debounce=800, step=200):
-        try:
-            _show(_build(settings, False), as_json)
-        except Exception as exc:  # keep watching; the next change may fix it
-            click.secho(f"error: {exc}", fg="red", err=True)
+    ready = False
+    # The first (possibly empty) batch comes once the watcher is set up: only then is "watching" true, and
+    # a file changed after the first build but before that is caught by a build then.
+    for changes in watch_files(settings.seeds_dir, debounce=800, step=200, rust_timeout=500, yield_on_timeout=True):
+        if not ready:
+            ready = True
+            click.echo(f"watching {settings.seeds_dir} (Ctrl-C to stop)", err=True)
+            changes = changes or _changed_since_build(settings)
+        if changes:
+            _rebuild_quietly(settings, as_json)
+
+
+def _changed_since_build(settings: IndexSettings) -> bool:
+    """Whether the seeds differ from what the index holds (a cheap check: no model, no store)."""
+    from index.catalog import PENDING, documents
+
+    return any(d.status == PENDING for d in documents(settings))
+
+
+def _rebuild_quietly(settings: IndexSettings, as_json: bool) -> None:
+    try:
+        _show(_build(settings, False), as_json)
+    except Exception as exc:  # keep watching; the next change may fix it
+        click.secho(f"error: {exc}", fg="red", err=True)
 
 
 def _build(settings: IndexSettings, rebuild: bool) -> IndexReport:
