@@ -156,6 +156,9 @@ def test_the_cli_indexes_lists_and_asks_a_collection(corpus, qa_cli, tmp_path):
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
     assert answer["collection"] == "moon" and [c["source"] for c in answer["citations"]] == ["moon.md"]
+    docs = qa_cli("docs", "list", "--collection", "moon", "--db", db, "--seeds", corpus.seeds_dir, "--json")
+    assert docs.returncode == 0, docs.stderr
+    assert [(d["source"], d["status"]) for d in json.loads(docs.stdout)] == [("moon.md", "indexed")]
     wrong = qa_cli("ask", "Anything?", "--collection", "nope", "--db", db, "--seeds", corpus.seeds_dir)
     assert wrong.returncode == 2 and "qa index --collection nope --seeds FOLDER" in wrong.stderr
     bad = qa_cli("ask", "Anything?", "--where", "colour=teal", "--db", db, "--seeds", corpus.seeds_dir)

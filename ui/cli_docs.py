@@ -12,20 +12,29 @@ STATUSES = ("indexed", "skipped", "pending")
 def register(main: click.Group, common, handled, config) -> None:
     """Add the `docs` group to the `qa` command (the shared options, error handling and settings)."""
 
+    def scoped(fn):
+        """The shared --seeds/--db options and --collection."""
+        return common(click.option("--collection", help="A named collection (default: the documents folder).")(fn))
+
+    def settings(seeds_dir, db_dir, collection):
+        from index import collections
+
+        return collections.settings_for(config(seeds_dir=seeds_dir, db_dir=db_dir).index, collection)
+
     @main.group("docs")
     def docs() -> None:
         """List and manage the documents: what was indexed, what was skipped and why."""
 
     @docs.command("list")
-    @common
+    @scoped
     @click.option("--status", type=click.Choice(STATUSES), help="Only documents with this status.")
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON list.")
     @handled
-    def list_cmd(seeds_dir, db_dir, status, as_json):
+    def list_cmd(seeds_dir, db_dir, collection, status, as_json):
         """Every document: indexed (chunks, pages, title, date), skipped (the reason) or pending."""
         from index.catalog import documents
 
-        rows = [d for d in documents(config(seeds_dir=seeds_dir, db_dir=db_dir).index)
+        rows = [d for d in documents(settings(seeds_dir, db_dir, collection))
                 if status is None or d.status == status]
         if as_json:
             click.echo(json.dumps([d.to_json() for d in rows], ensure_ascii=False))
@@ -36,42 +45,42 @@ def register(main: click.Group, common, handled, config) -> None:
 
     @docs.command("rm")
     @click.argument("names", nargs=-1, required=True)
-    @common
+    @scoped
     @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
     @handled
-    def rm_cmd(names, seeds_dir, db_dir, as_json):
+    def rm_cmd(names, seeds_dir, db_dir, collection, as_json):
         """Delete documents NAMES (their files in the seeds folder and their passages in the index)."""
         from index.catalog import remove
 
-        report = _with_progress(remove, config(seeds_dir=seeds_dir, db_dir=db_dir).index, names)
+        report = _with_progress(remove, settings(seeds_dir, db_dir, collection), names)
         _done(f"removed {', '.join(names)}", report, as_json, removed=list(names))
 
     @docs.command("exclude")
     @click.argument("names", nargs=-1, required=True)
-    @common
+    @scoped
     @handled
-    def exclude_cmd(names, seeds_dir, db_dir):
+    def exclude_cmd(names, seeds_dir, db_dir, collection):
         """Keep documents NAMES out of answers without deleting them."""
-        _toggle(config(seeds_dir=seeds_dir, db_dir=db_dir).index, names, True)
+        _toggle(settings(seeds_dir, db_dir, collection), names, True)
 
     @docs.command("include")
     @click.argument("names", nargs=-1, required=True)
-    @common
+    @scoped
     @handled
-    def include_cmd(names, seeds_dir, db_dir):
+    def include_cmd(names, seeds_dir, db_dir, collection):
         """Let excluded documents NAMES back into answers."""
-        _toggle(config(seeds_dir=seeds_dir, db_dir=db_dir).index, names, False)
+        _toggle(settings(seeds_dir, db_dir, collection), names, False)
 
     @docs.command("reindex")
     @click.argument("names", nargs=-1, required=True)
-    @common
+    @scoped
     @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
     @handled
-    def reindex_cmd(names, seeds_dir, db_dir, as_json):
+    def reindex_cmd(names, seeds_dir, db_dir, collection, as_json):
         """Read and embed documents NAMES again (also retries skipped ones, e.g. after installing OCR)."""
         from index.catalog import reindex
 
-        report = _with_progress(reindex, config(seeds_dir=seeds_dir, db_dir=db_dir).index, names)
+        report = _with_progress(reindex, settings(seeds_dir, db_dir, collection), names)
         _done(f"re-indexed {', '.join(names)}", report, as_json)
 
 
