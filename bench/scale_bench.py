@@ -41,7 +41,7 @@ from index import sentences  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
 from qa.pipeline import build_assistant  # noqa: E402
-from harness import PeakRSS, high_water_mb, timed_ms  # noqa: E402
+from harness import PeakRSS, high_water_mb, live_collection, timed_ms  # noqa: E402
 from ui.testing import start_chroma  # noqa: E402
 from synth_corpus import CHUNK_SIZE, make_corpus  # noqa: E402
 
@@ -95,7 +95,7 @@ def query_mode(settings: IndexSettings, embedder, needles, queries: int) -> dict
     assistant = build_assistant(settings, embedder=embedder)
     sample = random.Random(7).sample(needles, min(queries, len(needles)))
     assistant.answer(sample[0][1])  # warm: store, lexical snapshot
-    col = assistant.store.collection()
+    col = live_collection(settings)
     plain = timed_ms(lambda q: col.query(query_embeddings=embedder.embed([q[1]]), n_results=4), sample)
     hits = []
 
