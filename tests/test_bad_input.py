@@ -12,7 +12,7 @@ import pytest
 from conftest import index_state
 from index.build import build
 from index.errors import NothingIndexedError, SeedsMissingError
-from index.store import ChromaStore
+from index.live_store import ChromaStore
 from test_load import write_docx, write_pdf
 
 GOOD = "Lighthouses guide ships past the rocky northern coast at night. " * 10

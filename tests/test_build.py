@@ -12,7 +12,7 @@ from index import generation, lexical
 from index import manifest as mf
 from index.build import build
 from index.errors import IndexBusyError
-from index.store import ChromaStore
+from index.live_store import ChromaStore
 
 EXTRA = {
     "harbour.md": "---\ntitle: Harbour Trade\nsource: Coastal Times\n---\n\n" + "Merchants trade salt and copper. " * 60,

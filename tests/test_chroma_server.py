@@ -11,7 +11,7 @@ from index import generation
 from index import manifest as mf
 from index.build import build
 from index.errors import StoreError
-from index.store import ChromaStore
+from index.live_store import ChromaStore
 from ui.testing import free_port, start_chroma, stop_server
 
 CHROMA = Path(sys.executable).with_name("chroma")

@@ -14,7 +14,7 @@ from index.testing import assert_same_as_fresh, manifest_view
 from index import generation
 from index import manifest as mf
 from index.build import build
-from index.store import ChromaStore
+from index.live_store import ChromaStore
 
 SQUAD = ["Packet_switching.txt", "1973_oil_crisis.txt", "Harvard_University.txt", "Normans.txt"]
 CHUNKING = {"QA_CHUNK_SIZE": "200", "QA_CHUNK_OVERLAP": "20"}  # ~700 chunks: two commit groups

@@ -15,7 +15,7 @@ from index.build import build
 from index.errors import UsageError
 from index.samples import write_scanned_pdf
 from index.settings import IndexSettings
-from index.store import ChromaStore
+from index.live_store import ChromaStore
 from qa.pipeline import build_assistant
 
 FERRY = "The Varnholt ferry crossing was closed in 1931 after the pier collapsed in a winter storm.\n"

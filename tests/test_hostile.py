@@ -21,7 +21,7 @@ from conftest import index_state
 from index import manifest as mf
 from index.build import build
 from index.load import load
-from index.store import ChromaStore
+from index.live_store import ChromaStore
 from qa.pipeline import build_assistant
 from test_load import write_docx, write_pdf
 
