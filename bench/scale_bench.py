@@ -15,7 +15,8 @@ the build (this process without its children, and the Chroma server process). Mo
 process, so the second mode's build RSS also counts what the first one left behind (conservative).
 Then a fresh process (what `qa serve` would be) opens the finished index and answers the same
 questions: its p50/p95 and its peak RSS (the kernel's high-water mark for that process, VmHWM; not
-ru_maxrss, which a child started with vfork inherits from its parent) are the serving figures.
+ru_maxrss, which a child started with vfork inherits from its parent) are the serving figures. It then
+asks one follow-up, which builds the conversation's sentence table: its time and the peak RSS after it.
 Every figure is measured; nothing is extrapolated except the printed estimate, which is labelled so.
 """
 from __future__ import annotations
@@ -79,7 +80,8 @@ def run_mode(mode: str, seeds: Path, work: Path, embedder, needles, queries: int
         served = serve_in_fresh_process(settings, row.pop("questions"))
         return {**row, "mode": mode, "files": report.files, "chunks": report.chunks, "build_s": build_s,
                 "rss_build": built.mb(0), "rss_server": built.mb(1) if server else None,
-                "serve_p50": served["p50"], "serve_p95": served["p95"], "serve_rss": served["rss_mb"]}
+                "serve_p50": served["p50"], "serve_p95": served["p95"], "serve_rss": served["rss_mb"],
+                "follow_s": served["follow_s"], "serve_rss_conv": served["rss_conv_mb"]}
     finally:
         if server:
             server.terminate()
@@ -127,7 +129,14 @@ def serve_probe() -> None:
     assistant = build_assistant(settings)
     assistant.answer(spec["questions"][0])
     times = timed_ms(assistant.answer, spec["questions"])
-    print(json.dumps({"p50": percentile(times, 50), "p95": percentile(times, 95), "rss_mb": high_water_mb()}))
+    single = high_water_mb()
+    question = spec["questions"][0]
+    history = [{"role": "user", "content": question}, {"role": "assistant", "content": assistant.answer(question).text}]
+    started = time.perf_counter()
+    assistant.answer("And where was that?", history=history)  # the first follow-up builds the sentence table
+    follow_s = time.perf_counter() - started
+    print(json.dumps({"p50": percentile(times, 50), "p95": percentile(times, 95), "rss_mb": single,
+                      "follow_s": follow_s, "rss_conv_mb": high_water_mb()}))
 
 
 def _progress(mode: str):
@@ -144,12 +153,14 @@ def _progress(mode: str):
 
 def print_rows(rows: list[dict]) -> None:
     head = ("mode", "files", "chunks", "build s", "chunks/s", "answer p50/p95 ms", "plain p50/p95 ms",
-            "right file", "build peak RSS MB (indexer / server)", "serving process: p50/p95 ms, peak RSS MB")
+            "right file", "build peak RSS MB (indexer / server)", "serving process: p50/p95 ms, peak RSS MB",
+            "then a follow-up: s, peak RSS MB")
     lines = [head] + [(r["mode"], str(r["files"]), str(r["chunks"]), f"{r['build_s']:.0f}",
                        f"{r['chunks'] / r['build_s']:.1f}", f"{r['answer_p50']:.0f} / {r['answer_p95']:.0f}",
                        f"{r['plain_p50']:.0f} / {r['plain_p95']:.0f}", f"{r['hit'] * 100:.0f}% of {r['queries']}",
                        f"{r['rss_build']:.0f}" + (f" / {r['rss_server']:.0f}" if r["rss_server"] else ""),
-                       f"{r['serve_p50']:.0f} / {r['serve_p95']:.0f}, {r['serve_rss']:.0f}")
+                       f"{r['serve_p50']:.0f} / {r['serve_p95']:.0f}, {r['serve_rss']:.0f}",
+                       f"{r['follow_s']:.1f}, {r['serve_rss_conv']:.0f}")
                       for r in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     for n, line in enumerate(lines):

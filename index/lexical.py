@@ -21,10 +21,13 @@ import numpy as np
 
 from index.chunk import index_text
 from index import sentvec
+from index.columns import Metadata
 from index.ids import chunk_id, prefix_of
 from index.memory import release_memory
 
 PARTS = "parts.json"
+SENTENCES = "sentences"  # one .npy per array; the vectors are memory-mapped, not read into the heap
+_LEGACY_SENTENCES = "sentences.npz"  # snapshots written before the vectors were memory-mapped
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -61,9 +64,8 @@ class LexicalIndex:
     version: str
     ids: list[str]
     texts: list[str]
-    metas: list[dict]
+    metas: Metadata
     bm25: object
-    search_texts: list[str]
     sentences: dict
     _idf: dict | None = None
     _tokens: dict = field(default_factory=dict)
@@ -80,9 +82,9 @@ class LexicalIndex:
         """Row numbers per value of metadata field `key` (rows without it left out), computed once."""
         if key not in self._groups:
             rows: dict[str, list[int]] = {}
-            for n, meta in enumerate(self.metas):
-                if meta.get(key):
-                    rows.setdefault(str(meta[key]), []).append(n)
+            for n, value in enumerate(self.metas.column(key)):
+                if value:
+                    rows.setdefault(str(value), []).append(n)
             self._groups[key] = {v: np.asarray(r) for v, r in rows.items()}
         return self._groups[key]
 
@@ -134,7 +136,7 @@ def build(target: Path, version: str, ids: list[str], texts: list[str], metas: l
         retriever.save(str(tmp / "bm25"), show_progress=False)
         with open(tmp / "chunks.json", "w", encoding="utf-8") as out:
             json.dump({"ids": ids, "texts": texts, "metas": metas}, out)  # streamed: no second copy as one string
-        np.savez(tmp / "sentences.npz", **_gather_sentences(gen_dir, ids))
+        _save_sentences(tmp / SENTENCES, _gather_sentences(gen_dir, ids))
         (tmp / PARTS).write_text(json.dumps({"version": version, "files": _parts(tmp)}), "utf-8")
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
@@ -196,21 +198,70 @@ def _gather_sentences(gen_dir: Path, ids: list[str]) -> dict:
     return {"ptr": ptr, "start": starts[order], "end": ends[order], "vecs": vecs[order]}
 
 
+def _save_sentences(folder: Path, arrays: dict) -> None:
+    folder.mkdir()
+    for name, array in arrays.items():
+        np.save(folder / f"{name}.npy", array)
+
+
+def _load_sentences(target: Path) -> dict:
+    """The sentence rows of a snapshot: spans in memory, vectors memory-mapped (a reader touches only the
+    rows of the passages it ranks, so a large corpus's vectors stay in the page cache, not in the heap)."""
+    legacy = target / _LEGACY_SENTENCES
+    if legacy.exists():
+        with np.load(legacy) as npz:
+            return {k: npz[k] for k in npz.files}
+    folder = target / SENTENCES
+    out = {name: np.load(folder / f"{name}.npy") for name in ("ptr", "start", "end")}
+    out["vecs"] = VectorFile(folder / "vecs.npy")
+    if len(out["vecs"]) != len(out["start"]):
+        raise ValueError("sentence vectors and spans differ in length")
+    return out
+
+
+class VectorFile:
+    """The rows of a 2-D .npy file, read on demand with `os.pread`: a query reads the few dozen sentence
+    vectors of the passages it ranks, so a large corpus's vectors stay on disk (and in the kernel's page
+    cache) instead of in every serving process. A memory map would not do: the kernel maps the file's
+    cached pages in large folios, so each row read would add megabytes to the process."""
+
+    def __init__(self, path: Path):
+        self._file = open(path, "rb")
+        fmt = np.lib.format
+        read = fmt.read_array_header_1_0 if fmt.read_magic(self._file) == (1, 0) else fmt.read_array_header_2_0
+        self.shape, fortran, self.dtype = read(self._file)
+        if fortran or len(self.shape) != 2:
+            raise ValueError(f"{path} is not a row-major matrix")
+        self._offset, self._row = self._file.tell(), self.shape[1] * self.dtype.itemsize
+        if os.fstat(self._file.fileno()).st_size < self._offset + self.shape[0] * self._row:
+            raise ValueError(f"{path} is shorter than its header says")
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key: int | slice) -> np.ndarray:
+        if isinstance(key, (int, np.integer)) and key < 0:
+            key += len(self)
+        start, stop, step = key.indices(len(self)) if isinstance(key, slice) else (key, key + 1, 1)
+        if step != 1 or not 0 <= start < len(self) + (start == stop):
+            raise IndexError(key)
+        raw = os.pread(self._file.fileno(), max(0, stop - start) * self._row, self._offset + start * self._row)
+        rows = np.frombuffer(raw, self.dtype).reshape(-1, self.shape[1])
+        return rows if isinstance(key, slice) else rows[0]
+
+
 def load(target: Path, version: str | None) -> LexicalIndex | None:
     """The snapshot in the folder `target` (of index `version`), or None when it is missing or unreadable."""
     import bm25s
 
     try:
         data = json.loads((target / "chunks.json").read_text("utf-8"))
-        bm25 = bm25s.BM25.load(str(target / "bm25"), show_progress=False, verbosity=0)
-        with np.load(target / "sentences.npz") as npz:
-            sents = {k: npz[k] for k in npz.files}
-    except Exception:  # noqa: BLE001 - any damage (truncated zip, bad JSON, pickles) means "no snapshot"
+        bm25 = bm25s.BM25.load(str(target / "bm25"), show_progress=False, verbosity=0, mmap=True)
+        sents = _load_sentences(target)
+    except Exception:  # noqa: BLE001 - any damage (truncated file, bad JSON, pickles) means "no snapshot"
         return None
     if not isinstance(data, dict) or not {"ids", "texts", "metas"} <= set(data):
         return None
-    texts = data["texts"]
-    index = LexicalIndex(version, data["ids"], texts, data["metas"], bm25,
-                         [index_text(t, m) for t, m in zip(texts, data["metas"])], sents)
+    index = LexicalIndex(version, data["ids"], data["texts"], Metadata(data.pop("metas")), bm25, sents)
     release_memory()
     return index

@@ -1,40 +1,26 @@
 """What a conversation needs to know about the indexed documents, built once per lexical snapshot.
 
-It holds a sentence table taken from the snapshot's own sentence rows: exact spans, position in the
-document, and late-chunking vectors. It also holds sentence-level idf, because chunk-level idf says
-little about a corpus of a few chunks, the words' capitalisation profile, the acronyms the documents
-define, and the loaded files for questions about the documents. Files are loaded lazily and used only
-while they still match the index.
+It holds a sentence table taken from the snapshot's own sentence rows (`qa.sentence_table`): exact
+spans, position in the document, and late-chunking vectors. It also holds sentence-level idf, because
+chunk-level idf says little about a corpus of a few chunks, the words' capitalisation profile, the
+acronyms the documents define, and the loaded files for questions about the documents. Files are loaded
+lazily and used only while they still match the index.
 """
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 
 import numpy as np
 
 from index.lexical import LexicalIndex, tokenize
 from qa import mentions as mn
 from qa.documents import Documents
+from qa.sentence_table import SentenceTable
 from qa.types import Citation
 
 _MARKER = re.compile(r"\s*\[\d+\]\s*")
 _MIN_PIECE = 12  # characters: shorter pieces of an earlier answer are not looked up
-
-
-@dataclass(frozen=True)
-class Sent:
-    """One sentence of the corpus: its exact span, its snapshot row and its position in its document."""
-
-    i: int
-    source: str
-    start: int
-    end: int
-    text: str
-    row: int    # the snapshot's sentence row (vector, memoised tokens)
-    chunk: int  # the snapshot's chunk row holding it
-    pos: int    # its position among the document's sentences
 
 
 class CorpusView:
@@ -42,18 +28,13 @@ class CorpusView:
 
     def __init__(self, lex: LexicalIndex, documents: Documents):
         self.lex, self.documents = lex, documents
-        self.sents = _sentences(lex)
-        self.by_doc: dict[str, list[int]] = {}
-        for s in self.sents:
-            self.by_doc.setdefault(s.source, []).append(s.i)
-        self.by_text: dict[str, list[int]] = {}
-        for s in self.sents:
-            self.by_text.setdefault(s.text, []).append(s.i)
-        self.by_span = {(s.source, s.start, s.end): s.i for s in self.sents}
-        self.idf = _sentence_idf(self, lex)
+        self.sents = SentenceTable(lex)
+        self.idf, hashes = _idf_and_hashes(self.sents)
+        self._hash_order = np.argsort(hashes, kind="stable")
+        self._hashes = hashes[self._hash_order]
         self.max_idf = max(self.idf.values(), default=1.0)
-        self.capitals = mn.capital_ratio(s.text for s in self.sents)
-        self.acronyms = mn.acronyms(s.text for s in self.sents)
+        self.capitals = mn.capital_ratio(self.sents.texts())
+        self.acronyms = mn.acronyms(self.sents.texts())
 
     @property
     def version(self) -> str:
@@ -61,12 +42,11 @@ class CorpusView:
 
     def tokens(self, i: int) -> frozenset[str]:
         """Stemmed content tokens of sentence `i` (memoised by the snapshot)."""
-        s = self.sents[i]
-        return self.lex.sentence_tokens(s.row, s.text)
+        return self.lex.sentence_tokens(int(self.sents.row[i]), self.sents.text(i))
 
     def vector(self, i: int) -> np.ndarray:
         """The late-chunking vector of sentence `i`."""
-        return self.lex.sentences["vecs"][self.sents[i].row].astype(np.float32)
+        return np.asarray(self.lex.sentences["vecs"][int(self.sents.row[i])], np.float32)
 
     def weights(self, text: str, drop: frozenset[str] = frozenset()) -> dict[str, float]:
         """Content stems of `text` with sentence-level idf (an unknown stem gets the largest idf)."""
@@ -82,20 +62,18 @@ class CorpusView:
         s = self.sents[i]
         if s.pos == 0:
             return None
-        before = self.sents[self.by_doc[s.source][s.pos - 1]]
         doc = self.documents.get(s.source)
-        gap = doc.text[before.end:s.start] if doc else ""
-        return None if "\n\n" in gap else before.i
+        gap = doc.text[int(self.sents.end[i - 1]):s.start] if doc else ""
+        return None if "\n\n" in gap else i - 1
 
     def ids(self, passages) -> list[int]:
         """The sentence ids of `passages` (retrieved `Passage`s), in order, without repeats."""
-        out = dict.fromkeys(self.by_span[k] for p in passages for s in p.sentences
-                            if (k := (p.source, s.start, s.end)) in self.by_span)
-        return list(out)
+        found = (self.sents.find(p.source, s.start, s.end) for p in passages for s in p.sentences)
+        return list(dict.fromkeys(i for i in found if i is not None))
 
     def cited(self, citations) -> list[int]:
         """The sentence ids of `citations` that quote a whole sentence of the table."""
-        return [i for c in citations if (i := self.by_span.get((c.source, c.start, c.end))) is not None]
+        return [i for c in citations if (i := self.sents.find(c.source, c.start, c.end)) is not None]
 
     def citation(self, n: int, i: int, score: float = 0.0) -> Citation:
         """Citation `[n]` quoting sentence `i`, with the chunk that holds it as context."""
@@ -110,9 +88,8 @@ class CorpusView:
 
     def neighbours(self, i: int, width: int) -> list[int]:
         """Sentence ids within `width` positions of `i` in its document."""
-        s = self.sents[i]
-        ids = self.by_doc[s.source]
-        return ids[max(0, s.pos - width): s.pos + width + 1]
+        doc = self.sents.document(self.sents.sources[int(self.sents.doc[i])])
+        return list(range(max(doc.start, i - width), min(doc.stop, i + width + 1)))
 
     def locate(self, answer: str) -> list[int]:
         """The sentences an earlier answer quoted, found from its text alone (the quotes between `[n]`
@@ -121,13 +98,19 @@ class CorpusView:
         for piece in (p.strip() for p in _MARKER.split(answer or "")):
             if len(piece) < _MIN_PIECE:
                 continue
-            found = self.by_text.get(piece) or self._contained(piece)
+            found = self.with_text(piece) or self._contained(piece)
             out += [i for i in found[:1] if i not in out]
         return out
 
+    def with_text(self, text: str) -> list[int]:
+        """The ids of the sentences whose text is exactly `text`, in id order."""
+        h = hash(text)
+        lo, hi = np.searchsorted(self._hashes, h, "left"), np.searchsorted(self._hashes, h, "right")
+        return sorted(i for i in self._hash_order[lo:hi].tolist() if self.sents.text(i) == text)
+
     def _contained(self, piece: str) -> list[int]:
         rows = np.argsort(-self.lex.scores(piece))[:3] if self.lex.ids else []
-        return [i for s in self._rows_sentences(rows) for i in self.by_text.get(s, ()) if s in piece]
+        return [i for s in self._rows_sentences(rows) for i in self.with_text(s) if s in piece]
 
     def _rows_sentences(self, rows) -> list[str]:
         sents = self.lex.sentences
@@ -138,27 +121,16 @@ class CorpusView:
                     for j in self.lex.sentence_rows(int(row))]
         return out
 
-def _sentences(lex: LexicalIndex) -> list[Sent]:
-    """Every distinct sentence of the snapshot, numbered in (document, position) order."""
-    spans, sents = {}, lex.sentences
-    for row, meta in enumerate(lex.metas):
-        base = int(meta["start"])
-        for j in lex.sentence_rows(row):
-            start, end = int(sents["start"][j]), int(sents["end"][j])
-            spans.setdefault((meta["source"], start, end), (j, row, lex.texts[row][start - base:end - base]))
-    out, pos, last = [], 0, None
-    for n, ((source, start, end), (j, row, text)) in enumerate(sorted(spans.items())):
-        pos = pos + 1 if source == last else 0
-        out.append(Sent(n, source, start, end, text, j, row, pos))
-        last = source
-    return out
 
-
-def _sentence_idf(view: CorpusView, lex: LexicalIndex) -> dict[str, float]:
-    """BM25 idf of every stem with sentences as the documents."""
+def _idf_and_hashes(table: SentenceTable) -> tuple[dict[str, float], np.ndarray]:
+    """BM25 idf of every stem with sentences as the documents, and each sentence text's hash (for
+    `with_text`), in one pass. Sentences are tokenised here without the snapshot's memo, which would
+    otherwise fill with every sentence of the corpus."""
     df: dict[str, int] = {}
-    for s in view.sents:
-        for t in lex.sentence_tokens(s.row, s.text):
+    hashes = np.zeros(len(table), np.int64)
+    for i, text in enumerate(table.texts()):
+        hashes[i] = hash(text)
+        for t in set(tokenize(text)):
             df[t] = df.get(t, 0) + 1
-    n = max(1, len(view.sents))
-    return {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+    n = max(1, len(table))
+    return {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}, hashes

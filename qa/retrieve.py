@@ -145,7 +145,7 @@ class HybridSearch:
         if key not in self._narrows:
             files = {s: lex.metas[int(rows[0])] for s, rows in lex.rows_by("source").items()}
             admitted = filters.admitted(where, files)
-            rows = filters.row_mask(admitted, [m.get("source", "") for m in lex.metas])
+            rows = filters.row_mask(admitted, [s or "" for s in lex.metas.column("source")])
             if len(self._narrows) > 64:
                 self._narrows.clear()
             self._narrows[key] = Narrow(filters.chroma_where(admitted), rows)

@@ -65,7 +65,7 @@ def test_a_damaged_bm25_snapshot_is_rebuilt_without_the_model(index, embedder, d
     elif damage == "garbled":
         (snapshot / "chunks.json").write_text('{"ids": [1, 2', "utf-8")
     else:
-        with open(snapshot / "sentences.npz", "r+b") as fh:
+        with open(snapshot / "sentences" / "vecs.npy", "r+b") as fh:
             fh.truncate(100)
     report = build(index, embedder=RefusingEmbedder())  # repairing the snapshot needs no model
     assert report.repaired and "BM25 snapshot" in report.repaired[0], report

@@ -53,12 +53,14 @@ def watch_writer(url: str, seeds, db) -> dict:
         for line in proc.stderr:
             if line.startswith("watching"):
                 break
+        rest: list[str] = []  # drained, so that a full pipe never blocks the watcher's progress lines
+        threading.Thread(target=lambda: rest.extend(proc.stderr), daemon=True).start()
         settings = IndexSettings(db_dir=db)
         before = generation.stamp(settings)
         (seeds / name).write_text(text, "utf-8")
         deadline = time.monotonic() + 600
         while generation.stamp(settings) == before:
-            assert proc.poll() is None and time.monotonic() < deadline, "the watcher did not publish"
+            assert proc.poll() is None and time.monotonic() < deadline, f"the watcher did not publish: {rest[-5:]}"
             time.sleep(0.1)
     finally:
         os.killpg(proc.pid, signal.SIGINT)
