@@ -15,7 +15,9 @@ With `--baseline DIR` (a checkout of an earlier commit, for example `git worktre
 that checkout's `qa ask` and `qa serve` run in every round too, on an index it built itself: the "before"
 rows. Printed: the median wall time and CPU time (user + system, from the kernel's accounting) of each,
 and each one's ratio to the tutorial's query script and to its "before" row. CPU time is what a busy
-machine distorts least. The model and the index are in the OS file cache (a first run warms it).
+machine distorts least. The model and the index are in the OS file cache (a first run warms it); with
+`--drop-caches` (root), the page cache is emptied before every timed process instead, so each reads its
+libraries, model and index from disk, as the first command after a reboot does.
 """
 from __future__ import annotations
 
@@ -89,31 +91,49 @@ def setup(work: Path, baseline: Path | None) -> dict:
     return places
 
 
-def one_round(p: dict, baseline: Path | None) -> dict[str, Run]:
-    """Every measurement once, in a fixed order."""
-    runs = {"tutorial query script": run_process([PY, str(REPO / "bench" / "tutorial.py"), "query",
-                                                  str(p["tutorial_db"]), XI_QUESTION], env=env_for(REPO), cwd=REPO)}
-    runs["qa ask"] = run_process(qa(REPO, "ask", XI_QUESTION, "--db", str(p["db"])), env=env_for(REPO), cwd=REPO)
+def drop_caches() -> None:
+    """Empty the kernel's page cache (root only), so that the next process reads its files from disk."""
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("1")
+    except OSError as exc:
+        raise SystemExit(f"--drop-caches needs root and a writable /proc/sys/vm/drop_caches ({exc})") from exc
+
+
+def one_round(p: dict, baseline: Path | None, cold: bool = False) -> dict[str, Run]:
+    """Every measurement once, in a fixed order; with `cold`, each from an empty page cache."""
+    def run(cmd, checkout: Path = REPO) -> Run:
+        if cold:
+            drop_caches()
+        return run_process(cmd, env=env_for(checkout), cwd=checkout)
+
+    def serve(checkout: Path, db: Path) -> Run:
+        if cold:
+            drop_caches()
+        return serve_until_up(checkout, p["seeds"], db)
+
+    runs = {"tutorial query script": run([PY, str(REPO / "bench" / "tutorial.py"), "query", str(p["tutorial_db"]),
+                                          XI_QUESTION])}
+    runs["qa ask"] = run(qa(REPO, "ask", XI_QUESTION, "--db", str(p["db"])))
     assert runs["qa ask"].code == 0 and "Xi heralded" in runs["qa ask"].out, runs["qa ask"].err[-2000:]
-    runs["qa ask, no index"] = run_process(qa(REPO, "ask", XI_QUESTION, "--db", str(p["missing"])),
-                                           env=env_for(REPO), cwd=REPO)
+    runs["qa ask, no index"] = run(qa(REPO, "ask", XI_QUESTION, "--db", str(p["missing"])))
     assert runs["qa ask, no index"].code == 1 and "no index found" in runs["qa ask, no index"].err
     assert not p["missing"].exists(), "qa ask created the index folder"
-    runs["qa serve, page up"] = serve_until_up(REPO, p["seeds"], p["db"])
+    runs["qa serve, page up"] = serve(REPO, p["db"])
     if baseline:
-        runs["before: qa ask"] = run_process(qa(baseline, "ask", XI_QUESTION, "--db", str(p["baseline_db"])),
-                                             env=env_for(baseline), cwd=baseline)
+        runs["before: qa ask"] = run(qa(baseline, "ask", XI_QUESTION, "--db", str(p["baseline_db"])), baseline)
         assert runs["before: qa ask"].code == 0, runs["before: qa ask"].err[-2000:]
-        runs["before: qa serve, page up"] = serve_until_up(baseline, p["seeds"], p["baseline_db"])
+        runs["before: qa serve, page up"] = serve(baseline, p["baseline_db"])
     return runs
 
 
-def report(rounds: list[dict[str, Run]]) -> None:
+def report(rounds: list[dict[str, Run]], cold: bool = False) -> None:
+    cache = ", each from an empty page cache" if cold else ", files in the page cache"
     names = list(rounds[0])
     wall = {n: median([r[n].wall for r in rounds]) for n in names}
     cpu = {n: median([r[n].cpu for r in rounds]) for n in names}
     peer = "tutorial query script"
-    print(f"cold start: medians of {len(rounds)} interleaved rounds (fresh processes); load average "
+    print(f"cold start: medians of {len(rounds)} interleaved rounds (fresh processes{cache}); load average "
           f"{os.getloadavg()[0]:.1f} at the end")
     print(f"{'':28}{'wall s':>8}{'cpu s':>8}{'wall / tutorial':>17}{'cpu / tutorial':>16}{'wall / before':>15}"
           f"{'cpu / before':>14}")
@@ -128,6 +148,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (medians)")
     parser.add_argument("--baseline", type=Path, help="a checkout of an earlier commit, for the 'before' rows")
+    parser.add_argument("--drop-caches", action="store_true",
+                        help="start every timed process with an empty page cache, as after a reboot (root only)")
     args = parser.parse_args(argv)
     baseline = args.baseline.resolve() if args.baseline else None
     with tempfile.TemporaryDirectory(prefix="cold-bench-") as tmp:
@@ -135,10 +157,10 @@ def main(argv: list[str] | None = None) -> None:
         one_round(places, baseline)  # warm the OS file cache: every process below finds its files in memory
         rounds = []
         for n in range(args.rounds):
-            rounds.append(one_round(places, baseline))
+            rounds.append(one_round(places, baseline, args.drop_caches))
             print(f"round {n + 1}: " + ", ".join(f"{k} {v.wall:.2f}s" for k, v in rounds[-1].items()),
                   file=sys.stderr, flush=True)
-        report(rounds)
+        report(rounds, args.drop_caches)
 
 
 if __name__ == "__main__":

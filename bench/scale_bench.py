@@ -42,7 +42,7 @@ from index import sentences  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
 from qa.pipeline import build_assistant  # noqa: E402
-from harness import PeakRSS, high_water_mb, live_collection, timed_ms  # noqa: E402
+from harness import PeakRSS, live_collection, timed_ms  # noqa: E402
 from ui.testing import start_chroma  # noqa: E402
 from synth_corpus import CHUNK_SIZE, make_corpus  # noqa: E402
 
@@ -112,31 +112,14 @@ def query_mode(settings: IndexSettings, embedder, needles, queries: int) -> dict
 
 
 def serve_in_fresh_process(settings: IndexSettings, questions: list[str]) -> dict:
-    """Open the index in a new process, answer `questions` (one warm-up first); its latency and peak RSS."""
+    """Open the index in a new process (`serve_probe.py`), answer `questions` (one warm-up first), then
+    one follow-up; its latency and peak RSS."""
     spec = {"seeds": str(settings.seeds_dir), "db": str(settings.db_dir), "chunk_size": settings.chunk_size,
             "host": settings.chroma_host, "port": settings.chroma_port, "questions": questions,
             "encoder": settings.encoder}
-    done = subprocess.run([sys.executable, __file__, "--serve-probe"], input=json.dumps(spec),
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("serve_probe.py"))], input=json.dumps(spec),
+                          capture_output=True, text=True, check=True, env=os.environ | {"PYTHONPATH": str(REPO)})
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def serve_probe() -> None:
-    """The child side of `serve_in_fresh_process` (spec on stdin, one JSON line on stdout)."""
-    spec = json.loads(sys.stdin.read())
-    settings = IndexSettings(seeds_dir=Path(spec["seeds"]), db_dir=Path(spec["db"]), chunk_size=spec["chunk_size"],
-                        chunk_overlap=0, chroma_host=spec["host"], chroma_port=spec["port"], encoder=spec["encoder"])
-    assistant = build_assistant(settings)
-    assistant.answer(spec["questions"][0])
-    times = timed_ms(assistant.answer, spec["questions"])
-    single = high_water_mb()
-    question = spec["questions"][0]
-    history = [{"role": "user", "content": question}, {"role": "assistant", "content": assistant.answer(question).text}]
-    started = time.perf_counter()
-    assistant.answer("And where was that?", history=history)  # the first follow-up builds the sentence table
-    follow_s = time.perf_counter() - started
-    print(json.dumps({"p50": percentile(times, 50), "p95": percentile(times, 95), "rss_mb": single,
-                      "follow_s": follow_s, "rss_conv_mb": high_water_mb()}))
 
 
 def _progress(mode: str):
@@ -170,8 +153,6 @@ def print_rows(rows: list[dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    if (argv if argv is not None else sys.argv[1:]) == ["--serve-probe"]:
-        return serve_probe()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chunks", type=int, default=100_000, help="corpus size in chunks")
     parser.add_argument("--modes", default="embedded,server", help="embedded, server or both")

@@ -24,10 +24,11 @@ from index import sentvec
 from index.columns import Metadata
 from index.ids import chunk_id, prefix_of
 from index.memory import release_memory
+from index.vector_file import VectorFile
 
 PARTS = "parts.json"
-SENTENCES = "sentences"  # one .npy per array; the vectors are memory-mapped, not read into the heap
-_LEGACY_SENTENCES = "sentences.npz"  # snapshots written before the vectors were memory-mapped
+SENTENCES = "sentences"  # one .npy per array; the vectors are read by row (VectorFile), not loaded whole
+_LEGACY_SENTENCES = "sentences.npz"  # snapshots written before that: loaded whole, as then
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -205,8 +206,7 @@ def _save_sentences(folder: Path, arrays: dict) -> None:
 
 
 def _load_sentences(target: Path) -> dict:
-    """The sentence rows of a snapshot: spans in memory, vectors memory-mapped (a reader touches only the
-    rows of the passages it ranks, so a large corpus's vectors stay in the page cache, not in the heap)."""
+    """The sentence rows of a snapshot: spans in memory, vectors read from disk by row (`VectorFile`)."""
     legacy = target / _LEGACY_SENTENCES
     if legacy.exists():
         with np.load(legacy) as npz:
@@ -217,37 +217,6 @@ def _load_sentences(target: Path) -> dict:
     if len(out["vecs"]) != len(out["start"]):
         raise ValueError("sentence vectors and spans differ in length")
     return out
-
-
-class VectorFile:
-    """The rows of a 2-D .npy file, read on demand with `os.pread`: a query reads the few dozen sentence
-    vectors of the passages it ranks, so a large corpus's vectors stay on disk (and in the kernel's page
-    cache) instead of in every serving process. A memory map would not do: the kernel maps the file's
-    cached pages in large folios, so each row read would add megabytes to the process."""
-
-    def __init__(self, path: Path):
-        self._file = open(path, "rb")
-        fmt = np.lib.format
-        read = fmt.read_array_header_1_0 if fmt.read_magic(self._file) == (1, 0) else fmt.read_array_header_2_0
-        self.shape, fortran, self.dtype = read(self._file)
-        if fortran or len(self.shape) != 2:
-            raise ValueError(f"{path} is not a row-major matrix")
-        self._offset, self._row = self._file.tell(), self.shape[1] * self.dtype.itemsize
-        if os.fstat(self._file.fileno()).st_size < self._offset + self.shape[0] * self._row:
-            raise ValueError(f"{path} is shorter than its header says")
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, key: int | slice) -> np.ndarray:
-        if isinstance(key, (int, np.integer)) and key < 0:
-            key += len(self)
-        start, stop, step = key.indices(len(self)) if isinstance(key, slice) else (key, key + 1, 1)
-        if step != 1 or not 0 <= start < len(self) + (start == stop):
-            raise IndexError(key)
-        raw = os.pread(self._file.fileno(), max(0, stop - start) * self._row, self._offset + start * self._row)
-        rows = np.frombuffer(raw, self.dtype).reshape(-1, self.shape[1])
-        return rows if isinstance(key, slice) else rows[0]
 
 
 def load(target: Path, version: str | None) -> LexicalIndex | None:

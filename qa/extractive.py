@@ -135,6 +135,10 @@ class ExtractiveAnswerer:
         """Unit vectors of `texts`, in one batch."""
         return self.search.embedder.embed(list(texts))
 
+    def warm_up(self) -> None:
+        """Build the current snapshot's views and the conversation's sentence table now."""
+        self.views().corpus
+
     def views(self) -> Views:
         """What is known about the current lexical snapshot (rebuilt when `qa index` publishes another)."""
         lex = self.search.lexical

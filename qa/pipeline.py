@@ -54,6 +54,15 @@ class Assistant:
             self._answerers[name] = ANSWERERS[name].make(Parts(self.search, self.settings, self._chat_model))
         return self._answerers[name]
 
+    def warm_up(self) -> None:
+        """Load what the first questions need before they come: the model, the BM25 snapshot and what the
+        answerer prepares for a conversation (the extractive one's sentence table: seconds at 100,000
+        chunks, otherwise paid by the first follow-up)."""
+        self.embedder.embed(["warm up"])
+        warm = getattr(self.answerer(), "warm_up", None)
+        if warm is not None:
+            warm()
+
     @property
     def chain(self):
         """The assistant as a LangChain `Runnable` (`qa.chain.AnswerChain`): `{"question", "history"}` in,

@@ -11,7 +11,7 @@ import pytest
 from index import generation, lexical
 from index.build import build
 from index.columns import Metadata
-from index.lexical import VectorFile
+from index.vector_file import VectorFile
 from index.settings import IndexSettings
 from qa.pipeline import build_assistant
 from ui.testing import XI_QUESTION, XI_QUOTE
@@ -122,3 +122,26 @@ def test_the_sentence_table_holds_each_sentence_of_the_documents_once(seeds_copy
     assert corpus.with_text("not a sentence of the documents") == []
     last = sents[-1]
     assert corpus.neighbours(last.i, 2) == list(range(max(table.document(last.source).start, last.i - 2), last.i + 1))
+
+
+def test_warming_up_prepares_the_conversation(index, embedder):
+    """`qa serve` warms up in the background: the first follow-up then finds its sentence table built."""
+    assistant = build_assistant(index, embedder=embedder)
+    try:
+        assistant.warm_up()
+        views = assistant.answerer().views()
+        assert views._corpus is not None and len(views._corpus.sents) > 0
+        first = assistant.answer(XI_QUESTION)
+        follow = assistant.answer("When did he say that?", history=[(XI_QUESTION, first.text)])
+        assert assistant.answerer().views()._corpus is views._corpus and follow.text
+    finally:
+        assistant.store.close()
+
+
+def test_the_malloc_arena_cap_is_set_on_glibc():
+    """Linux with glibc (CI's machine): `limit_arenas` reaches mallopt; elsewhere it is a no-op."""
+    import platform
+
+    from index.memory import limit_arenas
+
+    assert limit_arenas() is (platform.libc_ver()[0] == "glibc")

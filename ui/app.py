@@ -52,8 +52,9 @@ def serve(cfg: Config) -> None:
     assistant = build_assistant(cfg.index, cfg.answer)
     documents.ensure_index(cfg.index, embedder=assistant.embedder)
     app = build_app(cfg, assistant)
-    # Load the model and find the example questions while the server starts: the page answers at once,
-    # and a first question or visit waits (on the model's and the examples' locks) only for what is left.
+    # Load the model, the snapshot and the conversation's sentence table, and find the example questions,
+    # while the server starts: the page answers at once, and a first question, follow-up or visit waits
+    # (on the model's, the views' and the examples' locks) only for what is left.
     threading.Thread(target=_warm_up, args=(assistant, app.chat), name="warm-up", daemon=True).start()
     app.queue(default_concurrency_limit=2)
     if serve_cfg.host not in ("127.0.0.1", "localhost", "::1") and not auth:
@@ -79,6 +80,7 @@ def _warm_up(assistant: Assistant, chat: Chat) -> None:
     try:
         assistant.embedder.embed(["warm up"])
         chat.examples.get()
+        assistant.warm_up()
     except Exception:  # noqa: BLE001 - the first question meets the same error and reports it
         pass
 

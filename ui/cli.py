@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from index.errors import QAError
+from index.memory import limit_arenas
 from qa.answerers import ANSWERERS
 from qa.settings import MAX_K
 from ui import cli_docs
@@ -69,6 +70,7 @@ def config(**flags) -> Config:
 @click.version_option(package_name="seedqa")
 def main() -> None:
     """Offline, cited question answering over a folder of documents."""
+    limit_arenas()
 
 
 _collection = click.option("--collection", help="A named collection (created by `qa index --collection NAME "
