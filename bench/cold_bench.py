@@ -9,7 +9,8 @@ a drifting machine load hits them alike:
 * the tutorial's query script (`bench/tutorial.py query`: imports, model load, `similarity_search`);
 * `qa ask QUESTION` on the seed index (imports, model load, answer, printed);
 * `qa ask` on a folder that holds no index (the error; the folder must still not exist afterwards);
-* `qa serve`, timed until its page answers (GET / returns 200, polled every 50 ms), then stopped.
+* `qa serve`, timed until its page answers (GET / returns 200, polled every 50 ms), then stopped;
+* `qa ask QUESTION --server URL`, asking a `qa serve` started once before the rounds.
 
 With `--baseline DIR` (a checkout of an earlier commit, for example `git worktree add /tmp/before main~5`),
 that checkout's `qa ask` and `qa serve` run in every round too, on an index it built itself: the "before"
@@ -22,6 +23,7 @@ libraries, model and index from disk, as the first command after a reboot does.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import sys
@@ -33,7 +35,7 @@ from pathlib import Path
 from harness import REPO, Run, median, run_process
 
 sys.path.insert(0, str(REPO))
-from ui.testing import SEEDS, XI_QUESTION, free_port, stop_server  # noqa: E402
+from ui.testing import SEEDS, XI_QUESTION, free_port, stop_server, wait_until_up  # noqa: E402
 
 PY = sys.executable
 
@@ -100,7 +102,7 @@ def drop_caches() -> None:
         raise SystemExit(f"--drop-caches needs root and a writable /proc/sys/vm/drop_caches ({exc})") from exc
 
 
-def one_round(p: dict, baseline: Path | None, cold: bool = False) -> dict[str, Run]:
+def one_round(p: dict, baseline: Path | None, cold: bool = False, server: str | None = None) -> dict[str, Run]:
     """Every measurement once, in a fixed order; with `cold`, each from an empty page cache."""
     def run(cmd, checkout: Path = REPO) -> Run:
         if cold:
@@ -120,6 +122,9 @@ def one_round(p: dict, baseline: Path | None, cold: bool = False) -> dict[str, R
     assert runs["qa ask, no index"].code == 1 and "no index found" in runs["qa ask, no index"].err
     assert not p["missing"].exists(), "qa ask created the index folder"
     runs["qa serve, page up"] = serve(REPO, p["db"])
+    if server:
+        runs["qa ask --server"] = run(qa(REPO, "ask", XI_QUESTION, "--server", server))
+        assert runs["qa ask --server"].code == 0 and "Xi heralded" in runs["qa ask --server"].out
     if baseline:
         runs["before: qa ask"] = run(qa(baseline, "ask", XI_QUESTION, "--db", str(p["baseline_db"])), baseline)
         assert runs["before: qa ask"].code == 0, runs["before: qa ask"].err[-2000:]
@@ -152,15 +157,39 @@ def main(argv: list[str] | None = None) -> None:
                         help="start every timed process with an empty page cache, as after a reboot (root only)")
     args = parser.parse_args(argv)
     baseline = args.baseline.resolve() if args.baseline else None
-    with tempfile.TemporaryDirectory(prefix="cold-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="cold-bench-") as tmp, running(Path(tmp)) as start:
         places = setup(Path(tmp), baseline)
-        one_round(places, baseline)  # warm the OS file cache: every process below finds its files in memory
+        server = start(places)
+        one_round(places, baseline, server=server)  # warm the OS file cache: every process below finds its files in memory
         rounds = []
         for n in range(args.rounds):
-            rounds.append(one_round(places, baseline, args.drop_caches))
+            rounds.append(one_round(places, baseline, args.drop_caches, server))
             print(f"round {n + 1}: " + ", ".join(f"{k} {v.wall:.2f}s" for k, v in rounds[-1].items()),
                   file=sys.stderr, flush=True)
         report(rounds, args.drop_caches)
+
+
+@contextlib.contextmanager
+def running(work: Path):
+    """A `qa serve` left running on the seed index for `qa ask --server`: `start(places)` returns its URL."""
+    import subprocess
+
+    procs = []
+
+    def start(places: dict) -> str:
+        port = free_port()
+        procs.append(subprocess.Popen(qa(REPO, "serve", "--seeds", str(places["seeds"]), "--db", str(places["db"]),
+                                         "--port", str(port)), cwd=REPO, env=env_for(REPO), start_new_session=True,
+                                      stdout=subprocess.DEVNULL, stderr=open(work / "serve.log", "w")))
+        url = f"http://127.0.0.1:{port}/"
+        wait_until_up(url, procs[-1], work / "serve.log")
+        return url
+
+    try:
+        yield start
+    finally:
+        for proc in procs:
+            stop_server(proc)
 
 
 if __name__ == "__main__":

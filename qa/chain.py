@@ -13,28 +13,18 @@ marker the streamed preview showed.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, AsyncIterator, Iterator, Optional, Union
 
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from index.errors import UsageError
-from qa.types import Answer
+from qa.types import Answer, answer_dict
 
 if TYPE_CHECKING:
     from qa.pipeline import Assistant
 
 Output = Union[Answer, dict]
 _OPTIONS = ("k", "answerer", "collection", "where")
-
-
-def answer_dict(answer: Answer) -> dict:
-    """The JSON-ready public shape of an answer: `answer` (the text with `[n]` markers), `abstained`,
-    `short`, `citations` (each with its quote, offsets and location), `question`, `backend`, `flagged`."""
-    return {"answer": answer.text, "abstained": answer.abstained, "question": answer.question,
-            "short": asdict(answer.short) if answer.short else None, "backend": answer.backend,
-            "flagged": answer.flagged,
-            "citations": [asdict(c) | {"location": c.location()} for c in answer.citations]}
 
 
 def read_input(value: Any) -> tuple[str, Any, dict]:

@@ -109,3 +109,24 @@ class Answer:
                 p.pop("meta", None)
                 p.pop("sentences", None)
         return data
+
+
+def answer_dict(answer: Answer) -> dict:
+    """The JSON-ready public shape of an answer: `answer` (the text with `[n]` markers), `abstained`,
+    `short`, `citations` (each with its quote, offsets and location), `question`, `backend`, `flagged`.
+    The `/ask` endpoint, `/v1` replies (`seedqa`), MCP and `AnswerChain.as_dicts()` give this shape."""
+    return {"answer": answer.text, "abstained": answer.abstained, "question": answer.question,
+            "short": dataclasses.asdict(answer.short) if answer.short else None, "backend": answer.backend,
+            "flagged": answer.flagged,
+            "citations": [dataclasses.asdict(c) | {"location": c.location()} for c in answer.citations]}
+
+
+def answer_from_dict(data: dict) -> Answer:
+    """The `Answer` of its public shape (`answer_dict`), as `qa ask --server` reads it from a `/v1` reply:
+    no passages, related passages or timing, which that shape leaves out."""
+    names = {f.name for f in dataclasses.fields(Citation)}
+    citations = tuple(Citation(**{k: v for k, v in c.items() if k in names}) for c in data.get("citations") or ())
+    short = Short(**data["short"]) if data.get("short") else None
+    return Answer(question=data.get("question") or "", text=data["answer"], citations=citations,
+                  abstained=bool(data["abstained"]), backend=data.get("backend") or "", flagged=data.get("flagged"),
+                  short=short)

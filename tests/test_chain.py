@@ -13,7 +13,7 @@ from langchain_core.runnables.history import RunnableWithMessageHistory
 
 from conftest import assert_well_formed
 from index.errors import UsageError
-from qa.chain import answer_dict
+from qa.types import answer_dict
 from qa.pipeline import Assistant, build_assistant
 from qa.types import Answer
 from ui.testing import XI_QUESTION, XI_QUOTE

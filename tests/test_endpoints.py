@@ -4,6 +4,7 @@ HTTP (`/mcp`) and over stdio (`qa mcp`)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 
 import httpx2
@@ -14,7 +15,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from conftest import REPO, file_text
-from ui.testing import OFF_TOPIC, XI_QUESTION, XI_QUOTE, running_server
+from ui.testing import OFF_TOPIC, XI_QUESTION, XI_QUOTE, free_port, running_server
 
 pytestmark = pytest.mark.slow
 KEY = "test-key-7f3a"
@@ -38,6 +39,45 @@ def assert_cited(server, citations: list[dict]) -> None:
     for c in citations:
         assert file_text(server.seeds, c["source"])[c["start"]:c["end"]] == c["quote"]
 
+
+
+# --- `qa ask --server`: the terminal asking a running server ----------------------------------------------
+
+def test_qa_ask_server_prints_the_servers_cited_answer(qa_cli, server):
+    done = qa_cli("ask", XI_QUESTION, "--server", server.url, "--json", env={"QA_API_KEY": KEY})
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    assert not got["abstained"] and XI_QUOTE in got["text"] and got["passages"] == []
+    assert_cited(server, got["citations"])
+    question = "Who is the commander of US European Command?"
+    short = json.loads(qa_cli("ask", question, "--server", server.url, "--json", env={"QA_API_KEY": KEY}).stdout)["short"]
+    shown = qa_cli("ask", question, "--server", server.url.rstrip("/"), env={"QA_API_KEY": KEY})
+    assert shown.returncode == 0 and short["text"] == "Chris Cavoli", shown.stdout
+    assert shown.stdout.splitlines()[0].endswith(f"Chris Cavoli [{short['n']}]")  # the short answer first, as `qa ask`
+    assert ", line" in shown.stdout and "Gen. Chris Cavoli" in shown.stdout
+
+
+def test_qa_ask_server_sends_the_flags_with_the_question(qa_cli, server):
+    source = json.loads(qa_cli("ask", XI_QUESTION, "--server", server.url, "--json", env={"QA_API_KEY": KEY}).stdout)[
+        "citations"][0]["source"]
+    kept = qa_cli("ask", XI_QUESTION, "--server", server.url, "--where", f"source={source}", "--k", "2", "--json",
+                  env={"QA_API_KEY": KEY})
+    assert kept.returncode == 0 and {c["source"] for c in json.loads(kept.stdout)["citations"]} == {source}
+    # Refused flags exit as they do without --server (2), with the server's own message.
+    narrowed = qa_cli("ask", XI_QUESTION, "--server", server.url, "--where", "type=pdf", env={"QA_API_KEY": KEY})
+    assert narrowed.returncode == 2 and "no indexed document matches the filter type=pdf" in narrowed.stderr
+    missing = qa_cli("ask", XI_QUESTION, "--server", server.url, "--collection", "nosuch", env={"QA_API_KEY": KEY})
+    assert missing.returncode == 2 and "nosuch" in missing.stderr and server.url in missing.stderr
+
+
+def test_qa_ask_server_says_what_went_wrong(qa_cli, server):
+    wrong = qa_cli("ask", XI_QUESTION, "--server", server.url, env={"QA_API_KEY": "wrong"})
+    assert wrong.returncode == 1 and "refused the key" in wrong.stderr and "QA_API_KEY" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+    nobody = qa_cli("ask", XI_QUESTION, "--server", f"http://127.0.0.1:{free_port()}")
+    assert nobody.returncode == 1 and "cannot reach a qa server" in nobody.stderr and "qa serve" in nobody.stderr
+    bundle = qa_cli("ask", XI_QUESTION, "--server", server.url, "--evidence", "bundle.json", env={"QA_API_KEY": KEY})
+    assert bundle.returncode == 2 and "--evidence" in bundle.stderr and not (REPO / "bundle.json").exists()
 
 # --- OpenAI-compatible API ------------------------------------------------------------------------------
 

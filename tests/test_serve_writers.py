@@ -46,14 +46,15 @@ def watch_writer(url: str, seeds, db) -> dict:
     """`qa index --watch`: once it watches, a new document is written; wait for its publish and answer."""
     name, text, question, expected = WATCHED
     cmd = [sys.executable, "-m", "ui.cli", "index", "--watch", "--seeds", str(seeds), "--db", str(db)]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=REPO, env=clean_env() | {"PYTHONFAULTHANDLER": "1"}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
     event = {"kind": "watch", "start": time.monotonic(), "error": None}
+    rest: list[str] = []
     try:
         for line in proc.stderr:
             if line.startswith("watching"):
                 break
-        rest: list[str] = []  # drained, so that a full pipe never blocks the watcher's progress lines
+        # drained, so that a full pipe never blocks the watcher's progress lines
         threading.Thread(target=lambda: rest.extend(proc.stderr), daemon=True).start()
         settings = IndexSettings(db_dir=db)
         before = generation.stamp(settings)
@@ -64,7 +65,13 @@ def watch_writer(url: str, seeds, db) -> dict:
             time.sleep(0.1)
     finally:
         os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGABRT)  # faulthandler prints every thread's stack to stderr
+            proc.wait(timeout=30)
+            time.sleep(1)
+            raise AssertionError("the watcher did not stop on Ctrl-C:\n" + "".join(rest[-80:])) from None
     event["end"] = time.monotonic()
     after = Client(url, verbose=False).predict(question, 4, api_name="/ask")
     event["answered"] = not after["abstained"] and expected in after["answer"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from index.errors import QAError
+from index.errors import QAError, UsageError
 from index.memory import limit_arenas
 from qa.answerers import ANSWERERS
 from qa.settings import MAX_K
@@ -131,21 +131,40 @@ def collections_cmd(db_dir):
 @click.option("--json", "as_json", is_flag=True, help="Print the Answer as one JSON object.")
 @click.option("--evidence", type=click.Path(path_type=Path, dir_okay=False),
               help="Also write an evidence bundle (quotes, offsets, each file's SHA-256) for `qa verify`.")
+@click.option("--server", metavar="URL", help="Ask the `qa serve` at URL (e.g. http://127.0.0.1:7860) instead of "
+                                              "opening the index here; its key: QA_API_KEY.")
 @handled
-def ask_cmd(question, seeds_dir, db_dir, k, answerer, collection, where, as_json, evidence):
+def ask_cmd(question, seeds_dir, db_dir, k, answerer, collection, where, as_json, evidence, server):
     """Answer QUESTION from the indexed documents, with cited sources."""
     import functools
 
     from index import collections
-    from qa.pipeline import build_assistant
     from ui.cli_output import print_answer, write_evidence
 
     cfg = config(seeds_dir=seeds_dir, db_dir=db_dir, k=k, answerer=answerer)
-    answer = build_assistant(cfg.index, cfg.answer).answer(question, where=list(where), collection=collection)
+    if server:
+        answer = _ask_server(server, question, cfg, k, answerer, collection, where, evidence)
+    else:
+        from qa.pipeline import build_assistant
+
+        answer = build_assistant(cfg.index, cfg.answer).answer(question, where=list(where), collection=collection)
     print_answer(answer, as_json)
     if evidence:
         write_evidence(evidence, answer, functools.partial(collections.folder, cfg.index))
     _done["quick_exit"] = True
+
+
+def _ask_server(url, question, cfg: Config, k, answerer, collection, where, evidence):
+    """`qa ask --server`: the flags given travel with the question; the server's settings do the rest."""
+    from qa import filters
+    from ui import remote
+    from ui.bearer import api_key
+
+    if evidence:
+        raise UsageError("--evidence reads the documents on this machine, which --server does not open",
+                         hint="leave out --server to write an evidence bundle")
+    return remote.ask(url, question, key=api_key(cfg.serve), k=k, answerer=answerer, collection=collection,
+                      where=filters.of(list(where)))
 
 
 @main.command("verify")

@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 from index import collections
 from index import manifest as mf
 from index.errors import QAError
-from qa.chain import answer_dict
+from qa.types import answer_dict
 from qa.export import reply_text
 from qa.pipeline import Assistant
 from qa.settings import MAX_K

@@ -4,7 +4,7 @@
 * The models are the answerers (`qa/answerers.py`) usable with this configuration.
 * The last message is the question; the messages before it are the conversation, so follow-ups work.
 * The reply's text is the answer with its `[n]` markers, then a list of the sources (`qa.export.reply_text`).
-  The structured answer (citations with quotes, offsets and locations; `qa.chain.answer_dict`) travels in an
+  The structured answer (citations with quotes, offsets and locations; `qa.types.answer_dict`) travels in an
   extra top-level field, `seedqa`, which OpenAI clients ignore (in a stream: on the last chunk).
 * Optional extra body fields: `k` (passages searched), `collection` (a named collection), `where` (a filter:
   `{"source", "title", "type", "after", "before"}`, see `qa/filters.py`).
@@ -28,7 +28,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from index.errors import IndexMissingError, QAError, UsageError
 from qa.answerers import available
-from qa.chain import answer_dict
+from qa.types import answer_dict
 from qa.errors import LLMError
 from qa.filters import Filter
 from qa.filters import of as read_filter
