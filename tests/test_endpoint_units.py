@@ -9,7 +9,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from qa.export import reply_text
-from qa.types import Answer, Citation
+from qa.types import Answer, Citation, Short, answer_dict, answer_from_dict
 from ui import bearer
 from ui.bearer import BearerGuard, api_key
 from ui.openai_api import ApiError, read_request
@@ -70,3 +70,15 @@ def test_the_reply_lists_each_citation_after_the_text():
     answer = Answer("Q", "It rains. [1]", (cite,), False, "extractive")
     assert reply_text(answer) == "It rains. [1]\n\nSources:\n[1] A (2024-01-02), a.txt, line 1: “It rains.”"
     assert reply_text(Answer("Q", "Not found.", (), True, "extractive")) == "Not found."
+
+
+def test_an_answer_survives_its_public_shape():
+    """`qa ask --server` rebuilds the `Answer` from a `/v1` reply's `seedqa` field."""
+    cite = Citation(n=1, source="deck.pptx", title="Deck", published="", start=4, end=30, start_line=1, end_line=1,
+                    quote="The fleet sails at noon.", score=0.8, page=None, passage_id="abc-0", context="x",
+                    context_start=0, unit="slide 3")
+    answer = Answer("When does the fleet sail?", "The fleet sails at noon. [1]", (cite,), False, "extractive",
+                    flagged="note", short=Short("noon", 24, 28, 1, "date"))
+    back = answer_from_dict(answer_dict(answer))
+    assert back == answer and back.citations[0].location() == cite.location()
+    assert answer_from_dict(answer_dict(Answer("Q", "Not found.", (), True, "extractive"))).short is None

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import sys
+import threading
 from typing import Callable, Iterator
 
 import click
@@ -21,15 +23,36 @@ def run_index(settings: IndexSettings, rebuild: bool, watch: bool, as_json: bool
     from watchfiles import watch as watch_files
 
     ready = False
-    # The first (possibly empty) batch comes once the watcher is set up: only then is "watching" true, and
-    # a file changed after the first build but before that is caught by a build then.
-    for changes in watch_files(settings.seeds_dir, debounce=800, step=200, rust_timeout=500, yield_on_timeout=True):
-        if not ready:
-            ready = True
-            click.echo(f"watching {settings.seeds_dir} (Ctrl-C to stop)", err=True)
-            changes = changes or _changed_since_build(settings)
-        if changes:
-            _rebuild_quietly(settings, as_json)
+    with _interrupt() as stopped:
+        # The first (possibly empty) batch comes once the watcher is set up: only then is "watching" true,
+        # and a file changed after the first build but before that is caught by a build then.
+        for changes in watch_files(settings.seeds_dir, debounce=800, step=200, rust_timeout=500,
+                                   yield_on_timeout=True, stop_event=stopped):
+            if not ready:
+                ready = True
+                click.echo(f"watching {settings.seeds_dir} (Ctrl-C to stop)", err=True)
+                changes = changes or _changed_since_build(settings)
+            if changes and not stopped.is_set():
+                _rebuild_quietly(settings, as_json)
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _interrupt() -> Iterator[threading.Event]:
+    """An event Ctrl-C sets, besides raising KeyboardInterrupt as usual. Native code running when the signal
+    comes (the store's, in a build) can take the KeyboardInterrupt and drop it; the event still ends the
+    watch loop, which would otherwise wait for changes forever."""
+    stopped = threading.Event()
+
+    def on_interrupt(signum, frame):
+        stopped.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield stopped
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _changed_since_build(settings: IndexSettings) -> bool:
