@@ -88,7 +88,7 @@ class CorpusView:
 
     def neighbours(self, i: int, width: int) -> list[int]:
         """Sentence ids within `width` positions of `i` in its document."""
-        doc = self.sents.document(self.sents.sources[int(self.sents.doc[i])])
+        doc = self.sents.document_of(i)
         return list(range(max(doc.start, i - width), min(doc.stop, i + width + 1)))
 
     def locate(self, answer: str) -> list[int]:

@@ -2,8 +2,8 @@
 in (document, position) order, its `Sent` made on access.
 
 A corpus of 100,000 chunks has over 200,000 sentences. As objects with their texts and the lookups by
-span and by text, they took about 200 MB in every serving process at the first follow-up; as columns
-(file, span, rows) with texts sliced from the snapshot's chunks on access, a few MB.
+span and by text, they took about 300 MB in every serving process at the first follow-up; as columns
+(file, span, rows) with texts sliced from the snapshot's chunks on access, about 20 MB.
 """
 from __future__ import annotations
 
@@ -35,18 +35,12 @@ class SentenceTable(Sequence):
     def __init__(self, lex: LexicalIndex):
         self._lex = lex
         self.sources = sorted(set(lex.metas.column("source")) - {None})
-        self._numbers = number = {s: n for n, s in enumerate(self.sources)}
-        chunk_doc = np.array([number.get(s, -1) for s in lex.metas.column("source")], np.int64)
-        self._base = np.array(lex.metas.column("start"), np.int64) if len(lex.ids) else np.zeros(0, np.int64)
+        self._numbers = {s: n for n, s in enumerate(self.sources)}
+        self._base = np.array(lex.metas.column("start"), np.int64)  # each chunk's offset in its file
         ptr, starts, ends = lex.sentences["ptr"], lex.sentences["start"], lex.sentences["end"]
         chunk = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr)) if len(ptr) > 1 else np.zeros(0, np.int64)
-        doc = chunk_doc[chunk]
-        keep = np.flatnonzero(doc >= 0)
-        order = keep[np.lexsort((keep, ends[keep], starts[keep], doc[keep]))]  # by (file, span), then first row
-        key = np.stack([doc[order], starts[order], ends[order]]) if len(order) else np.zeros((3, 0), np.int64)
-        first = np.ones(len(order), bool)
-        first[1:] = (np.diff(key, axis=1) != 0).any(axis=0)  # a sentence two overlapping chunks share: once
-        rows = order[first]
+        doc = np.array([self._numbers.get(s, -1) for s in lex.metas.column("source")], np.int64)[chunk]
+        rows = _first_of_each_span(doc, starts, ends)
         self.doc, self.start, self.end = doc[rows], starts[rows].astype(np.int64), ends[rows].astype(np.int64)
         self.row, self.chunk = rows, chunk[rows]
         self.doc_first = np.searchsorted(self.doc, np.arange(len(self.sources) + 1))
@@ -74,8 +68,13 @@ class SentenceTable(Sequence):
     def document(self, source: str) -> range:
         """The ids of `source`'s sentences, in order (empty when it has none)."""
         d = self._numbers.get(source)
-        if d is None:
-            return range(0)
+        return range(0) if d is None else self._run(d)
+
+    def document_of(self, i: int) -> range:
+        """The ids of the sentences of sentence `i`'s document."""
+        return self._run(int(self.doc[i]))
+
+    def _run(self, d: int) -> range:
         return range(int(self.doc_first[d]), int(self.doc_first[d + 1]))
 
     def find(self, source: str, start: int, end: int) -> int | None:
@@ -88,3 +87,16 @@ class SentenceTable(Sequence):
             if self.end[i] == end:
                 return i
         return None
+
+
+def _first_of_each_span(doc: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Sentence rows sorted by (file, start, end), keeping the first row of each span: overlapping chunks
+    share sentences, and the table holds each once."""
+    keep = np.flatnonzero(doc >= 0)
+    order = keep[np.lexsort((keep, ends[keep], starts[keep], doc[keep]))]
+    if not len(order):
+        return order
+    key = np.stack([doc[order], starts[order], ends[order]])
+    first = np.ones(len(order), bool)
+    first[1:] = (np.diff(key, axis=1) != 0).any(axis=0)
+    return order[first]

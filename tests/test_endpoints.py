@@ -4,8 +4,11 @@ HTTP (`/mcp`) and over stdio (`qa mcp`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import http.server
 import json
 import sys
+import threading
 
 import httpx2
 import openai
@@ -43,6 +46,27 @@ def assert_cited(server, citations: list[dict]) -> None:
 
 # --- `qa ask --server`: the terminal asking a running server ----------------------------------------------
 
+@contextlib.contextmanager
+def stub_site():
+    """A web server that is not `qa serve`: every POST gets a page of HTML."""
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html>a router's login page</html>")
+
+        def log_message(self, *args):
+            pass
+
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{site.server_port}"
+    finally:
+        site.shutdown()
+
+
 def test_qa_ask_server_prints_the_servers_cited_answer(qa_cli, server):
     done = qa_cli("ask", XI_QUESTION, "--server", server.url, "--json", env={"QA_API_KEY": KEY})
     assert done.returncode == 0, done.stderr
@@ -76,6 +100,11 @@ def test_qa_ask_server_says_what_went_wrong(qa_cli, server):
     assert "Traceback" not in wrong.stderr
     nobody = qa_cli("ask", XI_QUESTION, "--server", f"http://127.0.0.1:{free_port()}")
     assert nobody.returncode == 1 and "cannot reach a qa server" in nobody.stderr and "qa serve" in nobody.stderr
+    bare = qa_cli("ask", XI_QUESTION, "--server", server.url.removeprefix("http://"), env={"QA_API_KEY": KEY})
+    assert bare.returncode == 0 and "Xi heralded" in bare.stdout  # http:// may be left out
+    with stub_site() as other:  # something else answers on that port
+        stranger = qa_cli("ask", XI_QUESTION, "--server", other)
+    assert stranger.returncode == 1 and "not as `qa serve` does" in stranger.stderr, stranger.stderr
     bundle = qa_cli("ask", XI_QUESTION, "--server", server.url, "--evidence", "bundle.json", env={"QA_API_KEY": KEY})
     assert bundle.returncode == 2 and "--evidence" in bundle.stderr and not (REPO / "bundle.json").exists()
 

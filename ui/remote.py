@@ -10,9 +10,9 @@ import json
 import urllib.error
 import urllib.request
 
-from qa.types import Answer, answer_from_dict
-from qa.filters import Filter
 from index.errors import QAError, UsageError
+from qa.filters import Filter
+from qa.types import Answer, answer_from_dict
 from ui.errors import ServeError
 
 TIMEOUT = 600.0  # seconds: a generative answerer on a slow machine can take minutes
@@ -20,22 +20,31 @@ TIMEOUT = 600.0  # seconds: a generative answerer on a slow machine can take min
 
 def ask(url: str, question: str, *, key: str | None, k: int | None = None, answerer: str | None = None,
         collection: str | None = None, where: Filter | None = None) -> Answer:
-    """The answer of the `qa serve` at `url` to `question`; a `ServeError` saying what went wrong."""
+    """The answer of the `qa serve` at `url` (`http://` may be left out) to `question`. A refused question or
+    flag is a `UsageError` with the server's message; anything else that goes wrong, a `ServeError`."""
+    url = url if "://" in url else f"http://{url}"
     body = {"messages": [{"role": "user", "content": question}], "k": k, "collection": collection,
             "model": answerer, "where": where.to_json() if where else None}
-    request = urllib.request.Request(_endpoint(url), data=json.dumps({k: v for k, v in body.items() if v is not None}).encode(),
-                                     headers={"Content-Type": "application/json"} | _auth(key), method="POST")
+    data = json.dumps({name: v for name, v in body.items() if v is not None}).encode()
+    request = urllib.request.Request(_endpoint(url), data=data, method="POST",
+                                     headers={"Content-Type": "application/json"} | _auth(key))
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
             reply = json.loads(response.read())
     except urllib.error.HTTPError as exc:
         raise _refused(url, exc) from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise ServeError(f"cannot reach a qa server at {url} ({getattr(exc, 'reason', exc)})",
-                         hint="start one with `qa serve`, or leave out --server to answer here") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise _unreachable(url, exc) from None
     if not isinstance(reply, dict) or not isinstance(reply.get("seedqa"), dict):
         raise ServeError(f"{url} answered, but not as `qa serve` does", hint="check the address")
     return answer_from_dict(reply["seedqa"])
+
+
+def _unreachable(url: str, exc: Exception) -> ServeError:
+    if isinstance(exc, json.JSONDecodeError):
+        return ServeError(f"{url} answered, but not as `qa serve` does", hint="check the address")
+    return ServeError(f"cannot reach a qa server at {url} ({getattr(exc, 'reason', exc)})",
+                      hint="start one with `qa serve`, or leave out --server to answer here")
 
 
 def _endpoint(url: str) -> str:
