@@ -34,12 +34,13 @@ class SentenceTable(Sequence):
 
     def __init__(self, lex: LexicalIndex):
         self._lex = lex
-        self.sources = sorted(set(lex.metas.column("source")) - {None})
+        chunk_sources = lex.metas.column("source")
+        self.sources = sorted(set(chunk_sources) - {None})
         self._numbers = {s: n for n, s in enumerate(self.sources)}
         self._base = np.array(lex.metas.column("start"), np.int64)  # each chunk's offset in its file
         ptr, starts, ends = lex.sentences["ptr"], lex.sentences["start"], lex.sentences["end"]
         chunk = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr)) if len(ptr) > 1 else np.zeros(0, np.int64)
-        doc = np.array([self._numbers.get(s, -1) for s in lex.metas.column("source")], np.int64)[chunk]
+        doc = np.array([self._numbers.get(s, -1) for s in chunk_sources], np.int64)[chunk]
         rows = _first_of_each_span(doc, starts, ends)
         self.doc, self.start, self.end = doc[rows], starts[rows].astype(np.int64), ends[rows].astype(np.int64)
         self.row, self.chunk = rows, chunk[rows]
