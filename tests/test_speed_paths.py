@@ -81,3 +81,21 @@ def test_ask_on_an_index_without_its_model_cache_exports_it_again(seed_index, tm
     assert "preparing the ONNX encoder" in first.stderr and "preparing" not in again.stderr
     assert list(cache.glob("onnx/*-fp32/model.onnx"))
     assert json.loads(first.stdout)["citations"] == json.loads(again.stdout)["citations"]
+
+
+def test_the_chat_imports_gradio_without_rewriting_its_type_stubs():
+    """`ui.gradio_import` replaces the step by which gradio rewrites its own type stubs on every import (0.9 s
+    of `qa serve`'s start). The pinned gradio must still have that step, and no finder may stay behind."""
+    code = ("import sys, ui.app, ui.gradio_import as g; "
+            "print(g.stubs_skipped(), type(g._finder) in map(type, sys.meta_path), sys.modules['gradio'] is g.gr)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.stdout.split() == ["True", "False", "True"], done.stderr
+
+
+def test_every_chat_module_takes_gradio_from_gradio_import():
+    """A module that imported gradio itself, before `ui.gradio_import`, would bring back the stub rewriting
+    and could import gradio with analytics on."""
+    direct = [p.name for p in (REPO / "ui").rglob("*.py") if p.name != "gradio_import.py"
+              and any(line.startswith(("import gradio", "from gradio ", "from gradio."))
+                      for line in p.read_text("utf-8").splitlines())]
+    assert direct == []

@@ -7,19 +7,17 @@ import threading
 from pathlib import Path
 from types import SimpleNamespace
 
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no telemetry, no version check
+from starlette.middleware import Middleware
 
-import gradio as gr  # noqa: E402
-from starlette.middleware import Middleware  # noqa: E402
-
-from index import collections  # noqa: E402
-from qa.answerers import available  # noqa: E402
-from qa.pipeline import Assistant, build_assistant  # noqa: E402
-from ui import chats, documents, documents_tab, guard, render  # noqa: E402
-from ui.chat import Chat  # noqa: E402
-from ui.csp import SecurityHeaders  # noqa: E402
-from ui.settings import Config  # noqa: E402
-from ui.guard import parse_login as parse_auth  # noqa: E402,F401 (the login's one parser, in ui/guard.py)
+from index import collections
+from qa.answerers import available
+from qa.pipeline import Assistant, build_assistant
+from ui import chats, documents, documents_tab, guard, render
+from ui.chat import Chat
+from ui.csp import SecurityHeaders
+from ui.gradio_import import gr
+from ui.settings import Config
+from ui.guard import parse_login as parse_auth  # noqa: F401 (the login's one parser, in ui/guard.py)
 
 TITLE = "Seed QA"
 INTRO = ("Answers come only from your documents. Click an answer to see its sources; click a number or a "

@@ -12,14 +12,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Iterator
 
-import gradio as gr
-
 from index import collections
 from qa.evidence import ChangeCheck, bundle
 from qa.export import Turn, sources, to_markdown
 from qa.history import as_dicts
 from qa.pipeline import Assistant
 from qa.types import Answer
+from ui.gradio_import import gr
 from ui import chats, feedback, render
 from ui.examples import ExampleQuestions
 from ui.settings import Config

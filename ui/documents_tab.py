@@ -16,12 +16,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable, Iterator
 
-import gradio as gr
-
 from index import catalog
 from index.errors import QAError
 from qa.pipeline import Assistant
 from ui import documents
+from ui.gradio_import import gr
 from ui.render import error_text
 from ui.settings import Config
 from ui.upload import ALLOWED, KEEP_BOTH, REPLACE

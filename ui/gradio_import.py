@@ -1,0 +1,69 @@
+"""Gradio, imported once the way the web chat needs it. Every module of the chat takes `gr` from here.
+
+* Analytics and version checks are off before gradio is imported (it reads the variable at import).
+* Gradio's component metaclass regenerates gradio's own type stubs (`.pyi` files inside site-packages)
+  each time a component class is defined, on every import: it parses each component's source file twice
+  and renders a template for each of its 82 classes. That is a development task for gradio's authors;
+  nothing reads the stubs at run time, only type checkers. It costs 0.9 s of the 2.3 s `import gradio`
+  takes here (5 runs each way, medians 2.25 s and 1.36 s), so the chat imports gradio with that step
+  replaced by one that does nothing, which also keeps the process from writing into site-packages.
+  If a gradio release renames the step, gradio is imported as it comes (`stubs_skipped()` says which).
+"""
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import os
+import sys
+from types import ModuleType
+
+META_MODULE = "gradio.component_meta"  # where gradio defines the stub writer
+STUB_WRITER = "create_or_modify_pyi"
+
+
+def _no_stubs(*_args, **_kwargs) -> None:
+    """Stands in for gradio's stub writer: the type stubs gradio ships stay as they are."""
+
+
+class _SkipStubs(importlib.abc.MetaPathFinder):
+    """Finds `gradio.component_meta` with the finders after it, and replaces the stub writer as soon as
+    the module has run, before any component class is defined. Removes itself after that one module."""
+
+    def find_spec(self, name, path, target=None):
+        if name != META_MODULE:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is not None and spec.loader is not None:
+            _patch_after_exec(spec.loader)
+        return spec
+
+
+def _patch_after_exec(loader) -> None:
+    exec_module = loader.exec_module
+
+    def exec_then_patch(module: ModuleType) -> None:
+        exec_module(module)
+        if callable(getattr(module, STUB_WRITER, None)):
+            setattr(module, STUB_WRITER, _no_stubs)
+
+    loader.exec_module = exec_then_patch
+
+
+def stubs_skipped() -> bool:
+    """Whether the imported gradio defines its components without rewriting its type stubs."""
+    meta = sys.modules.get(META_MODULE)
+    return meta is not None and getattr(meta, STUB_WRITER, None) is _no_stubs
+
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+_finder = _SkipStubs()
+if "gradio" not in sys.modules:
+    sys.meta_path.insert(0, _finder)
+try:
+    import gradio as gr  # noqa: E402
+finally:
+    if _finder in sys.meta_path:  # gradio failed before defining its components, or no longer has the module
+        sys.meta_path.remove(_finder)
+
+__all__ = ["gr", "stubs_skipped"]
