@@ -102,7 +102,7 @@ def test_a_conversation_persists_its_citations_open_the_document_and_chats_can_b
     ask(page, CAVOLI_QUESTION)
     expect(bots(page)).to_have_count(3)
     expect(page.locator("#sources")).to_contain_text("Answer 3")
-    shot(page, "screenshot-laptop.png")
+    shot(page, "conversation-laptop.png")
 
     # a citation of the first answer, clicked after the third: the viewer opens at the highlighted quote
     page.locator("#chat .qa-cite.qa-turn-0").first.click()
@@ -155,6 +155,25 @@ def test_a_conversation_persists_its_citations_open_the_document_and_chats_can_b
     page.locator("#chat-list .qa-chat", has_text="What did Xi herald?").locator(".qa-chat-delete").click()
     expect(page.locator("#chat-list .qa-chat")).to_have_count(1)
     expect(bots(page)).to_have_count(3)
+
+
+def test_follow_ups_resolve_in_the_browser_with_their_short_answers(page):
+    """The chat sends the conversation with each question: "he" and "that" are resolved from the earlier
+    turns, each answer shows its short answer first and marks it inside the quote, with its own sources."""
+    ask(page, "Who is the commander of US European Command?")
+    expect(finished(page).last.locator(".qa-short strong")).to_have_text("Chris Cavoli")
+    expect(finished(page).last.locator("mark.qa-short-mark")).to_have_text("Chris Cavoli")
+
+    ask(page, "What did he tell lawmakers?")
+    expect(finished(page).last).to_contain_text("quite successful")
+    expect(page.locator("#sources")).to_contain_text("Answer 2")
+    expect(page.locator("#sources mark.qa-quote").filter(has_text="lawmakers").first).to_be_visible()
+
+    ask(page, "When did he say that?")
+    expect(finished(page).last.locator(".qa-short strong")).to_have_text("this week")
+    expect(finished(page).last.locator("mark.qa-short-mark")).to_have_text("this week")
+    expect(page.locator("#sources")).to_contain_text("Answer 3")
+    shot(page, "screenshot-laptop.png")  # the README's picture
 
 
 def test_an_empty_chat_offers_example_questions_from_the_documents(page):

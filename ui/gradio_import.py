@@ -26,13 +26,13 @@ def _no_stubs(*_args, **_kwargs) -> None:
 
 
 class _SkipStubs(importlib.abc.MetaPathFinder):
-    """Finds `gradio.component_meta` with the finders after it, and replaces the stub writer as soon as
-    the module has run, before any component class is defined. Removes itself after that one module."""
+    """Finds `gradio.component_meta` where Python's path finder does, and replaces the stub writer as soon
+    as the module has run, before any component class is defined. Any other module, and that one if the
+    path finder cannot find it, is left to the finders after this one."""
 
     def find_spec(self, name, path, target=None):
         if name != META_MODULE:
             return None
-        sys.meta_path.remove(self)
         spec = importlib.machinery.PathFinder.find_spec(name, path, target)
         if spec is not None and spec.loader is not None:
             _patch_after_exec(spec.loader)
@@ -63,7 +63,7 @@ if "gradio" not in sys.modules:
 try:
     import gradio as gr  # noqa: E402
 finally:
-    if _finder in sys.meta_path:  # gradio failed before defining its components, or no longer has the module
+    if _finder in sys.meta_path:  # here, not in find_spec, where the import system iterates over this list
         sys.meta_path.remove(_finder)
 
 __all__ = ["gr", "stubs_skipped"]
