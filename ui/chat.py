@@ -18,9 +18,9 @@ from qa.export import Turn, sources, to_markdown
 from qa.history import as_dicts
 from qa.pipeline import Assistant
 from qa.types import Answer
-from ui.gradio_import import gr
 from ui import chats, feedback, render
 from ui.examples import ExampleQuestions
+from ui.gradio_import import gr
 from ui.settings import Config
 from ui.viewer import Documents, view_html
 
