@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--modes", default="embedded,server", help="embedded, server or both")
     parser.add_argument("--queries", type=int, default=100, help="needle questions timed per mode")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
-    parser.add_argument("--encoder", default="onnx", help="QA_ENCODER: onnx (default), onnx-int8 or torch")
+    parser.add_argument("--encoder", default="onnx", help="QA_ENCODER: onnx (default), onnx-fp32, onnx-int8 or torch")
     args = parser.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="scale-bench-"))
     work.mkdir(parents=True, exist_ok=True)

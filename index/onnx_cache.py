@@ -22,7 +22,7 @@ from index.errors import EmbedderError
 
 EXPORTER = 1  # bump when onnx_export writes a different graph: old exports are then ignored
 HASHED = ("model.safetensors", "config.json")
-VARIANTS = ("fp32", "int8")
+VARIANTS = ("fp32", "mixed", "int8")
 
 
 def model_file(model_dir: Path, variant: str, roots: Sequence[Path]) -> Path:
@@ -52,8 +52,8 @@ def _make(folder: Path, model_dir: Path, variant: str, roots: Sequence[Path]) ->
         print(f"preparing the ONNX encoder ({variant}, once per model) in {folder} ...", file=sys.stderr,
               flush=True)
         try:
-            if variant == "int8":
-                onnx_export.quantize(model_file(model_dir, "fp32", roots), tmp)
+            if variant != "fp32":
+                onnx_export.quantize(model_file(model_dir, "fp32", roots), tmp, mixed=variant == "mixed")
             else:
                 onnx_export.export(model_dir, tmp)
             os.replace(tmp, target)

@@ -23,8 +23,9 @@ class IndexSettings(EnvSettings):
     collection: str = setting("seeds", "name of the Chroma collection", env="QA_COLLECTION")
     embed_model: str = setting(DEFAULT_MODEL, "embedding model: the bundled all-MiniLM-L6-v2, or a local "
                                "sentence-transformers directory", env="QA_EMBED_MODEL")
-    encoder: str = setting("onnx", "how the model runs: onnx (ONNX Runtime, the default), onnx-int8 (faster, "
-                           "slightly less accurate, its own index), torch (sentence-transformers)",
+    encoder: str = setting("onnx", "how the model runs: onnx (ONNX Runtime, int8 where harmless; the default), "
+                           "onnx-fp32 (torch's exact vectors), onnx-int8 (faster, slightly less accurate), torch "
+                           "(sentence-transformers); each but torch and onnx-fp32 has its own index",
                            env="QA_ENCODER", check=lambda v: _known_encoder(v))
     model_cache: Path = setting(Path("~/.cache/seedqa"), "where the model exported for ONNX Runtime is kept "
                                 "(`$XDG_CACHE_HOME/seedqa` when that is set; the index folder when this is not "
@@ -72,10 +73,10 @@ class IndexSettings(EnvSettings):
     @property
     def chunking_key(self) -> dict:
         """What the collection records so that a change forces a full rebuild. fp32 vectors are the same
-        whichever encoder made them (ONNX Runtime or torch), so only int8 ones are recorded as such."""
-        from index.embed import EMBEDDERS
+        whichever encoder made them (ONNX Runtime or torch), so only mixed and int8 ones are recorded."""
+        from index.embed import vectors as made_by
 
-        vectors = EMBEDDERS[self.encoder].vectors
+        vectors = made_by(self)
         return {"embed_model": self.embed_model, "chunk_size": self.chunk_size,
                 "chunk_overlap": self.chunk_overlap, "schema": SCHEMA} | ({"vectors": vectors} if vectors != "fp32"
                                                                           else {})

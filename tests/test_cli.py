@@ -117,15 +117,17 @@ def test_plain_ask_prints_the_short_answer_first(runner, indexed):
 
 
 def test_chat_follows_up_in_the_terminal(runner, indexed):
-    script = f"{CAVOLI}\n\nWhat did he tell lawmakers?\n/new\nWhat did he tell lawmakers?\nexit\nnever asked\n"
+    script = (f"{CAVOLI}\n\nWhat did he tell lawmakers?\nWhen did he say that?\n/new\nWhen did he say that?\n"
+              "exit\nnever asked\n")
     result = runner.invoke(main, ["chat", *where(indexed)], input=script)
     assert result.exit_code == 0, (result.output, result.exception)
     blocks = [" ".join(b.split()) for b in result.stdout.split("you> ")]
-    asked = [b for b in blocks if b.startswith(("Who is", "What did"))]
-    assert len(asked) == 3 and "never asked" not in result.stdout
+    asked = [b for b in blocks if b.startswith(("Who is", "What did", "When did"))]
+    assert len(asked) == 4 and "never asked" not in result.stdout
     assert "Answer: Chris Cavoli [1]" in asked[0]
     assert '"quite successful"' in asked[1], "the follow-up resolves 'he' to Cavoli from the history"
-    assert NOT_FOUND in asked[2], "after /new the same follow-up has nothing to refer to"
+    assert "Answer: this week" in asked[2], "'that' is what he told lawmakers, said this week"
+    assert NOT_FOUND in asked[3], "after /new the same follow-up has nothing to refer to"
     assert "new conversation" in result.stderr
 
 

@@ -1,6 +1,6 @@
-"""The encoders in `index.embed.EMBEDDERS`: ONNX Runtime (the default) gives torch's vectors, the exported
-model is cached once per content and variant, and an index remembers int8 vectors so they are never
-mixed with fp32 ones."""
+"""The encoders in `index.embed.EMBEDDERS`: ONNX Runtime in fp32 gives torch's vectors, the default (int8
+where harmless) stays close to them, the exported model is cached once per content and variant, and an
+index remembers mixed and int8 vectors so they are never mixed with fp32 ones."""
 from __future__ import annotations
 
 import json
@@ -14,7 +14,7 @@ import pytest
 from index import onnx_cache, onnx_export, sentences
 from index.build import build
 from index.chunk import index_text
-from index.embed import EMBEDDERS, SentenceTransformerEmbedder, mismatch, open_embedder, resolve_model
+from index.embed import EMBEDDERS, SentenceTransformerEmbedder, mismatch, open_embedder, resolve_model, vectors
 from index.errors import IndexMismatchError, UsageError
 from index.onnx_encoder import OnnxEmbedder
 from index.settings import DEFAULT_MODEL, IndexSettings
@@ -38,21 +38,55 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(axis=1)
 
 
+@pytest.fixture(scope="module")
+def fp32() -> OnnxEmbedder:
+    """The fp32 ONNX encoder (QA_ENCODER=onnx-fp32)."""
+    model = open_embedder(IndexSettings(encoder="onnx-fp32"))
+    assert isinstance(model, OnnxEmbedder) and model.variant == "fp32"
+    return model
+
+
 @pytest.mark.slow
-def test_onnx_gives_torchs_vectors_for_chunks_and_spans(embedder):
-    assert isinstance(embedder, OnnxEmbedder) and embedder.variant == "fp32"
+def test_onnx_fp32_gives_torchs_vectors_for_chunks_and_spans(fp32):
     texts = sample_texts()
     spans = [sentences.split(t) + [(0, len(t))] for t in texts]
     torch_model = SentenceTransformerEmbedder()
     want, want_spans = torch_model.embed_spans(texts, spans)
-    got, got_spans = embedder.embed_spans(texts, spans)
+    got, got_spans = fp32.embed_spans(texts, spans)
     assert got.shape == want.shape == (len(texts), 384)
     assert cosines(got, want).min() > 0.9999
-    assert cosines(embedder.embed(texts), torch_model.embed(texts)).min() > 0.9999
+    assert cosines(fp32.embed(texts), torch_model.embed(texts)).min() > 0.9999
     for g, w in zip(got_spans, want_spans):
         seen = np.linalg.norm(w, axis=1) > 0  # spans past the truncation are zero in both
         assert ((np.linalg.norm(g, axis=1) > 0) == seen).all()
         assert cosines(g[seen], w[seen]).min() > 0.9999
+
+
+def test_the_default_stays_close_to_fp32_and_closer_than_int8(embedder, fp32, tmp_path: Path):
+    assert isinstance(embedder, OnnxEmbedder) and embedder.variant == "mixed"
+    texts = sample_texts()
+    spans = [sentences.split(t) for t in texts]
+    want, want_spans = fp32.embed_spans(texts, spans)
+    got, got_spans = embedder.embed_spans(texts, spans)
+    int8 = open_embedder(IndexSettings(encoder="onnx-int8", model_cache=tmp_path / "cache"))
+    close, coarse = cosines(got, want), cosines(int8.embed(texts), want)
+    assert close.min() > 0.985 and close.mean() > 0.995  # the lowest: the one-character and the short texts
+    assert (close > coarse).all() and 1 - close.mean() < (1 - coarse.mean()) / 2
+    spans_close = np.concatenate([cosines(g, w) for g, w in zip(got_spans, want_spans) if len(w)])
+    assert np.median(spans_close) > 0.99
+
+
+def test_the_mixed_graph_keeps_the_first_layer_and_the_feed_forward_outputs_in_fp32(embedder):
+    import onnx
+
+    from index import onnx_cache
+
+    nodes = onnx.load(str(onnx_cache.model_file(MODEL_DIR, "mixed", embedder.roots))).graph.node
+    float_weights = sorted(n.input[1] for n in nodes if n.op_type in ("MatMul", "Attention"))
+    assert float_weights == sorted([f"encoder.layer.{i}.output.dense.weight.T" for i in range(6)] + [
+        "encoder.layer.0.qkv.weight", "encoder.layer.0.attention.output.dense.weight.T",
+        "encoder.layer.0.intermediate.dense.weight.T"])
+    assert sum(n.op_type == "QAttention" for n in nodes) == 5 and sum(n.op_type == "MatMulInteger" for n in nodes) == 10
 
 
 def test_span_vectors_come_from_the_same_pass_as_the_text_vector(embedder):
@@ -90,7 +124,7 @@ def test_an_unwritable_cache_falls_back_to_the_index_folder(tmp_path: Path, embe
     settings = IndexSettings(model_cache=blocked, db_dir=tmp_path / "db")
     model = open_embedder(settings)
     assert np.allclose(model.embed(["fallback"]), embedder.embed(["fallback"]), atol=1e-6)
-    assert list((tmp_path / "db" / "model" / "onnx").glob("*-fp32/model.onnx"))
+    assert list((tmp_path / "db" / "model" / "onnx").glob("*-mixed/model.onnx"))
 
 
 def test_a_model_that_cannot_be_exported_says_why(tmp_path: Path):
@@ -104,33 +138,49 @@ def test_a_model_that_cannot_be_exported_says_why(tmp_path: Path):
     (other / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True}))
     assert "pooling" in onnx_export.unsupported(other)
     settings = IndexSettings(embed_model=str(other), db_dir=tmp_path / "db", model_cache=tmp_path / "cache")
-    assert isinstance(open_embedder(settings), SentenceTransformerEmbedder)  # same fp32 vectors, on torch
+    assert isinstance(open_embedder(settings), SentenceTransformerEmbedder)  # the default falls back to torch
+    assert vectors(settings) == "fp32" and "vectors" not in settings.chunking_key  # and records what torch makes
+    assert isinstance(open_embedder(settings.replace(encoder="onnx-fp32")), SentenceTransformerEmbedder)
     with pytest.raises(Exception, match="onnx-int8 cannot run"):
         open_embedder(settings.replace(encoder="onnx-int8"))
 
 
 def test_encoders_come_from_one_registry():
-    assert list(EMBEDDERS) == ["onnx", "onnx-int8", "torch"]
+    assert list(EMBEDDERS) == ["onnx", "onnx-fp32", "onnx-int8", "torch"]
     assert IndexSettings().encoder == "onnx"
     assert IndexSettings.from_env({"QA_ENCODER": "torch"}).encoder == "torch"
     with pytest.raises(UsageError, match="QA_ENCODER"):
         IndexSettings.from_env({"QA_ENCODER": "tensorflow"})
     assert IndexSettings.from_env({"XDG_CACHE_HOME": "/tmp/x"}).model_cache == Path("/tmp/x/seedqa")
     assert IndexSettings.from_env({"XDG_CACHE_HOME": "/tmp/x", "QA_MODEL_CACHE": "/tmp/y"}).model_cache == Path("/tmp/y")
-    # fp32 vectors are the same from either backend, so they share an index; int8 ones are recorded.
-    assert IndexSettings(encoder="torch").chunking_key == IndexSettings().chunking_key
+    # fp32 vectors are the same from either backend, so they share an index; mixed and int8 ones are recorded.
+    assert IndexSettings(encoder="torch").chunking_key == IndexSettings(encoder="onnx-fp32").chunking_key
+    assert "vectors" not in IndexSettings(encoder="torch").chunking_key
+    assert IndexSettings().chunking_key["vectors"] == "mixed"
     assert IndexSettings(encoder="onnx-int8").chunking_key["vectors"] == "int8"
 
 
-def test_an_int8_index_is_rebuilt_for_fp32_and_refused_to_an_fp32_reader(seeds_copy, make_settings, embedder):
-    int8 = make_settings(seeds_copy, encoder="onnx-int8")
-    first = build(int8)
-    assert first.chunks and mismatch({"embed_model": DEFAULT_MODEL, "vectors": "int8"}, int8) is None
-    fp32 = int8.replace(encoder="onnx")
-    with pytest.raises(IndexMismatchError, match="int8"):
-        build_assistant(fp32, embedder=embedder).answer("What did Xi herald during his call with Putin?")
-    again = build(fp32, embedder=embedder)
+def test_a_mismatch_names_the_encoders_that_made_the_index():
+    before = {"embed_model": DEFAULT_MODEL}  # an index from before the default was mixed: fp32 vectors
+    assert mismatch(before, IndexSettings()) == ("the index holds fp32 vectors (made by QA_ENCODER=onnx-fp32 or "
+                                                 "QA_ENCODER=torch); QA_ENCODER=onnx makes mixed ones")
+    assert mismatch(before, IndexSettings(encoder="torch")) is None
+    assert "QA_ENCODER=onnx-int8" in mismatch({**before, "vectors": "int8"}, IndexSettings())
+    assert "unknown encoder" in mismatch({**before, "vectors": "fp16"}, IndexSettings())
+
+
+def test_a_default_index_is_rebuilt_for_fp32_and_refused_to_an_fp32_reader(seeds_copy, make_settings, embedder,
+                                                                           fp32):
+    mixed = make_settings(seeds_copy)
+    first = build(mixed, embedder=embedder)
+    assert first.chunks and mismatch({"embed_model": DEFAULT_MODEL, "vectors": "mixed"}, mixed) is None
+    exact = mixed.replace(encoder="onnx-fp32")
+    with pytest.raises(IndexMismatchError, match="holds mixed vectors .made by QA_ENCODER=onnx."):
+        build_assistant(exact, embedder=fp32).answer("What did Xi herald during his call with Putin?")
+    again = build(exact, embedder=fp32)
     assert again.rebuilt_because and "vectors" in again.rebuilt_because
-    answer = build_assistant(fp32.replace(encoder="torch"), embedder=embedder).answer(
+    answer = build_assistant(exact.replace(encoder="torch"), embedder=fp32).answer(
         "What did Xi herald during his call with Putin?")
     assert answer.citations  # an index of fp32 vectors serves the torch encoder too
+    with pytest.raises(IndexMismatchError, match="holds fp32 vectors"):
+        build_assistant(mixed, embedder=embedder).answer("What did Xi herald during his call with Putin?")

@@ -1,5 +1,5 @@
 """README sections generated from the code: the configuration table (from the layers' settings classes), the
-table of answerers (from the registry) and the table of file formats (from `index.load.FORMATS`). `python -m ui.docs` rewrites them in README.md; `--check`
+tables of answerers and of encoders (from their registries) and the table of file formats (from `index.load.FORMATS`). `python -m ui.docs` rewrites them in README.md; `--check`
 exits 1 when the README is out of date (a test runs it)."""
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 import sys
 from pathlib import Path
 
+from index.embed import EMBEDDERS
 from index.load import FORMATS
 from index.settings import IndexSettings
 from qa.answerers import ANSWERERS
@@ -39,6 +40,13 @@ def answerers_table() -> str:
     return "\n".join(rows)
 
 
+def encoders_table() -> str:
+    """Every registered way to run the embedding model, and the vectors it makes."""
+    rows = ["| `QA_ENCODER` | how the model runs | vectors (an index serves encoders of the same) |", "|---|---|---|"]
+    rows += [f"| `{s.name}` | {_cell(s.help)} | {s.vectors} |" for s in EMBEDDERS.values()]
+    return "\n".join(rows)
+
+
 def formats_table() -> str:
     """Every registered file format: its extensions, the library that reads it, what a citation points to."""
     rows = ["| extensions | format | read with | a citation points to |", "|---|---|---|---|"]
@@ -52,7 +60,8 @@ def formats_table() -> str:
     return "\n".join(rows)
 
 
-SECTIONS = {"config": config_table, "answerers": answerers_table, "formats": formats_table}
+SECTIONS = {"config": config_table, "answerers": answerers_table, "encoders": encoders_table,
+            "formats": formats_table}
 
 
 def render(text: str) -> str:
