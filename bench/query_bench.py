@@ -17,6 +17,7 @@ Prints p50/p95 of each and the ratios of the medians.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -51,9 +52,12 @@ def tutorial_search(settings: IndexSettings):
 
 def main() -> None:
     base = REPO / "qa" / "evalsets" / "squad-dev"
-    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else base / "corpus"
-    qfile = Path(sys.argv[2]) if len(sys.argv) > 2 else base / "questions.jsonl"
-    n = int(sys.argv[3]) if len(sys.argv) > 3 else 300
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("corpus", nargs="?", type=Path, default=base / "corpus", help="documents folder")
+    parser.add_argument("questions", nargs="?", type=Path, default=base / "questions.jsonl", help="JSONL questions")
+    parser.add_argument("n", nargs="?", type=int, default=300, help="how many questions")
+    args = parser.parse_args()
+    corpus, qfile, n = args.corpus, args.questions, args.n
     questions = [json.loads(line)["question"] for line in qfile.read_text().splitlines()[:n]]
     with tempfile.TemporaryDirectory() as db:
         settings = IndexSettings(seeds_dir=corpus, db_dir=Path(db))
