@@ -1,5 +1,6 @@
 """Embedding models behind one small interface, and the one registry of ways to run them (`EMBEDDERS`):
-ONNX Runtime by default (int8 where harmless, fp32 elsewhere; all fp32 or all int8 when asked), sentence-transformers on torch as the fallback.
+ONNX Runtime by default (int8 where harmless, fp32 elsewhere; all fp32 or all int8 when asked),
+sentence-transformers on torch as the fallback.
 
 Importing this module is cheap: torch, onnxruntime and the model load on first use.
 """
@@ -136,7 +137,7 @@ class EncoderSpec:
 
     name: str
     help: str
-    vectors: str  # "fp32", "mixed" or "int8": what the vectors are; only encoders giving the same vectors share an index
+    vectors: str  # "fp32", "mixed" or "int8": only encoders giving the same vectors share an index
     make: Callable[[IndexSettings], Embedder]
 
 

@@ -1,6 +1,7 @@
 """README sections generated from the code: the configuration table (from the layers' settings classes), the
-tables of answerers and of encoders (from their registries) and the table of file formats (from `index.load.FORMATS`). `python -m ui.docs` rewrites them in README.md; `--check`
-exits 1 when the README is out of date (a test runs it)."""
+tables of answerers and of encoders (from their registries) and the table of file formats (from
+`index.load.FORMATS`). `python -m ui.docs` rewrites them in README.md; `--check` exits 1 when the README is
+out of date (a test runs it)."""
 from __future__ import annotations
 
 import re
