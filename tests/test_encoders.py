@@ -79,8 +79,6 @@ def test_the_default_stays_close_to_fp32_and_closer_than_int8(embedder, fp32, tm
 def test_the_mixed_graph_keeps_the_first_layer_and_the_feed_forward_outputs_in_fp32(embedder):
     import onnx
 
-    from index import onnx_cache
-
     nodes = onnx.load(str(onnx_cache.model_file(MODEL_DIR, "mixed", embedder.roots))).graph.node
     float_weights = sorted(n.input[1] for n in nodes if n.op_type in ("MatMul", "Attention"))
     assert float_weights == sorted([f"encoder.layer.{i}.output.dense.weight.T" for i in range(6)] + [
