@@ -22,11 +22,11 @@ from index.errors import EmbedderError
 
 EXPORTER = 1  # bump when onnx_export writes a different graph: old exports are then ignored
 HASHED = ("model.safetensors", "config.json")
-VARIANTS = ("fp32", "mixed", "int8")
 
 
 def model_file(model_dir: Path, variant: str, roots: Sequence[Path]) -> Path:
-    """The cached `model.onnx` of `model_dir`'s model in `variant`, exported first if no root holds it."""
+    """The cached `model.onnx` of `model_dir`'s model in `variant` ("fp32", "mixed" or "int8", as
+    `index.embed.EMBEDDERS` asks), exported first if no root holds it."""
     name = f"{content_key(model_dir, roots)}-v{EXPORTER}-{variant}"
     for root in roots:
         if (root / "onnx" / name / "model.onnx").is_file():
