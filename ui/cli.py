@@ -210,22 +210,25 @@ def chat_cmd(seeds_dir, db_dir, k, answerer):
 @handled
 def eval_cmd(questions, seeds_dir, db_dir, limit, as_json):
     """Score the assistant on QUESTIONS: a vendored set's name (seed-dev, squad-dev, multihop-dev,
-    conversations-dev) or a JSONL file with gold answers and evidence (then --seeds names its corpus).
-    Conversations are asked turn by turn with the real history; the report gives turns right per kind."""
+    conversations-dev, nonfactoid-dev) or a JSONL file with gold answers and evidence (then --seeds names its
+    corpus). Conversations are asked turn by turn with the real history; the report gives turns right per
+    kind. Non-factoid questions (summaries, lists, yes/no, ...) report right, key recall, citation precision
+    and verdicts per kind."""
     from qa import evalsets
     from qa.eval import is_conversation, read_questions
+    from qa.eval_forms import is_nonfactoid
     from ui.cli_output import print_metrics, progress_bar
 
     path, seeds_dir = _question_set(questions, seeds_dir)
     db_dir = db_dir or Path(".qa-index") / ("eval-" + (questions if questions in evalsets.SETS else path.stem))
     rows = read_questions(path, limit)
-    conversations = is_conversation(rows)
-    if seeds_dir is None and not conversations:
+    conversations, forms = is_conversation(rows), is_nonfactoid(rows)
+    if seeds_dir is None and not (conversations or forms):
         raise click.UsageError("--seeds CORPUS_DIR is required with a questions file")
     cfg = config(seeds_dir=seeds_dir, db_dir=db_dir)
     with progress_bar(sum(len(r["turns"]) for r in rows) if conversations else len(rows), "answering") as bar:
-        if conversations:
-            report = _evaluate_conversations(rows, cfg, seeds_dir, db_dir, bar)
+        if conversations or forms:
+            report = _evaluate_per_corpus(rows, cfg, seeds_dir, db_dir, bar, forms)
         else:
             from qa.eval import evaluate
 
@@ -233,18 +236,21 @@ def eval_cmd(questions, seeds_dir, db_dir, limit, as_json):
     print_metrics(report, as_json)
 
 
-def _evaluate_conversations(rows, cfg: Config, seeds_dir: Path | None, db_dir: Path, bar) -> dict:
-    """Each conversation over the corpus it names (a vendored corpus, or --seeds for all), one index each."""
+def _evaluate_per_corpus(rows, cfg: Config, seeds_dir: Path | None, db_dir: Path, bar, forms: bool) -> dict:
+    """Each conversation (or non-factoid question) over the corpus it names (a vendored corpus, or --seeds
+    for all), one index each."""
     from dataclasses import replace
 
     from qa import evalsets
     from qa.eval import evaluate_conversations
+    from qa.eval_forms import evaluate_forms
 
     def settings_for(corpus: str):
         folder = seeds_dir or evalsets.corpus(corpus)
         return replace(cfg.index, seeds_dir=folder, db_dir=db_dir / (corpus or "corpus"))
 
-    return evaluate_conversations(rows, settings_for, cfg.answer, progress=bar)
+    run = evaluate_forms if forms else evaluate_conversations
+    return run(rows, settings_for, cfg.answer, progress=bar)
 
 
 def _question_set(name: str, seeds_dir: Path | None) -> tuple[Path, Path]:

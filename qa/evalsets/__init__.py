@@ -6,7 +6,9 @@ from pathlib import Path
 from index.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent
-SETS = ("seed-dev", "squad-dev", "multihop-dev", "conversations-dev")
+SETS = ("seed-dev", "squad-dev", "multihop-dev", "conversations-dev", "nonfactoid-dev")
+# Sets whose rows name their own corpus (`"corpus": "seeds"`, ...).
+PER_ROW = ("conversations-dev", "nonfactoid-dev")
 # A conversation names its corpus; these are the folders those names stand for.
 CORPORA = {"seeds": "seed-dev", "seed-dev": "seed-dev", "squad-dev": "squad-dev", "multihop-dev": "multihop-dev"}
 
@@ -35,5 +37,5 @@ def corpus(name: str) -> Path:
 
 
 def default_corpus(name: str) -> Path | None:
-    """The corpus a question set is asked over (None for conversations, whose rows name their own)."""
-    return None if name == "conversations-dev" else corpus(name)
+    """The corpus a question set is asked over (None for sets whose rows name their own)."""
+    return None if name in PER_ROW else corpus(name)
