@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generator
 
 from qa import abstain
+from qa.compose import Composer
+from qa.conversation import leans_on_history
+from qa.forms import FACT, form_of
 from qa.history import History
 from qa.resolver import Resolver
 from qa.sentscore import SentenceScore
@@ -68,12 +71,19 @@ class ExtractiveAnswerer:
     def __init__(self, search=None, weights: Weights = Weights()):
         self.search, self.w = search, weights
         self.resolver = Resolver(self)
+        self.composer = Composer(self)
         self._views: Views | None = None
         self._lock = threading.Lock()
 
     def stream(self, question: str, history: History | None, k: int) -> Generator[str, None, Answer]:
-        """Answer `question` in view of `history`; the whole text comes at once."""
-        result = self.resolver.answer(question, history, k)
+        """Answer `question` in view of `history`; the whole text comes at once. A question asking for more
+        than one sentence (a summary, a list, why / how, yes / no, a comparison: `qa.forms`) that stands on
+        its own is composed by `qa.compose`; a fact, or a follow-up leaning on the history, by the resolver."""
+        form = form_of(question)
+        if form != FACT and not (history and leans_on_history(question)):
+            result = self.composer.answer(question, form, k)
+        else:
+            result = self.resolver.answer(question, history, k)
         yield result.text
         return result
 
@@ -99,6 +109,10 @@ class ExtractiveAnswerer:
         if abstain.reasons(question, [c.text for c in chosen], question_type(question),
                            abstain.context(passages)):
             return self.abstention(question, passages)
+        return self.quote(question, chosen, passages)
+
+    def quote(self, question: str, chosen: list[Candidate], passages: list[Passage]) -> Answer:
+        """The answer quoting `chosen` sentences, each cited."""
         cites = tuple(_citation(n, c) for n, c in enumerate(chosen, 1))
         text = " ".join(f"{c.quote} [{c.n}]" for c in cites)
         return Answer(question, text, cites, False, self.name, tuple(passages), short=short_of(question, cites))

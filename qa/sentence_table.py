@@ -56,6 +56,10 @@ class SentenceTable(Sequence):
         return Sent(i, self.sources[d], int(self.start[i]), int(self.end[i]), self.text(i), int(self.row[i]),
                     int(self.chunk[i]), i - int(self.doc_first[d]))
 
+    def pos_of(self, i: int) -> int:
+        """The position of sentence `i` among its document's sentences."""
+        return i - int(self.doc_first[int(self.doc[i])])
+
     def text(self, i: int) -> str:
         """The text of sentence `i`, sliced from its chunk."""
         c = int(self.chunk[i])

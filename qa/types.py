@@ -84,10 +84,22 @@ class Short:
 
 
 @dataclass(frozen=True)
+class Group:
+    """One side of a comparison: its label (an outlet, a document, an entity) and the numbers `n` of the
+    citations under it, in order."""
+
+    label: str
+    citations: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Answer:
     """An answer with its citations; `abstained` when the documents do not hold the answer. `short` is
     the answering phrase for who/when/where/which/how-many questions, when one is found. `collection` names
-    the collection it was asked in ("" for the default one)."""
+    the collection it was asked in ("" for the default one). `form` is what the question asked for
+    (`qa.forms`: fact, summary, list, why, how, yesno, compare): a summary or list has one citation per
+    bullet, in order; `verdict` is "yes" / "no" when the evidence decides a yes/no question (None
+    otherwise); `groups` are a comparison's sides, each naming its citations."""
 
     question: str
     text: str
@@ -100,6 +112,9 @@ class Answer:
     seconds: float = 0.0
     short: Short | None = None
     collection: str = ""
+    form: str = "fact"
+    verdict: str | None = None
+    groups: tuple[Group, ...] = ()
 
     def to_json(self) -> dict:
         """A JSON-ready dict (passages without their full metadata)."""
@@ -113,11 +128,13 @@ class Answer:
 
 def answer_dict(answer: Answer) -> dict:
     """The JSON-ready public shape of an answer: `answer` (the text with `[n]` markers), `abstained`,
-    `short`, `citations` (each with its quote, offsets and location), `question`, `backend`, `flagged`.
+    `short`, `citations` (each with its quote, offsets and location), `question`, `backend`, `flagged`,
+    `form`, `verdict` and `groups` (`[{"label", "citations": [n, ...]}]`).
     The `/ask` endpoint, `/v1` replies (`seedqa`), MCP and `AnswerChain.as_dicts()` give this shape."""
     return {"answer": answer.text, "abstained": answer.abstained, "question": answer.question,
             "short": dataclasses.asdict(answer.short) if answer.short else None, "backend": answer.backend,
-            "flagged": answer.flagged,
+            "flagged": answer.flagged, "form": answer.form, "verdict": answer.verdict,
+            "groups": [{"label": g.label, "citations": list(g.citations)} for g in answer.groups],
             "citations": [dataclasses.asdict(c) | {"location": c.location()} for c in answer.citations]}
 
 
@@ -127,6 +144,8 @@ def answer_from_dict(data: dict) -> Answer:
     names = {f.name for f in dataclasses.fields(Citation)}
     citations = tuple(Citation(**{k: v for k, v in c.items() if k in names}) for c in data.get("citations") or ())
     short = Short(**data["short"]) if data.get("short") else None
+    groups = tuple(Group(str(g.get("label", "")), tuple(int(n) for n in g.get("citations") or ()))
+                   for g in data.get("groups") or ())
     return Answer(question=data.get("question") or "", text=data["answer"], citations=citations,
                   abstained=bool(data["abstained"]), backend=data.get("backend") or "", flagged=data.get("flagged"),
-                  short=short)
+                  short=short, form=data.get("form") or "fact", verdict=data.get("verdict"), groups=groups)
