@@ -100,7 +100,7 @@ class Composer:
         if fact.abstained:
             return fact
         cv = self.a.views().corpus
-        first = [i for i in cv.cited(fact.citations)]
+        first = [i for i in cv.cited(fact.citations) if not _heading(cv.sents.text(i))]
         pool = self._pool(cands, cv)
         if form == fm.YESNO:
             return self.yesno(question, fact, pool, cv)
@@ -115,7 +115,7 @@ class Composer:
         """A list or an explanation spans several sentences: when the fact path's checks (`qa.abstain`) find
         its best sentence alone lacking but the evidence is strong, they are asked again of the best few
         sentences together; if those pass, the best sentence leads the answer."""
-        if form not in (fm.LIST, fm.HOW, fm.WHY) or not cands or self.a.confidence(cands[0]) < self.a.w.abstain_below:
+        if form not in (fm.LIST, fm.HOW, fm.WHY, fm.COMPARE) or not cands or self.a.confidence(cands[0]) < self.a.w.abstain_below:
             return fact
         top = [c.text for c in cands[:LIST_MAX]]
         if abstain.reasons(question, top, question_type(question), abstain.context(passages)):
