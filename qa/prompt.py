@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 
+from qa.forms import form_of
 from qa.types import Passage
 
 SENTINEL = "NOT IN DOCUMENTS"
@@ -52,13 +53,30 @@ def format_passages(passages: list[Passage]) -> str:
     return "<passages>\n" + "\n".join(blocks) + "\n</passages>"
 
 
+# How the answer should be laid out for each question form (`qa.forms`); facts get no extra instruction.
+FORM_GUIDE = {
+    "summary": "Answer as a summary: 3 to 7 bullet lines, each starting with \"- \", each one sentence with its "
+               "citation, covering the main points in the order the passages give them.",
+    "list": "Answer as a list: one bullet line per item, each starting with \"- \" and ending with its citation; "
+            "list every item the passages give, each once.",
+    "why": "Explain why in 1 to 3 sentences, each with its citation.",
+    "how": "Explain how in 1 to 3 sentences, each with its citation.",
+    "yesno": "Begin with \"Yes.\" or \"No.\" only when a passage decides the question; otherwise begin with "
+             "\"The documents say:\". Then give the deciding sentence with its citation.",
+    "compare": "Compare side by side: for each side, a line with its name and a colon, then bullet lines starting "
+               "with \"- \", each with its citation.",
+}
+
+
 def answer_messages(question: str, standalone: str, passages: list[Passage]) -> list[tuple[str, str]]:
-    """System rules plus one user message: the wrapped passages, then the question."""
+    """System rules plus one user message: the wrapped passages, the question, and how to lay out the answer
+    for the question's form (a summary, a list, yes/no, ...: `FORM_GUIDE`)."""
     asked = f"Question: {standalone}"
     if standalone != question:
         asked += f"\n(Asked in the conversation as: {question})"
+    guide = FORM_GUIDE.get(form_of(standalone))
     user = (f"{format_passages(passages)}\n\n{asked}\n\nAnswer only from the passages above and cite them as [n]. "
-            f"If they do not contain the answer, reply exactly: {SENTINEL}")
+            + (f"{guide} " if guide else "") + f"If they do not contain the answer, reply exactly: {SENTINEL}")
     return [("system", ANSWER_SYSTEM), ("user", user)]
 
 

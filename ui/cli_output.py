@@ -21,7 +21,7 @@ def print_answer(answer: Answer, as_json: bool) -> None:
         return
     if answer.short:
         click.secho(f"{SHORT_LABEL}: {answer.short.text} [{answer.short.n}]", bold=True)
-    click.echo(textwrap.fill(answer.text, 100) + "\n")
+    click.echo(answer_lines(answer.text) + "\n")
     if answer.flagged:
         click.secho(f"note: {answer.flagged}", fg="yellow")
     if answer.abstained and answer.related:
@@ -33,6 +33,16 @@ def print_answer(answer: Answer, as_json: bool) -> None:
         click.secho(f"[{c.n}] {c.title}{date}", bold=True)
         click.echo(f"    {c.location()}")
         click.echo(textwrap.indent(textwrap.fill(f"“{_marked(c, answer)}”", 96), "    "))
+
+
+def answer_lines(text: str) -> str:
+    """The answer text wrapped at 100 columns, keeping its lines: a summary's or list's bullets (`- `) and a
+    comparison's group labels each start a line."""
+    out = []
+    for line in text.split("\n"):
+        bullet = line.startswith("- ")
+        out.append(textwrap.fill(line, 100, subsequent_indent="  " if bullet else "") if line else "")
+    return "\n".join(out)
 
 
 def _marked(c, answer: Answer) -> str:

@@ -56,8 +56,11 @@ def answer_html(turn: int, answer: Answer, changed: tuple[str, ...] = ()) -> str
     when cited files (`changed`) changed since it was given."""
     numbered = {s.n: s for s in sources(answer)}
     text = numbered_text(answer)
-    body = _mark(text, _short_span(text, answer), "qa-short-mark")
-    body = _MARKER.sub(lambda m: cite_button(turn, int(m.group(1)), numbered) or m.group(0), body)
+    if _structured(answer):
+        body = structured_html(text, answer, lambda n: cite_button(turn, n, numbered))
+    else:
+        body = _mark(text, _short_span(text, answer), "qa-short-mark")
+        body = _MARKER.sub(lambda m: cite_button(turn, int(m.group(1)), numbered) or m.group(0), body)
     short = ""
     if answer.short and not answer.abstained:
         n = _short_source(answer)
@@ -67,6 +70,41 @@ def answer_html(turn: int, answer: Answer, changed: tuple[str, ...] = ()) -> str
     flag = f'<div class="qa-note">{escape(answer.flagged)}</div>' if answer.flagged else ""
     flag += changed_html(changed)
     return f'<div class="qa-answer" data-turn="{turn}">{short}<div class="qa-text">{body}</div>{flag}</div>'
+
+
+def _structured(answer: Answer) -> bool:
+    return not answer.abstained and answer.form != "fact" and ("\n" in answer.text or answer.verdict is not None)
+
+
+def structured_html(text: str, answer: Answer, button) -> str:
+    """A multi-sentence answer (`Answer.form`): its bullets as a list, a comparison's groups side by side
+    (one column per side, headed by its label), a yes/no verdict first. `button(n)` draws citation n."""
+    def line(t: str) -> str:
+        return _MARKER.sub(lambda m: button(int(m.group(1))) or m.group(0), escape(t))
+
+    verdict = ""
+    if answer.verdict:
+        word = answer.verdict.capitalize()
+        verdict = f'<div class="qa-verdict qa-verdict-{escape(answer.verdict)}">{word}</div>'
+        text = text.split(" ", 1)[1] if text.startswith(word + ".") else text
+    labels = {g.label for g in answer.groups}
+    sides, current, loose = [], None, []
+    for raw in text.split("\n"):
+        if raw.endswith(":") and raw[:-1] in labels:
+            current = (raw[:-1], [])
+            sides.append(current)
+        elif raw.startswith("- "):
+            (current[1] if current else loose).append(f"<li>{line(raw[2:])}</li>")
+        elif raw.strip():
+            loose.append(f"<p>{line(raw)}</p>")
+    items = "".join(x for x in loose if x.startswith("<li>"))
+    paras = "".join(x for x in loose if x.startswith("<p>"))
+    body = paras + (f'<ul class="qa-bullets">{items}</ul>' if items else "")
+    if sides:
+        cols = "".join(f'<div class="qa-side"><div class="qa-side-label">{escape(label)}</div>'
+                       f'<ul class="qa-bullets">{"".join(lis)}</ul></div>' for label, lis in sides)
+        body += f'<div class="qa-compare">{cols}</div>'
+    return verdict + body
 
 
 def changed_html(changed: tuple[str, ...]) -> str:
