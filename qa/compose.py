@@ -69,7 +69,8 @@ _DOC_WORDS = frozenset(tokenize(
     "summarize summarise summary sum up overview gist synopsis main points point key ideas takeaways highlights "
     "give me tell short brief quick article articles document documents text texts file files report reports "
     "story stories coverage news paper papers source sources say says said write wrote cover covered about "
-    "according please these those this all whole collection"))
+    "according please these those this all whole collection what which who how is are was were do does did can "
+    "could would you me it them us i for some"))
 _BULLET = "- "
 
 
@@ -314,7 +315,7 @@ def side_phrases(question: str) -> list[str]:
     """The two sides a comparison names: "between X and Y", "X compared with Y", "contrast X with Y",
     "X versus Y", "X and Y each"."""
     q = re.sub(r"[?.!]+\s*$", "", " ".join(question.split()))
-    for pattern in (r"between (.+?) and (.+)$", r"contrast (?:the \w+ of )?(.+?) with (.+)$",
+    for pattern in (r"between (.+?) and (.+)$", r"^compare (.+?) (?:with|to|and|against) (.+)$", r"contrast (?:the \w+ of )?(.+?) with (.+)$",
                     r"(?:how (?:do|does|did) )?(.+?) (?:compare|compared|comparing) (?:with|to|against) (.+)$",
                     r"(.+?) (?:versus|vs\.?) (.+)$", r"(?:how (?:do|does|did) )?(.+?) and (.+?) (?:differ|each|both)\b"):
         m = re.search(pattern, q, re.I)
