@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 # Fitted on nonfactoid-dev by corpus-split cross-validation (bench/forms_cv.py); see README.
 LIST_RATIO = 0.80       # a list item scores at least this share of the best sentence
 LIST_MAX = 6
+FOLLOW_MAX = 4          # sentences after the best item looked at as the list's continuation ...
+FOLLOW_RATIO = 0.6      # ... kept when they score at least this share of the best
 EXPLAIN_RATIO = 0.85    # a further explaining sentence scores at least this share of the best
 EXPLAIN_MAX = 3
 CUE_BONUS = 0.15        # causal (why) or manner (how) cue in a sentence
@@ -145,6 +147,16 @@ class Composer:
                 break
             if p.i not in chosen and not _duplicate(p.i, chosen, cv):
                 chosen.append(p.i)
+        # A list goes on in the sentences after its best item, in the same paragraph ("Sweden rationed
+        # gasoline. The Netherlands imposed ..."); an explanation often follows its claim.
+        follow = {p.i: p.score for p in scored}
+        lead = scored[0].i if scored else None
+        for i in _following(cv, lead, FOLLOW_MAX if form == fm.LIST else 1):
+            if len(chosen) >= most:
+                break
+            if i not in chosen and follow.get(i, 0.0) >= (FOLLOW_RATIO if form == fm.LIST else ratio) * best \
+                    and not _duplicate(i, chosen, cv):
+                chosen.append(i)
         if len(chosen) <= len(first):
             return replace(fact, form=form)
         if form != fm.LIST:  # an explanation reads in the documents' order
@@ -384,6 +396,22 @@ def _duplicate(i: int, chosen: list[int], cv) -> bool:
     v = cv.vector(i)
     return any(float(v @ cv.vector(j)) / (np.linalg.norm(v) * np.linalg.norm(cv.vector(j)) + 1e-9) > DUPLICATE
                for j in chosen)
+
+
+def _following(cv, i: int | None, most: int) -> list[int]:
+    """Up to `most` sentences after sentence `i` in its paragraph."""
+    if i is None:
+        return []
+    doc = cv.sents.document_of(i)
+    source = cv.sents[i].source
+    loaded = cv.documents.get(source)
+    out = []
+    for j in range(i + 1, min(doc.stop, i + 1 + most)):
+        gap = loaded.text[int(cv.sents.end[j - 1]):int(cv.sents.start[j])] if loaded else ""
+        if "\n\n" in gap or _heading(cv.sents.text(j)):
+            break
+        out.append(j)
+    return out
 
 
 def _same_word(a: str, b: str) -> bool:
