@@ -45,7 +45,8 @@ LEAD_DECAY = 5.0        # ... decaying over about this many sentences
 SUMMARY_CENTRAL = 0.3   # a topic summary: weight of centrality among the topic's sentences
 SUMMARY_FLOOR = 0.6     # ... which score at least this share of the best
 SUMMARY_TOPIC_COUNT = 5
-TOPIC_COVERAGE = 0.5    # the best topic sentence must hold this share of the topic's terms
+TOPIC_COVERAGE = 0.5    # the TOPIC_SENTENCES-th best topic sentence must hold this share of the topic's terms
+TOPIC_SENTENCES = 1
 SUMMARY_TOPIC = 1.0     # weight of the similarity to the topic a question names
 MMR_LAMBDA = 0.7
 DUPLICATE = 0.92        # cosine above which two sentences say the same
@@ -232,7 +233,7 @@ class Composer:
             passages = [p for p in passages if str(p.meta.get("site", "")) in sites] or passages
         cands = self.a.candidates(topic, passages)
         if not cands or self.a.confidence(cands[0]) < self.a.w.abstain_below \
-                or _topic_coverage(topic, cands[:3], cv) < TOPIC_COVERAGE:
+                or _topic_coverage(topic, cands[:TOPIC_SENTENCES + 2], cv) < TOPIC_COVERAGE:
             return self.a.abstention(question, passages)
         pool = self._pool(cands, cv)
         top = pool[0].score if pool else 1.0
@@ -345,11 +346,14 @@ def _side(phrase: str) -> str:
 
 
 def _mentions(mine: set[str], theirs: set[str], cv):
-    own = mine - theirs
+    """Whether a sentence belongs to this side: it names what only this side names (or, when this side's
+    words are all in the other's, "deterministic" / "non-deterministic", all of them) and nothing only the
+    other side names."""
+    own, other = mine - theirs, theirs - mine
 
     def belongs(i: int) -> bool:
         toks = cv.tokens(i)
-        return bool(toks & own) and not (toks & (theirs - mine))
+        return bool(toks & own if own else mine and mine <= toks) and not (toks & other)
     return belongs
 
 
@@ -381,15 +385,20 @@ def topic_of(question: str, sites: list[str]) -> str:
 
 
 def _topic_coverage(topic: str, cands, cv) -> float:
-    """The largest share of the topic's idf mass one of `cands` holds."""
+    """The share of the topic's idf mass that the `TOPIC_SENTENCES`-th best of `cands` holds: a topic the
+    documents are about recurs; one named in passing ("the French Revolution" in one sentence) does not."""
     terms = {t: cv.idf.get(t, cv.max_idf) for t in tokenize(topic)}
     total = sum(terms.values()) or 1.0
-    return max((sum(w for t, w in terms.items() if t in c.evidence.covered) / total for c in cands), default=0.0)
+    shares = sorted((sum(w for t, w in terms.items() if t in c.evidence.covered) / total for c in cands), reverse=True)
+    return shares[TOPIC_SENTENCES - 1] if len(shares) >= TOPIC_SENTENCES else 0.0
 
 
 def _heading(text: str) -> bool:
+    """A heading or title line rather than a sentence: Markdown `#`, front matter, or a short line without
+    closing punctuation."""
     t = text.strip()
-    return t.startswith("#") or len(t) < 25 or t.startswith("---") or ":" in t[:12] and "\n" in t
+    return (t.startswith("#") or len(t) < 25 or t.startswith("---") or ":" in t[:12] and "\n" in t
+            or (len(t) < 100 and not re.search(r"[.!?…\"'”’)\]]$", t)))
 
 
 def _duplicate(i: int, chosen: list[int], cv) -> bool:

@@ -26,6 +26,8 @@ _SUMMARY = [
     re.compile(r"\b(summary|overview|gist|synopsis|main (?:points?|ideas?|takeaways?)|key (?:points?|takeaways?)|"
                r"highlights)\b", _I),
     re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?:.+\s+)?about\s*[?.!]*\s*$", _I),
+    re.compile(r"^\s*what\s+(?:do|does|did)\s+(?:[\w'’.-]+\s+){1,5}(?:say|says|report|reports|write|writes)\s+about\b",
+               _I),
     re.compile(r"^\s*what\s+(?:do|does|did)\s+(?:the|these|those|this|that|all)\s+(?:\w+\s+){0,2}"
                r"(?:articles?|documents?|reports?|stories|story|coverage|texts?|files?|sources?|papers?|news)\s+"
                r"(?:say|report|tell|write)\b", _I),
@@ -49,6 +51,8 @@ _LIST = [
     re.compile(r"\bin\s+what\s+ways?\b|\bwhat\s+ways?\b", _I),
     re.compile(r"^\s*(?:list|name|enumerate)\s+(?:the|all|some|every)\b", _I),
     re.compile(r"^\s*what\s+(?:has|have|had)\s+.+\s+done\b", _I),
+    re.compile(r"^\s*what\s+are\s+(?:the\s+)?(?:main\s+|different\s+|various\s+)?[a-z]+(?:ies|[^s's]s)\s+(?:of|for|in)\b",
+               _I),
     re.compile(r"^\s*what\s+(?:did|does|do)\s+.+\s+(?:do|make\s+\w+\s+do)\b", _I),
 ]
 # "Which witnesses testified ..., and what did they say?": a plural-noun wh-phrase joined to a second question.
