@@ -67,6 +67,9 @@ _CHANGE = re.compile(r"\b(stepp?\w* down|resign\w*|former|formerly|no longer|lef
                      r"ended|stopped)\b", re.I)
 _HEDGE = re.compile(r"\b(may|might|could|reportedly|allegedly|if|whether|unclear|possibly|perhaps|expected)\b", re.I)
 _STILL = re.compile(r"\bstill\b", re.I)
+# A sentence that reports a wish, a plan or a demand does not assert what it names.
+_UNASSERTED = re.compile(r"\b(persuad\w*|urg\w*|call(?:s|ed)? on|want\w*|hop(?:e|es|ed|ing)|plan\w*|aim\w*|"
+                         r"should|would|must|need\w*|demand\w*|ask(?:s|ed)?|warn\w*)\b", re.I)
 # Words that point at the documents rather than at a topic ("Summarize the article", "the news coverage").
 _DOC_WORDS = frozenset(tokenize(
     "summarize summarise summary sum up overview gist synopsis main points point key ideas takeaways highlights "
@@ -441,4 +444,13 @@ def _verdict(question: str, sentence: str, coverage: float) -> str | None:
         return None  # "Isn't X ...?" answered by a negation is ambiguous in English
     if s_neg:
         return "no"
+    if _UNASSERTED.search(sentence) or _wanted(question, sentence):
+        return None  # "persuade the PRC to stop helping Russia" states a wish, not the fact
     return "yes" if coverage >= 0.7 else None
+
+
+def _wanted(question: str, sentence: str) -> bool:
+    """Whether a content word of the question stands in the sentence only as an infinitive ("to stop")."""
+    words = {t for t in tokenize(question) if len(t) >= 4}
+    found = re.findall(r"\bto\s+([A-Za-z]+)", sentence)
+    return any(_same_word(t, u) for w in found for u in tokenize(w) for t in words)
