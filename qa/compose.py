@@ -119,10 +119,10 @@ class Composer:
         return self._bullets(question, form, first, pool, cv, EXPLAIN_RATIO, EXPLAIN_MAX, cue, fact)
 
     def _wider(self, question: str, form: str, fact: Answer, cands, passages) -> Answer:
-        """A list or an explanation spans several sentences: when the fact path's checks (`qa.abstain`) find
+        """A list spans several sentences: when the fact path's checks (`qa.abstain`) find
         its best sentence alone lacking but the evidence is strong, they are asked again of the best few
         sentences together; if those pass, the best sentence leads the answer."""
-        if form not in (fm.LIST, fm.HOW, fm.WHY, fm.COMPARE) or not cands or self.a.confidence(cands[0]) < self.a.w.abstain_below:
+        if form != fm.LIST or not cands or self.a.confidence(cands[0]) < self.a.w.abstain_below:
             return fact
         top = [c.text for c in cands[:LIST_MAX]]
         if abstain.reasons(question, top, question_type(question), abstain.context(passages)):
