@@ -25,6 +25,7 @@ from index.lexical import tokenize
 from qa import abstain
 from qa import forms as fm
 from qa.shortanswer import question_type
+from qa.resolver import MAX_WORDS_OFF_TOPIC
 from qa.sources import named_sites
 from qa.types import Answer, Group
 
@@ -98,10 +99,12 @@ class Composer:
         """`question` answered in `form` (not `fact`)."""
         if form == fm.SUMMARY:
             return self.summary(question, k)
+        if len(question.split()) <= MAX_WORDS_OFF_TOPIC and self.a.views().vocabulary.absent(question):
+            return self.a.abstention(question, list(self.a.single(question, k).answer.passages))  # as the fact path
         query = self.a.search.embed_query(question)
         passages = self.a.search.search(query, max(k, POOL))
         cands = self.a.candidates(question, passages)
-        fact = self.a.answer(question, passages[:max(k, 5)])
+        fact = self.a.single(question, k).answer  # exactly the fact path's answer (and abstention)
         if fact.abstained:
             fact = self._wider(question, form, fact, cands, passages)
         if fact.abstained:
@@ -124,9 +127,10 @@ class Composer:
         sentences together; if those pass, the best sentence leads the answer."""
         if form != fm.LIST or not cands or self.a.confidence(cands[0]) < self.a.w.abstain_below:
             return fact
+        alone = abstain.reasons(question, [cands[0].text], question_type(question), abstain.context(passages))
         top = [c.text for c in cands[:LIST_MAX]]
-        if abstain.reasons(question, top, question_type(question), abstain.context(passages)):
-            return fact
+        if set(alone) - {"name"} or abstain.reasons(question, top, question_type(question), abstain.context(passages)):
+            return fact  # only a name the best sentence lacks may be found in the list's other items
         return self.a.quote(question, [cands[0]], passages)
 
     # -- lists, why, how -------------------------------------------------------------------------------
