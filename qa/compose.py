@@ -27,7 +27,7 @@ from qa import forms as fm
 from qa.shortanswer import question_type
 from qa.resolver import MAX_WORDS_OFF_TOPIC
 from qa.sources import named_sites
-from qa.types import Answer, Group
+from qa.types import Answer, Group, Short
 
 if TYPE_CHECKING:
     from qa.extractive import Candidate, ExtractiveAnswerer
@@ -275,8 +275,7 @@ class Composer:
             text = " ".join(f"{c.quote} [{c.n}]" for c in cites)
         if lead:
             text = f"{lead} {text}"
-        short = fact.short if fact and fact.short and fact.short.n <= len(cites) and \
-            cites[fact.short.n - 1].start <= fact.short.start < fact.short.end <= cites[fact.short.n - 1].end else None
+        short = _short_in(fact, cites)
         passages = fact.passages if fact else ()
         return Answer(question, text, cites, False, self.a.name, passages, short=short, form=form, verdict=verdict,
                       groups=tuple(Group(label, tuple(n_of[i] for i in g)) for label, g in groups or ()))
@@ -412,6 +411,16 @@ def _duplicate(i: int, chosen: list[int], cv) -> bool:
     v = cv.vector(i)
     return any(float(v @ cv.vector(j)) / (np.linalg.norm(v) * np.linalg.norm(cv.vector(j)) + 1e-9) > DUPLICATE
                for j in chosen)
+
+
+def _short_in(fact: Answer | None, cites) -> Short | None:
+    """The fact answer's short answer, numbered by the citation of `cites` that holds it (None if none does)."""
+    s = fact.short if fact else None
+    if s is None:
+        return None
+    source = next((c.source for c in fact.citations if c.n == s.n), None)
+    holder = next((c for c in cites if c.source == source and c.start <= s.start and s.end <= c.end), None)
+    return replace(s, n=holder.n) if holder else None
 
 
 def _following(cv, i: int | None, most: int) -> list[int]:

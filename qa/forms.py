@@ -25,7 +25,9 @@ _SUMMARY = [
     re.compile(r"\b(summari[sz]e|summari[sz]ing|sum up|recap|tl;?dr)\b", _I),
     re.compile(r"\b(summary|overview|gist|synopsis|main (?:points?|ideas?|takeaways?)|key (?:points?|takeaways?)|"
                r"highlights)\b", _I),
-    re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?:.+\s+)?about\s*[?.!]*\s*$", _I),
+    # "What is this article about?", not "What was Warner correct about?" (an adjective or participle before it)
+    re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?:(?:the|this|that|these|those|it|they)\b[^?]*?\s+)?"
+               r"(?<!ed )(?<!correct )(?<!right )(?<!wrong )(?<!sure )(?<!concerned )about\s*[?.!]*\s*$", _I),
     re.compile(r"^\s*what\s+(?:do|does|did)\s+(?:[\w'’.-]+\s+){1,5}(?:say|says|report|reports|write|writes)\s+about\b",
                _I),
     re.compile(r"^\s*what\s+(?:do|does|did)\s+(?:the|these|those|this|that|all)\s+(?:\w+\s+){0,2}"
@@ -42,6 +44,7 @@ _COMPARE = [
 _AUX_START = re.compile(r"^\s*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|"
                         r"might|must|shall|isn't|aren't|wasn't|weren't|doesn't|don't|didn't|hasn't|haven't|"
                         r"hadn't|can't|won't)\b", _I)
+_DEGREE = re.compile(r"\bhow\s+(?:many|much|long|old|far|large|big|tall|often|high|deep|wide|fast|heavy)\b", _I)
 _ALTERNATIVE = re.compile(r"\bor\b(?!\s+not\b)", _I)
 _WHY = re.compile(r"^\s*(?:(?:and|so|but)\s+)?(?:why\b|for what reasons?\b|what (?:caused|causes|led to|made)\b)", _I)
 _HOW = re.compile(r"^\s*(?:(?:and|so|but)\s+)?how\b(?!\s+(?:many|much|long|old|far|large|big|tall|often|"
@@ -65,6 +68,8 @@ def form_of(question: str) -> str:
     q = " ".join(question.split())
     if any(p.search(q) for p in _SUMMARY):
         return SUMMARY
+    if _DEGREE.search(q):
+        return FACT  # "How much less steam did X use compared to Y?" asks for a number
     if any(p.search(q) for p in _COMPARE):
         return COMPARE
     if _AUX_START.match(q):
