@@ -66,12 +66,14 @@ _SECOND_Q = re.compile(r",?\s+and\s+(?:what|how|why|who|which)\b", _I)
 def form_of(question: str) -> str:
     """The form `question` asks its answer in (one of `FORMS`)."""
     q = " ".join(question.split())
-    if any(p.search(q) for p in _SUMMARY):
+    if any(p.search(q) for p in _SUMMARY[:2]):  # "summarize", "overview", "main points": said outright
         return SUMMARY
     if _DEGREE.search(q):
         return FACT  # "How much less steam did X use compared to Y?" asks for a number
     if any(p.search(q) for p in _COMPARE):
         return COMPARE
+    if any(p.search(q) for p in _SUMMARY[2:]):
+        return SUMMARY
     if _AUX_START.match(q):
         return FACT if _ALTERNATIVE.search(q) else YESNO
     if _WHY.match(q):
