@@ -2,12 +2,13 @@
 
     .venv/bin/python bench/forms_bench.py [--db DIR] [--rounds N]
 
-Two indexes are built once (or reused from --db): the seed article and the multihop-dev corpus (326 news
+Three indexes are built once (or reused from --db): the seed article, the squad-dev articles and the multihop-dev corpus (326 news
 articles). Then, in rotation round by round (so a drifting machine load hits all alike), four questions are
 timed through `Assistant.answer()`:
 
 * a one-document summary ("Summarize the article.", the seed article; target p50 <= 0.3 s);
 * a fact question on the same index (today's path);
+* a one-document summary of a long article (squad-dev's Steam engine, about 300 sentences) and a fact there;
 * a whole-collection summary of multihop-dev ("What are these documents about?"; target <= 2 s);
 * a fact question on multihop-dev.
 
@@ -36,6 +37,8 @@ from qa.pipeline import build_assistant  # noqa: E402
 CASES = [
     ("one-document summary", "seeds", "Summarize the article."),
     ("fact (seed)", "seeds", "Who said Russia would struggle without PRC inputs?"),
+    ("long-document summary", "squad-dev", "Summarize the article on the steam engine."),
+    ("fact (squad)", "squad-dev", "Who patented a steam engine with continuous rotary motion?"),
     ("collection summary", "multihop-dev", "What are these documents about?"),
     ("fact (multihop)", "multihop-dev", "Who is the CEO of Binance?"),
 ]
@@ -48,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
     root = args.db or Path(tempfile.mkdtemp(prefix="forms-bench-"))
     assistants, embedder = {}, None
-    for corpus in ("seeds", "multihop-dev"):
+    for corpus in ("seeds", "squad-dev", "multihop-dev"):
         settings = IndexSettings(seeds_dir=evalsets.corpus(corpus), db_dir=root / corpus)
         assistants[corpus] = build_assistant(settings, embedder=embedder)
         embedder = assistants[corpus].embedder
@@ -68,6 +71,7 @@ def main() -> None:
         print(f"{name:24}{percentile(values, 50):>10.4f}{percentile(values, 95):>10.4f}")
     p50 = {n: percentile(v, 50) for n, v in times.items()}
     print(f"\none-document summary / fact (seed): {p50['one-document summary'] / p50['fact (seed)']:.2f}x")
+    print(f"long-document summary / fact (squad): {p50['long-document summary'] / p50['fact (squad)']:.2f}x")
     print(f"collection summary / fact (multihop): {p50['collection summary'] / p50['fact (multihop)']:.2f}x")
 
 
