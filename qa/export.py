@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
-from qa.types import Answer, Citation, Passage, Short
+from qa.types import Answer, Citation, Group, Passage, Short
 
 FORMAT = "seedqa.conversation"
 VERSION = 1
@@ -100,9 +100,11 @@ def answer_from_dict(data: Any) -> Answer | None:
         short = Short(**data["short"]) if data.get("short") else None
         related = tuple(_passage(p) for p in data.get("related") or ())
         passages = tuple(_passage(p) for p in data.get("passages") or ())
+        groups = tuple(Group(str(g["label"]), tuple(int(n) for n in g["citations"])) for g in data.get("groups") or ())
         return Answer(str(data["question"]), str(data["text"]), cites, bool(data["abstained"]),
                       str(data.get("backend", "")), passages, related, data.get("flagged"),
-                      float(data.get("seconds") or 0), short, str(data.get("collection") or ""))
+                      float(data.get("seconds") or 0), short, str(data.get("collection") or ""),
+                      str(data.get("form") or "fact"), data.get("verdict"), groups)
     except (AttributeError, KeyError, TypeError, ValueError):
         return None
 

@@ -163,3 +163,12 @@ def test_nonfactoid_scoring_follows_the_shared_definition():
     assert verdict_of("Yes. It is.") == "yes" and verdict_of("Yesterday it was.") is None
     off = {"id": "o", "kind": "off-topic", "key": [], "need": 0, "unanswerable": True}
     assert score(off, Answer("q", "none", (), True, "x")).right
+
+
+def test_a_saved_conversation_keeps_its_forms_for_the_chat_to_draw_again():
+    from qa.export import answer_from_dict as saved, answer_to_dict
+
+    c = Citation(1, "a.txt", "A", "", 0, 5, 1, 1, "Hello", 1.0)
+    a = Answer("q", "No. Hello [1]", (c,), False, "x", form="yesno", verdict="no", groups=(Group("A", (1,)),))
+    back = saved(answer_to_dict(a))
+    assert (back.form, back.verdict, back.groups) == ("yesno", "no", (Group("A", (1,)),))
