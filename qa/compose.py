@@ -1,7 +1,7 @@
 """Answers of more than one sentence, offline, every sentence a cited quote (`qa.forms` says which form):
 
 * **summary**: the central and diverse sentences of one document, of the documents the question names (by
-  title, outlet or topic), or of the whole collection. Centrality is LexRank (PageRank over the cosine
+  title, outlet, author, day of publication or topic), or of the whole collection. Centrality is LexRank (PageRank over the cosine
   graph of the sentence vectors the index already holds), plus a lead prior (news puts its point first) and,
   for a topic, the similarity to it; MMR keeps them diverse. 3-7 sentences, in document order.
 * **list**: every sentence of the answering passages that scores near the best one, deduplicated, as bullets.
@@ -26,7 +26,7 @@ from qa import abstain
 from qa import forms as fm
 from qa.shortanswer import question_type
 from qa.resolver import MAX_WORDS_OFF_TOPIC
-from qa.sources import named_sites
+from qa.sources import _ISO_DATE, _WORD_DATE, named_days, named_sites
 from qa.types import Answer, Group, Short
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ _DOC_WORDS = frozenset(tokenize(
     "give me tell short brief quick article articles document documents text texts file files report reports "
     "story stories coverage news paper papers source sources say says said write wrote cover covered about "
     "according please these those this all whole collection what which who how is are was were do does did can "
-    "could would you me it them us i for some"))
+    "could would you me it them us i for some published written by on"))
 _BULLET = "- "
 
 
@@ -232,9 +232,12 @@ class Composer:
         cv = views.corpus
         lex = self.a.search.lexical
         sites = named_sites(question, lex)
-        topic = topic_of(question, sites)
+        named, rest = named_documents(question, cv.sents.sources, lambda d: _doc_meta(cv, d, lex))
+        topic = topic_of(rest, sites)
+        if named is not None and not named:
+            return self.a.abstention(question, [])
         if not topic:
-            docs = [s for s in cv.sents.sources if not sites or _doc_site(cv, s, lex) in sites]
+            docs = [s for s in (named or cv.sents.sources) if not sites or _doc_site(cv, s, lex) in sites]
             return self._summarise_documents(question, docs, cv, None)
         if views.vocabulary.absent(topic):
             return self.a.abstention(question, [])
@@ -245,6 +248,8 @@ class Composer:
         passages = self.a.search.search(query, max(k, POOL))
         if sites:
             passages = [p for p in passages if str(p.meta.get("site", "")) in sites] or passages
+        if named:
+            passages = [p for p in passages if p.source in named] or passages
         cands = self.a.candidates(topic, passages)
         if not cands or self.a.confidence(cands[0]) < self.a.w.abstain_below \
                 or _topic_coverage(topic, cands[:TOPIC_SENTENCES + 2], cv) < TOPIC_COVERAGE:
@@ -385,6 +390,33 @@ def _count(n_sentences: int, n_docs: int) -> int:
     if n_docs > 1:
         return SUMMARY_MAX
     return SUMMARY_MIN + (n_sentences > 40) + (n_sentences > 120)
+
+
+def named_documents(question: str, sources, meta) -> tuple[list[str] | None, str]:
+    """The documents a question names by author ("by Kyle Wiggers") or by day of publication ("on November
+    16", "2023-11-16"), and the question without those names; None when it names neither. `meta(source)` is
+    a document's metadata (`author`, `published`)."""
+    rest, keep = question, None
+    days = named_days(question)
+    if days:
+        keep = {s for s in sources if str(meta(s).get("published", ""))[5:10] in days}
+        rest = re.sub(r",?\s*\b(?:19|20)\d\d\b", " ", _WORD_DATE.sub(" ", _ISO_DATE.sub(" ", rest)))
+    authors: dict[str, set[str]] = {}
+    for s in sources:
+        name = str(meta(s).get("author", "") or "").strip()
+        if len(name) >= 4 and re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", question, re.I):
+            authors.setdefault(name, set()).add(s)
+    if authors:
+        by = set().union(*authors.values())
+        keep = by if keep is None else keep & by
+        for name in authors:
+            rest = re.sub(r"(?:\bby\s+)?" + re.escape(name), " ", rest, flags=re.I)
+    return (None if keep is None else sorted(keep)), " ".join(rest.split())
+
+
+def _doc_meta(cv, source: str, lex) -> dict:
+    ids = cv.sents.document(source)
+    return lex.metas[int(cv.sents.chunk[ids.start])] if len(ids) else {}
 
 
 def _without_sites(question: str, sites: list[str]) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Generator
 
 from qa import abstain
@@ -81,7 +81,7 @@ class ExtractiveAnswerer:
         its own is composed by `qa.compose`; a fact, or a follow-up leaning on the history, by the resolver."""
         form = form_of(question)
         if form != FACT and not (history and leans_on_history(question)):
-            result = self.composer.answer(question, form, k)
+            result = replace(self.composer.answer(question, form, k), form=form)
         else:
             result = self.resolver.answer(question, history, k)
         yield result.text

@@ -172,3 +172,35 @@ def test_a_saved_conversation_keeps_its_forms_for_the_chat_to_draw_again():
     a = Answer("q", "No. Hello [1]", (c,), False, "x", form="yesno", verdict="no", groups=(Group("A", (1,)),))
     back = saved(answer_to_dict(a))
     assert (back.form, back.verdict, back.groups) == ("yesno", "no", (Group("A", (1,)),))
+
+
+NEWS = ["TechCrunch_A_timeline_of_Sam_Altman_s_firing_from_OpenAI_and_the_fallout.md",
+        "TechCrunch_Early_impressions_of_Google_s_Gemini_aren_t_great.md",
+        "Engadget_The_Steam_Deck_OLED_arrives_November_16_with_an_improved_screen_and_lon.md",
+        "Polygon_The_best_video_games_of_the_year_so_far.md"]
+
+
+@pytest.fixture(scope="module")
+def news(tmp_path_factory, embedder):
+    """A real index of four news articles with front matter (two by one author, each on its own day)."""
+    root = tmp_path_factory.mktemp("forms-news")
+    for name in NEWS:
+        shutil.copy(evalsets.corpus("multihop-dev") / name, root / name)
+    settings = IndexSettings(seeds_dir=root, db_dir=root / ".db")
+    build(settings, embedder=embedder)
+    return build_assistant(settings, embedder=embedder), settings
+
+
+@pytest.mark.slow
+def test_a_summary_of_the_documents_a_question_names_by_author_outlet_day_or_none(news):
+    assistant, settings = news
+    by_author = assistant.answer("Summarize the articles by Kyle Wiggers.")
+    assert_well_formed(by_author, settings.seeds_dir)
+    assert by_author.form == SUMMARY and {c.source for c in by_author.citations} <= set(NEWS[:2])
+    by_outlet = assistant.answer("Summarize what Engadget reported.")
+    assert {c.source for c in by_outlet.citations} == {NEWS[2]}
+    by_day = assistant.answer("Summarize the article published on October 31, 2023.")
+    assert {c.source for c in by_day.citations} == {NEWS[3]}
+    everything = assistant.answer("What are these documents about?")
+    assert everything.form == SUMMARY and len({c.source for c in everything.citations}) >= 3
+    assert assistant.answer("Summarize the articles by Jane Nobodyhere.").abstained
