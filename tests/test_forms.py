@@ -204,3 +204,26 @@ def test_a_summary_of_the_documents_a_question_names_by_author_outlet_day_or_non
     everything = assistant.answer("What are these documents about?")
     assert everything.form == SUMMARY and len({c.source for c in everything.citations}) >= 3
     assert assistant.answer("Summarize the articles by Jane Nobodyhere.").abstained
+
+
+@pytest.mark.slow
+def test_qa_eval_nonfactoid_reports_right_recall_precision_and_verdicts_per_kind(tmp_path, shared_model):
+    """`qa eval nonfactoid-dev` over its seed-article questions (the CLI, a real index)."""
+    import json as _json
+
+    from click.testing import CliRunner
+
+    from ui.cli import main
+
+    rows = [r for r in map(_json.loads, evalsets.questions("nonfactoid-dev").read_text("utf-8").splitlines())
+            if r["corpus"] == "seeds"]
+    questions = tmp_path / "seed-forms.jsonl"
+    questions.write_text("".join(_json.dumps(r) + "\n" for r in rows), "utf-8")
+    result = CliRunner().invoke(main, ["eval", str(questions), "--db", str(tmp_path / "db"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = _json.loads(result.output[result.output.index("{"):])
+    assert report["overall"]["questions"] == len(rows) and report["overall"]["citation_validity"] == 1.0
+    assert {"summary", "list", "yesno", "compare"} <= set(report["by_type"])
+    yesno = report["by_type"]["yesno"]
+    assert yesno["verdicts_asked"] == 2 and yesno["verdicts_wrong"] == 0 and yesno["verdicts_given"] >= 1
+    assert report["overall"]["right"] >= 4          # the one-sentence answerer alone got 2 of these 8
