@@ -227,3 +227,23 @@ def test_qa_eval_nonfactoid_reports_right_recall_precision_and_verdicts_per_kind
     yesno = report["by_type"]["yesno"]
     assert yesno["verdicts_asked"] == 2 and yesno["verdicts_wrong"] == 0 and yesno["verdicts_given"] >= 1
     assert report["overall"]["right"] >= 4          # the one-sentence answerer alone got 2 of these 8
+
+
+@pytest.mark.slow
+def test_the_llm_answerer_is_asked_for_the_form_and_its_citations_are_still_checked(seed_index, embedder):
+    """Through a real local server speaking the OpenAI protocol (tests/llm_stub.py)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from llm_stub import StubLLM
+    from qa.settings import AnswerSettings
+
+    reply = ("- China is helping Russia ramp up its defence industrial base [1].\n"
+             "- Lunar bases are built of cheese [2].")
+    with StubLLM(reply) as stub:
+        settings = AnswerSettings(answerer="openai", llm_base_url=stub.url, llm_model="stub")
+        a = build_assistant(seed_index, settings, embedder=embedder).answer("Summarize the article.")
+        sent = stub.requests[0]["body"]["messages"][-1]["content"]
+    assert FORM_GUIDE["summary"] in sent
+    assert [c.n for c in a.citations] == [1]          # the unsupported bullet lost its marker
+    assert "[2]" not in a.text and not a.abstained
