@@ -71,7 +71,7 @@ def score(item: dict, ans, valid: bool = True, seconds: float = 0.0) -> FormRow:
 
 def evaluate_forms(rows: list[dict], settings_for: Callable[[str], IndexSettings],
                    answer: AnswerSettings | None = None, progress: Callable[[int, int], None] | None = None,
-                   embedder: Embedder | None = None, file_text: Callable | None = None) -> dict:
+                   embedder: Embedder | None = None) -> dict:
     """Ask every question over the corpus it names (`settings_for(corpus)`; each indexed if needed) and
     report right, key recall, citation precision and verdicts per kind."""
     from qa.eval import _file_text
