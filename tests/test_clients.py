@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import socket
 
 import httpx2
 import openai
@@ -12,6 +14,7 @@ import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
+from ui.ports import can_bind
 from ui.testing import running_server
 
 pytestmark = pytest.mark.slow
@@ -176,3 +179,23 @@ def test_mcp_tool_descriptions_and_errors_read_as_sentences(mcp):
         text = mcp[name].content[0].text
         assert mcp[name].is_error and f"{field}: " in text, text
         assert "pydantic" not in text and "http" not in text and "input_value" not in text, text
+
+
+# --- `qa serve` on the terminal: items 4 and 13 ------------------------------------------------------------
+
+def test_a_busy_port_is_one_line_naming_a_free_one(qa_cli, server):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = qa_cli("serve", "--port", port, "--seeds", server.seeds, "--db", server.db, timeout=120)
+    assert done.returncode == 2, done.stderr
+    said = re.search(rf"^error: port {port} is in use; use --port (\d+)$", done.stderr, re.M)
+    assert said and can_bind("127.0.0.1", int(said.group(1))), done.stderr
+    assert "Traceback" not in done.stderr and "GRADIO_SERVER_PORT" not in done.stderr + done.stdout
+
+
+def test_serve_says_where_it_runs_and_offers_no_share_link(server):
+    said = server.output()
+    assert f"Running on local URL:  {server.url.rstrip('/')}" in said, said
+    assert "share=True" not in said and "public link" not in said, said
