@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Collection
 
+import numpy as np
+
 from index import generation, lexical, sentences, sentvec
 from index import plan as build_plan
 from index import manifest as mf
@@ -41,6 +43,7 @@ from index.types import Chunk, IndexReport, Skipped, SkipFile
 Progress = Callable[[str, int, int], None]
 Cancel = Callable[[], bool]
 GROUP = 512  # chunks embedded and committed together
+STEP = 128  # chunks embedded between two progress reports (a group on a slow machine takes a minute)
 
 
 def build(settings: IndexSettings, embedder: Embedder | None = None, progress: Progress | None = None,
@@ -230,10 +233,11 @@ class _Run:
 
     def _load_all(self, todo: list[SeedFile]) -> dict[str, list[Chunk]]:
         out: dict[str, list[Chunk]] = {}
+        read = 0  # files read so far, as the "reading" progress counts them
         for n, f in enumerate(todo, 1):
             if self._cancelled():
                 break
-            self.progress("reading", n, len(todo))
+            self.progress("reading", read, len(todo))
             if self.hooks.on_file:
                 self.hooks.on_file(f.source, n, len(todo))
             try:
@@ -247,6 +251,9 @@ class _Run:
                 self._skip(f, str(why))
             except Exception as exc:  # a parser bug must cost one file, not the whole run
                 self._skip(f, f"failed to read: {type(exc).__name__}: {exc}"[:300])
+            read = n
+        if todo:
+            self.progress("reading", read, len(todo))
         return out
 
     def _skip(self, f: SeedFile, reason: str) -> None:
@@ -264,13 +271,13 @@ class _Run:
             if sum(len(chunks[g.source]) for g in group) >= GROUP or (f is todo[-1] and group):
                 if self._cancelled():
                     break
-                done += self._commit(group, chunks)
+                done += self._commit(group, chunks, lambda n, at=done: self.progress("embedding", at + n, total))
                 self.progress("embedding", done, total)
                 group = []
 
-    def _commit(self, group: list[SeedFile], chunks: dict[str, list[Chunk]]) -> int:
+    def _commit(self, group: list[SeedFile], chunks: dict[str, list[Chunk]], embedded=lambda n: None) -> int:
         batch = [c for f in group for c in chunks[f.source]]
-        vectors = self._embed(batch)
+        vectors = self._embed(batch, embedded)
         self.store.upsert(batch, vectors)
         for f in group:
             new = chunks[f.source]
@@ -287,13 +294,23 @@ class _Run:
         release_memory()
         return len(batch)
 
-    def _embed(self, batch: list[Chunk]):
-        """Chunk vectors; from the same pass also sentence vectors, saved per file."""
+    def _embed(self, batch: list[Chunk], embedded=lambda n: None):
+        """Chunk vectors; from the same pass also sentence vectors, saved per file. `embedded(n)` is told
+        after each `STEP` chunks."""
         texts = [index_text(c.text, c.metadata()) for c in batch]
         spans = [sentences.split(c.text) for c in batch]
         shifted = [[(s + len(t) - len(c.text), e + len(t) - len(c.text)) for s, e in sp]
                    for t, c, sp in zip(texts, batch, spans)]
-        vectors, span_vecs = self.embedder.embed_spans(texts, shifted)
+        # Longest first, as the encoders batch them anyway: each slice then pads as little as the whole would.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        vectors, span_vecs = np.zeros((len(texts), self.embedder.dimension), np.float32), [None] * len(texts)
+        for at in range(0, len(order), STEP):
+            rows = order[at:at + STEP]
+            v, sv = self.embedder.embed_spans([texts[i] for i in rows], [shifted[i] for i in rows])
+            vectors[rows] = v
+            for i, one in zip(rows, sv):
+                span_vecs[i] = one
+            embedded(min(at + STEP, len(texts)))
         by_file: dict[str, list] = {}
         for n, (c, sp, sv) in enumerate(zip(batch, spans, span_vecs)):
             by_file.setdefault(prefix_of(c.id), []).append((number_of(c.id), c.start, sp, sv))

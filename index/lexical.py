@@ -121,11 +121,22 @@ class LexicalIndex:
         return self.bm25.get_scores(tokens)
 
 
+def _bm25s():
+    """bm25s, imported on first use (about 0.3 s) with its logger at WARNING: it sets its own to DEBUG, and
+    once anything configures logging its "Building index from tokens" lands on the terminal of `qa index`."""
+    import logging
+
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 def build(target: Path, version: str, ids: list[str], texts: list[str], metas: list[dict],
           gen_dir: Path) -> None:
     """Write the snapshot of `version` into the folder `target` (replacing what is there), sentence
     vectors gathered from the sentence sidecars of the generation in `gen_dir`."""
-    import bm25s
+    bm25s = _bm25s()
 
     tmp = target.with_name(f".{target.name}-{uuid.uuid4().hex[:8]}.tmp")
     tmp.mkdir(parents=True)
@@ -221,7 +232,7 @@ def _load_sentences(target: Path) -> dict:
 
 def load(target: Path, version: str | None) -> LexicalIndex | None:
     """The snapshot in the folder `target` (of index `version`), or None when it is missing or unreadable."""
-    import bm25s
+    bm25s = _bm25s()
 
     try:
         data = json.loads((target / "chunks.json").read_text("utf-8"))

@@ -72,8 +72,9 @@ class CorpusView:
         return list(dict.fromkeys(i for i in found if i is not None))
 
     def cited(self, citations) -> list[int]:
-        """The sentence ids of `citations` that quote a whole sentence of the table."""
-        return [i for c in citations if (i := self.sents.find(c.source, c.start, c.end)) is not None]
+        """The sentence ids of `citations` that quote whole sentences of the table (one, or a quotation's
+        sentences: `qa.quotes`)."""
+        return [i for c in citations for i in self.sents.within(c.source, c.start, c.end)]
 
     def citation(self, n: int, i: int, score: float = 0.0) -> Citation:
         """Citation `[n]` quoting sentence `i`, with the chunk that holds it as context."""

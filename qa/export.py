@@ -7,6 +7,7 @@ later format can add per-file facts (such as a content hash) without changing th
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any, Sequence
@@ -19,6 +20,10 @@ SNIPPET = 600  # characters of a related or searched passage kept with a saved a
 _MARKER = re.compile(r"\[(\d+)\]")
 _REPEAT = re.compile(r"\[(\d+)\](?:\s*\[\1\])+")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>!|#])")
+SHORT_LABEL = "Answer"  # the short answer's line: `Answer: Chris Cavoli [1]` (the CLI, the chat, replies)
+SOURCES = "\n\nSources:\n"  # where a reply's list of sources starts
+QUOTE_SHOWN = 120  # characters of a quote a reply's source line shows, when the text does not hold it
+_HEAD = re.compile(rf"{SHORT_LABEL}: [^\n]* \[\d+\]\n\n")
 
 
 @dataclass(frozen=True)
@@ -182,12 +187,35 @@ def _now() -> str:
 
 
 def reply_text(answer: Answer) -> str:
-    """An answer as one plain-text reply (chat clients, MCP): its text with the `[n]` markers, then the list
-    of sources, one line per citation number: title, date, location and the quote."""
+    """An answer as one plain-text reply (OpenAI clients, MCP): the short answer first, as the terminal and
+    the chat show it (`Answer: Chris Cavoli [1]`, when there is one), then the text with its `[n]` markers,
+    then the sources (`reply_sources`)."""
+    return reply_head(answer) + answer.text + reply_sources(answer)
+
+
+def reply_head(answer: Answer) -> str:
+    """The line a reply starts with when the answer has a short answer (and the blank line after it)."""
+    return f"{SHORT_LABEL}: {answer.short.text} [{answer.short.n}]\n\n" if answer.short else ""
+
+
+def reply_sources(answer: Answer) -> str:
+    """The end of a reply: one line per citation number with title, date and location. The quote is added
+    (shortened) only when the text does not already hold it, as an extractive answer does: clients show the
+    text and would show the same sentence twice."""
     if not answer.citations:
-        return answer.text
-    lines = [answer.text, "", "Sources:"]
+        return ""
+    text = " ".join(answer.text.split())
+    lines = ["", "", SOURCES.strip()]
     for c in answer.citations:
         date = f" ({c.published})" if c.published else ""
-        lines.append(f"[{c.n}] {c.title or c.source}{date}, {c.location()}: “{' '.join(c.quote.split())}”")
+        quote = " ".join(c.quote.split())
+        shown = "" if quote in text else f": “{textwrap.shorten(quote, QUOTE_SHOWN, placeholder=' …')}”"
+        lines.append(f"[{c.n}] {c.title or c.source}{date}, {c.location()}{shown}")
     return "\n".join(lines)
+
+
+def answer_of_reply(reply: str) -> str:
+    """The answer's text inside a reply made by `reply_text` (as a client sends it back in its history):
+    without the short-answer line and the sources. Other text is returned as it is."""
+    head = _HEAD.match(reply)
+    return reply[head.end() if head else 0:].split(SOURCES, 1)[0]

@@ -98,6 +98,10 @@ class Assistant:
         text, k, where = q.clean(question), self._k(k), filters.of(where)
         answerer = self.answerer(backend) if where is None else self._scoped(backend, where)
         self._check_model()
+        if where is not None:
+            # A filter that admits nothing is refused here, not in the search: questions about the documents
+            # themselves (who filed it, when) are answered without one and would abstain silently.
+            self.search.narrow(where, self.search.lexical)
         result = yield from answerer.stream(text, history, k)
         named = "" if self.name == collections.DEFAULT else self.name
         yield replace(within(result, where), seconds=time.perf_counter() - started, collection=named)

@@ -22,7 +22,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from qa import abstain, metadata
+from qa import abstain, metadata, quotes
 from qa import readings as rd
 from qa.conversation import ELLIPSIS, FIRST, METADATA, OFF_TOPIC, PRONOUN, SELF, expand_contractions, is_fragment
 from qa.followup import Pool, Scored, Weights, chosen, coverage, score_pool
@@ -96,6 +96,8 @@ class Resolver:
         views = self.a.views()
         prev = self._replay(turns, k, views)
         result = self._turn(question, prev, k, views, bool(turns))
+        # Quotes are widened last, once the sentences are chosen, checked and the short answer found in them
+        result = replace(result, answer=quotes.whole(result.answer))
         if turns:
             self._remember((views.version, turns + ((question, result.answer.text),), k),
                            self._after(result.reading, prev, result.answer.text, views))

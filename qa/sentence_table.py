@@ -82,6 +82,18 @@ class SentenceTable(Sequence):
     def _run(self, d: int) -> range:
         return range(int(self.doc_first[d]), int(self.doc_first[d + 1]))
 
+    def within(self, source: str, start: int, end: int) -> list[int]:
+        """The ids of the sentences of `source` lying wholly inside `start`-`end`, in order."""
+        ids = self.document(source)
+        lo = ids.start + int(np.searchsorted(self.start[ids.start:ids.stop], start))
+        out = []
+        for i in range(lo, ids.stop):
+            if self.start[i] >= end:
+                break
+            if self.end[i] <= end:
+                out.append(i)
+        return out
+
     def find(self, source: str, start: int, end: int) -> int | None:
         """The id of the sentence spanning exactly `start`-`end` of `source`, or None."""
         ids = self.document(source)

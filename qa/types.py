@@ -117,13 +117,15 @@ class Answer:
     groups: tuple[Group, ...] = ()
 
     def to_json(self) -> dict:
-        """A JSON-ready dict (passages without their full metadata)."""
+        """A JSON-ready dict (passages without their full metadata), as `qa ask --json` prints it. The text
+        is under `answer`, as in every other output (`answer_dict`); `text`, its old name here, repeats it
+        until the next release (deprecated), for scripts written before."""
         data = dataclasses.asdict(self)
         for key in ("passages", "related"):
             for p in data[key]:
                 p.pop("meta", None)
                 p.pop("sentences", None)
-        return data
+        return {"answer": data["text"], **data}
 
 
 def answer_dict(answer: Answer) -> dict:

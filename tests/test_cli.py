@@ -59,7 +59,9 @@ def ask(runner: CliRunner, settings: IndexSettings, question: str, *flags: str):
 
 
 def answer_from_json(data: dict) -> Answer:
-    """Rebuild an `Answer` from `ask --json` output (checks the object has the Answer's fields)."""
+    """Rebuild an `Answer` from `ask --json` output (checks the object has the Answer's fields, the text
+    under `answer` and, for one more release, under its old name `text` too)."""
+    assert data["text"] == data.pop("answer")
     cites = tuple(Citation(**c) for c in data.pop("citations"))
     passages = tuple(Passage(**p) for p in data.pop("passages"))
     related = tuple(Passage(**p) for p in data.pop("related"))

@@ -2,15 +2,17 @@
 chat-completion requests, the plain-text reply. No model, no server process."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from qa.export import reply_text
+from qa.export import answer_of_reply, reply_text
 from qa.types import Answer, Citation, Short, answer_dict, answer_from_dict
-from ui import bearer
+from ui import bearer, openai_usage
 from ui.bearer import BearerGuard, api_key
 from ui.openai_api import ApiError, read_request
 from ui.settings import ServeSettings
@@ -64,12 +66,46 @@ def test_bad_requests_are_refused_with_a_reason(body, status, wanted):
     assert caught.value.status == status
 
 
-def test_the_reply_lists_each_citation_after_the_text():
+def test_the_reply_leads_with_the_short_answer_and_keeps_sources_short():
     cite = Citation(n=1, source="a.txt", title="A", published="2024-01-02", start=0, end=9, start_line=1,
                     end_line=1, quote="It  rains.", score=1.0)
     answer = Answer("Q", "It rains. [1]", (cite,), False, "extractive")
-    assert reply_text(answer) == "It rains. [1]\n\nSources:\n[1] A (2024-01-02), a.txt, line 1: “It rains.”"
+    # The text holds the quote already: the source line names where it is, without repeating it.
+    assert reply_text(answer) == "It rains. [1]\n\nSources:\n[1] A (2024-01-02), a.txt, line 1"
     assert reply_text(Answer("Q", "Not found.", (), True, "extractive")) == "Not found."
+    short = replace(answer, short=Short("rains", 3, 8, 1, "other"))
+    assert reply_text(short).startswith("Answer: rains [1]\n\nIt rains. [1]\n\nSources:")
+    written = replace(answer, text="The weather is wet [1].", backend="openai")  # an LLM's words: quote shown
+    assert reply_text(written).endswith("[1] A (2024-01-02), a.txt, line 1: “It rains.”")
+    long = replace(written, citations=(replace(cite, quote="word " * 200),))
+    assert len(reply_text(long).splitlines()[-1]) < 200 and reply_text(long).endswith(" …”")
+
+
+def test_a_reply_sent_back_as_history_is_read_as_its_answer():
+    cite = Citation(n=1, source="a.txt", title="A", published="", start=0, end=9, start_line=1, end_line=1,
+                    quote="It rains.", score=1.0)
+    answer = Answer("Q", "It rains. [1]", (cite,), False, "extractive", short=Short("rains", 3, 8, 1, "other"))
+    assert answer_of_reply(reply_text(answer)) == "It rains. [1]"
+    assert answer_of_reply("Answer: it is a noun. No marker here.") == "Answer: it is a noun. No marker here."
+    body = {"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": reply_text(answer)},
+                         {"role": "user", "content": "And then?"}]}
+    assert read_request(body, NAMES, "extractive").history[1]["content"] == "It rains. [1]"
+
+
+def test_tokens_are_counted_and_cut_the_same_way_streamed_or_not():
+    assert openai_usage.count("Answer: Chris Cavoli [1]") == 7 and openai_usage.count("") == 0
+    assert openai_usage.cut("a b c ", 3) == "a b c " and openai_usage.cut("a b c d", 3) == "a b c"
+    budget = openai_usage.Budget(3)
+    assert [budget.take(p) for p in ("Chri", "s Cav", "oli and more")] == ["Chri", "s Cav", "oli and"]
+    assert budget.cut and budget.tokens == 3 and budget.take("x") == ""
+    body = {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Who is he?"}],
+            "max_tokens": 5, "stream_options": {"include_usage": True}}
+    asked = read_request(body, NAMES, "extractive")
+    assert (asked.max_tokens, asked.include_usage, asked.prompt_tokens) == (5, True, 7)
+    assert read_request(body | {"max_completion_tokens": 2}, NAMES, "extractive").max_tokens == 2
+    for bad in (0, "5", True):
+        with pytest.raises(ApiError, match="max_tokens must be"):
+            read_request(body | {"max_tokens": bad}, NAMES, "extractive")
 
 
 def test_an_answer_survives_its_public_shape():

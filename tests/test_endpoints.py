@@ -129,7 +129,7 @@ def test_a_streamed_completion_sends_the_same_reply(client):
     whole = client.chat.completions.create(model="extractive", messages=[{"role": "user", "content": XI_QUESTION}])
     chunks = list(client.chat.completions.create(model="extractive", stream=True,
                                                  messages=[{"role": "user", "content": XI_QUESTION}]))
-    assert len(chunks) >= 4 and chunks[0].choices[0].delta.role == "assistant"
+    assert len(chunks) >= 3 and chunks[0].choices[0].delta.role == "assistant"
     text = "".join(c.choices[0].delta.content or "" for c in chunks)
     assert text == whole.choices[0].message.content
     assert chunks[-1].choices[0].finish_reason == "stop"

@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from index import collections
 from qa.answerers import available
 from qa.pipeline import Assistant, build_assistant
-from ui import chats, documents, documents_tab, guard, render
+from ui import chats, documents, documents_tab, guard, ports, render
 from ui.chat import Chat
 from ui.csp import SecurityHeaders
 from ui.gradio_import import gr
@@ -47,6 +47,7 @@ def serve(cfg: Config) -> None:
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     serve_cfg = cfg.serve
     auth = guard.login(serve_cfg)
+    ports.check_free(serve_cfg.host, serve_cfg.port)  # before the index and model, which can take minutes
     assistant = build_assistant(cfg.index, cfg.answer)
     documents.ensure_index(cfg.index, embedder=assistant.embedder)
     app = build_app(cfg, assistant)
@@ -57,12 +58,19 @@ def serve(cfg: Config) -> None:
     app.queue(default_concurrency_limit=2)
     if serve_cfg.host not in ("127.0.0.1", "localhost", "::1") and not auth:
         print(f"warning: serving on {serve_cfg.host} without a login (set QA_AUTH=user:password)", file=sys.stderr)
-    app.launch(server_name=serve_cfg.host, server_port=serve_cfg.port, share=False, auth=auth,
-               max_file_size=int(serve_cfg.upload_limit_mb * 2**20), ssr_mode=False, mcp_server=False,
-               show_error=False, theme=THEME, footer_links=["api"], css_paths=[STATIC / "app.css"],
-               js=(STATIC / "app.js").read_text("utf-8"),
-               app_kwargs={"middleware": [*guard.middleware(serve_cfg), Middleware(SecurityHeaders)],  # Host check,
-                           **machine_endpoints(cfg, assistant)})  # login attempt cap, CSP
+    try:  # quiet: Gradio's own lines would offer a public share link, which this offline app never makes
+        app.launch(server_name=serve_cfg.host, server_port=serve_cfg.port, share=False, auth=auth, quiet=True,
+                   prevent_thread_lock=True, max_file_size=int(serve_cfg.upload_limit_mb * 2**20), ssr_mode=False,
+                   mcp_server=False, show_error=False, theme=THEME, footer_links=["api"],
+                   css_paths=[STATIC / "app.css"], js=(STATIC / "app.js").read_text("utf-8"),
+                   app_kwargs={"middleware": [*guard.middleware(serve_cfg), Middleware(SecurityHeaders)],  # Host
+                               **machine_endpoints(cfg, assistant)})  # check, login attempt cap, CSP
+    except OSError as exc:
+        if ports.can_bind(serve_cfg.host, serve_cfg.port):
+            raise
+        raise ports.in_use(serve_cfg.host, serve_cfg.port) from None  # taken while the index was opened
+    print(f"* Running on local URL:  {app.local_url}", flush=True)
+    app.block_thread()
 
 
 def machine_endpoints(cfg: Config, assistant: Assistant) -> dict:

@@ -52,7 +52,7 @@ def register(main: click.Group, common, handled, config) -> None:
         """Delete documents NAMES (their files in the seeds folder and their passages in the index)."""
         from index.catalog import remove
 
-        report = _with_progress(remove, settings(seeds_dir, db_dir, collection), names)
+        report = _with_progress(remove, settings(seeds_dir, db_dir, collection), names, as_json)
         _done(f"removed {', '.join(names)}", report, as_json, removed=list(names))
 
     @docs.command("exclude")
@@ -80,7 +80,7 @@ def register(main: click.Group, common, handled, config) -> None:
         """Read and embed documents NAMES again (also retries skipped ones, e.g. after installing OCR)."""
         from index.catalog import reindex
 
-        report = _with_progress(reindex, settings(seeds_dir, db_dir, collection), names)
+        report = _with_progress(reindex, settings(seeds_dir, db_dir, collection), names, as_json)
         _done(f"re-indexed {', '.join(names)}", report, as_json)
 
 
@@ -93,11 +93,12 @@ def _toggle(settings, names, excluded: bool) -> None:
         click.echo(f"{name}: {verb}" + ("" if name in changed else " (already)"))
 
 
-def _with_progress(action, settings, names):
-    """`action(settings, names)` (a catalog change that builds), with progress bars on the terminal."""
+def _with_progress(action, settings, names, quiet: bool = False):
+    """`action(settings, names)` (a catalog change that builds), with progress bars on the terminal (none
+    when `quiet`: with --json)."""
     from ui.cli_index import progress_bars
 
-    with progress_bars() as progress:
+    with progress_bars(quiet) as progress:
         return action(settings, list(names), progress=progress)
 
 

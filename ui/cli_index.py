@@ -17,7 +17,7 @@ from index.types import IndexReport
 
 def run_index(settings: IndexSettings, rebuild: bool, watch: bool, as_json: bool) -> None:
     """Build once, print the report; with `watch`, rebuild whenever the seeds change."""
-    _show(_build(settings, rebuild), as_json)
+    _show(_build(settings, rebuild, as_json), as_json)
     if not watch:
         return
     from watchfiles import watch as watch_files
@@ -64,27 +64,37 @@ def _changed_since_build(settings: IndexSettings) -> bool:
 
 def _rebuild_quietly(settings: IndexSettings, as_json: bool) -> None:
     try:
-        _show(_build(settings, False), as_json)
+        _show(_build(settings, False, as_json), as_json)
     except Exception as exc:  # keep watching; the next change may fix it
         click.secho(f"error: {exc}", fg="red", err=True)
 
 
-def _build(settings: IndexSettings, rebuild: bool) -> IndexReport:
-    with progress_bars() as progress:
+def _build(settings: IndexSettings, rebuild: bool, quiet: bool = False) -> IndexReport:
+    with progress_bars(quiet) as progress:
         return build(settings, progress=progress, rebuild=rebuild)
 
 
+UNITS = {"reading": "file", "embedding": "passage"}  # what each stage counts (others count steps)
+BAR = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {unit}s [{elapsed}<{remaining}, {rate_fmt}]"
+
+
 @contextlib.contextmanager
-def progress_bars() -> Iterator[Callable[[str, int, int], None]]:
-    """A build progress callback drawing one tqdm bar per stage on a terminal (nothing otherwise)."""
+def progress_bars(quiet: bool = False) -> Iterator[Callable[[str, int, int], None]]:
+    """A build progress callback drawing one tqdm bar per stage on a terminal: files read, then passages
+    embedded, each with its rate and the time left; each stays on screen once done, so the summary that
+    follows has its history. Nothing when stderr is not a terminal or when `quiet` (`--json`)."""
     from tqdm import tqdm
 
     bars: dict[str, tqdm] = {}
+    shown = not quiet and sys.stderr.isatty()
 
     def progress(stage: str, done: int, total: int) -> None:
         if stage not in bars:
-            bars[stage] = tqdm(total=total, desc=stage, unit="chunk" if stage == "embedding" else "file",
-                               disable=not sys.stderr.isatty(), file=sys.stderr, leave=False)
+            for bar in bars.values():  # a stage starts: the one before is over (its last line stays)
+                bar.close()
+            bars[stage] = tqdm(total=total, desc=stage, unit=UNITS.get(stage, "step"), bar_format=BAR,
+                               disable=not shown, file=sys.stderr, leave=True, dynamic_ncols=True,
+                               mininterval=0.5)
         bar = bars[stage]
         bar.total = total
         bar.update(done - bar.n)

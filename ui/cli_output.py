@@ -8,9 +8,8 @@ import textwrap
 
 import click
 
+from qa.export import SHORT_LABEL
 from qa.types import Answer
-
-SHORT_LABEL = "Answer"
 
 
 def print_answer(answer: Answer, as_json: bool) -> None:

@@ -8,3 +8,9 @@ class ServeError(QAError):
 
 class UploadRefused(UsageError):
     """An uploaded file was refused; the message says why. Nothing was written."""
+
+
+class PortInUse(ServeError):
+    """The chat's port is taken; the message names a free one. A usage error: another `--port` fixes it."""
+
+    exit_code = 2

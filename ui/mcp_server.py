@@ -8,14 +8,15 @@ stdio (`qa mcp`, started by the client) and streamable HTTP at `/mcp` on `qa ser
 from __future__ import annotations
 
 import contextlib
+import inspect
 import threading
-from typing import Annotated, Callable
+from typing import Annotated, Any, Callable
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp_types import CallToolResult, TextContent
-from pydantic import Field
+from pydantic import Field, ValidationError
 from starlette.routing import BaseRoute, Route
 
 from index import collections
@@ -44,6 +45,25 @@ Where = Annotated[dict | None, Field(description='only documents matching, e.g. 
                                                  'source (file or pattern), title, type, after, before')]
 
 
+class Server(MCPServer):
+    """`MCPServer` whose argument errors read as plain sentences: pydantic's own text (with its model name, the
+    rejected input and a link to its documentation) is for programmers, not for the model or person asking."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context=None):
+        """The SDK's call, with a refused argument reported as `Error executing tool ask: question: ...`."""
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if not isinstance(exc.__cause__, ValidationError):
+                raise
+            raise ToolError(f"Error executing tool {name}: {argument_errors(exc.__cause__)}") from exc.__cause__
+
+
+def argument_errors(exc: ValidationError) -> str:
+    """`question: String should have at least 1 character; k: ...`: each refused argument with why."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors())
+
+
 class Tools:
     """The tools' bodies around one `Assistant`, built on first use (`make`), shared by every session."""
 
@@ -62,8 +82,9 @@ class Tools:
 
     def ask(self, question: Question, k: K = None, collection: Collection = None, where: Where = None
             ) -> CallToolResult:
-        """Answer a question from the documents, quoting the passages it rests on ([n] markers, then the
-        sources with file, location and quote). Says so when the documents do not hold the answer."""
+        """Answer a question from the documents, quoting the passages it rests on: the short answer first
+        (`Answer: X [1]`, for who / when / where / which / how-many questions), the answer with [n] markers,
+        then the sources (file, location). Says so when the documents do not hold the answer."""
         with _as_tool_error():
             answer = self.assistant.answer(question, k=k, where=where, collection=collection)
         return _result(reply_text(answer), answer_dict(answer))
@@ -96,10 +117,10 @@ class Tools:
 
 def build_server(cfg: Config, make: Callable[[], Assistant]) -> MCPServer:
     """The MCP server with its three tools."""
-    server = MCPServer(NAME, instructions=INSTRUCTIONS, log_level="WARNING")
+    server = Server(NAME, instructions=INSTRUCTIONS, log_level="WARNING")
     tools = Tools(cfg, make)
-    for fn in (tools.ask, tools.search, tools.list_documents):
-        server.add_tool(fn, name=fn.__name__)
+    for fn in (tools.ask, tools.search, tools.list_documents):  # descriptions without the docstring's indent
+        server.add_tool(fn, name=fn.__name__, description=" ".join(inspect.getdoc(fn).split()))
     return server
 
 

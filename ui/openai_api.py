@@ -3,11 +3,15 @@
 
 * The models are the answerers (`qa/answerers.py`) usable with this configuration.
 * The last message is the question; the messages before it are the conversation, so follow-ups work.
-* The reply's text is the answer with its `[n]` markers, then a list of the sources (`qa.export.reply_text`).
-  The structured answer (citations with quotes, offsets and locations; `qa.types.answer_dict`) travels in an
+* The reply's text is the short answer's line (`Answer: Chris Cavoli [1]`, when there is one), the answer with
+  its `[n]` markers, then a short list of the sources (`qa.export.reply_text`). The structured answer (citations with quotes, offsets and locations; `qa.types.answer_dict`) travels in an
   extra top-level field, `seedqa`, which OpenAI clients ignore (in a stream: on the last chunk).
 * Optional extra body fields: `k` (passages searched), `collection` (a named collection), `where` (a filter:
   `{"source", "title", "type", "after", "before"}`, see `qa/filters.py`).
+* `usage` counts tokens as words and punctuation marks (`ui/openai_usage.py`; with `stream_options.include_usage`
+  a stream ends with it too); `max_tokens` (or `max_completion_tokens`) cuts the reply, `finish_reason` "length".
+  System messages, `temperature`, `top_p`, `n`, `stop` and tools are ignored (the answer is extractive or the
+  configured answerer's); the README says so.
 * Errors have OpenAI's shape (`{"error": {"message", "type", "param", "code"}}`) and status codes; the bearer
   key (`ui/bearer.py`) guards every route.
 """
@@ -32,17 +36,17 @@ from qa.types import answer_dict
 from qa.errors import LLMError
 from qa.filters import Filter
 from qa.filters import of as read_filter
-from qa.export import reply_text
+from qa.export import answer_of_reply, reply_head, reply_sources, reply_text
 from qa.history import text_of
 from qa.pipeline import Assistant
 from qa.types import Answer
+from ui import openai_usage as tokens
 from ui.bearer import BearerGuard, api_key, error_body
 from ui.settings import Config
 
 PREFIX = "/v1"
 OWNER = "seedqa"
 EXTRA = "seedqa"  # the extra field carrying the structured answer
-_SOURCES = "\n\nSources:\n"  # where our own replies' source lists start (dropped from the history)
 log = logging.getLogger(__name__)
 
 
@@ -70,12 +74,16 @@ class ChatRequest:
     k: int | None
     collection: str | None = None
     where: Filter | None = None
+    max_tokens: int | None = None  # the reply is cut after this many tokens (`ui/openai_usage.py`)
+    include_usage: bool = False  # a stream ends with a chunk carrying `usage`
+    prompt_tokens: int = 0
 
 
 def routes(cfg: Config, assistant: Assistant) -> list[BaseRoute]:
     """The `/v1` routes, behind the bearer key, to mount in the chat's app."""
     api = OpenAIApi(cfg, assistant)
     inner = Starlette(routes=[Route("/models", api.models, methods=["GET"]),
+                              Route("/models/{model:path}", api.model, methods=["GET"]),
                               Route("/chat/completions", api.completions, methods=["POST"])],
                       exception_handlers={404: _not_found, 405: _not_allowed})
     return [Mount(PREFIX, app=BearerGuard(inner, api_key(cfg.serve)))]
@@ -91,8 +99,14 @@ class OpenAIApi:
 
     async def models(self, request: Request) -> Response:
         """`GET /v1/models`: the answerers, as models."""
-        return JSONResponse({"object": "list", "data": [
-            {"id": name, "object": "model", "created": 0, "owned_by": OWNER} for name in self.names]})
+        return JSONResponse({"object": "list", "data": [_model(name) for name in self.names]})
+
+    async def model(self, request: Request) -> Response:
+        """`GET /v1/models/{id}`: one answerer, or OpenAI's 404."""
+        name = request.path_params["model"]
+        if name not in self.names:
+            return _unknown_model(name, self.names).response()
+        return JSONResponse(_model(name))
 
     async def completions(self, request: Request) -> Response:
         """`POST /v1/chat/completions`: a cited answer to the last message, streamed or not."""
@@ -102,7 +116,7 @@ class OpenAIApi:
                 return await self._streamed(asked)
             answer = await run_in_threadpool(self.assistant.answer, asked.question, asked.history, asked.k,
                                              asked.model, asked.where, asked.collection)
-            return JSONResponse(completion(asked.model, answer))
+            return JSONResponse(completion(asked.model, answer, asked))
         except Exception as exc:  # the edge: every failure becomes an OpenAI-shaped error
             return api_error(exc).response()
 
@@ -110,7 +124,7 @@ class OpenAIApi:
         pieces = self.assistant.answer_stream(asked.question, asked.history, asked.k, asked.model, asked.where,
                                               asked.collection)
         first = await run_in_threadpool(next, pieces, None)  # errors before the stream starts get a status
-        return StreamingResponse(_events(asked.model, first, pieces), media_type="text/event-stream",
+        return StreamingResponse(_events(asked, first, pieces), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
@@ -120,8 +134,7 @@ def read_request(body: Any, names: list[str], default: str) -> ChatRequest:
         raise ApiError(400, "the request body must be a JSON object")
     model = body.get("model") or default
     if model not in names:
-        raise ApiError(404, f"The model {model!r} does not exist; choose one of: {', '.join(names)}",
-                       code="model_not_found", param="model")
+        raise _unknown_model(model, names)
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
         raise ApiError(400, "messages must be a non-empty list of {role, content} objects", param="messages")
@@ -139,21 +152,46 @@ def read_request(body: Any, names: list[str], default: str) -> ChatRequest:
         where = read_filter(body.get("where"))
     except UsageError as exc:
         raise ApiError(400, _said(exc), param="where") from None
-    return ChatRequest(model, turns[-1]["content"], turns[:-1], bool(body.get("stream")), k, collection or None, where)
+    options = body.get("stream_options") or {}
+    return ChatRequest(model, turns[-1]["content"], turns[:-1], bool(body.get("stream")), k, collection or None, where,
+                       _max_tokens(body), isinstance(options, dict) and bool(options.get("include_usage")),
+                       sum(tokens.count(text_of(m.get("content"))) for m in messages))
+
+
+def _max_tokens(body: dict) -> int | None:
+    """`max_completion_tokens` (OpenAI's current name) or `max_tokens`: a positive whole number, or None."""
+    param = "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"
+    limit = body.get(param)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ApiError(400, f"{param} must be a whole number of at least 1, not {limit!r}", param=param)
+    return limit
+
+
+def _unknown_model(model: str, names: list[str]) -> ApiError:
+    return ApiError(404, f"The model {model!r} does not exist; choose one of: {', '.join(names)}",
+                    code="model_not_found", param="model")
+
+
+def _model(name: str) -> dict:
+    return {"id": name, "object": "model", "created": 0, "owned_by": OWNER}
 
 
 def _content(message: dict) -> str:
-    """A message's text; our own earlier replies without their list of sources."""
+    """A message's text; our own earlier replies without their short-answer line and list of sources."""
     text = text_of(message.get("content"))
-    return text.split(_SOURCES, 1)[0] if message.get("role") == "assistant" else text
+    return answer_of_reply(text) if message.get("role") == "assistant" else text
 
 
-def completion(model: str, answer: Answer) -> dict:
-    """A `chat.completion` object for `answer`, with the structured answer in the extra field."""
+def completion(model: str, answer: Answer, asked: ChatRequest | None = None) -> dict:
+    """A `chat.completion` object for `answer` (cut to the request's `max_tokens`, with its `usage`), with the
+    structured answer in the extra field."""
+    reply = reply_text(answer)
+    limit = asked.max_tokens if asked else None
+    content = tokens.cut(reply, limit)
     return {"id": _id(), "object": "chat.completion", "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply_text(answer)},
-                         "finish_reason": "stop", "logprobs": None}],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                         "finish_reason": "length" if content != reply else "stop", "logprobs": None}],
+            "usage": tokens.usage(asked.prompt_tokens if asked else 0, tokens.count(content)),
             EXTRA: answer_dict(answer)}
 
 
@@ -164,21 +202,37 @@ def chunk(cid: str, model: str, delta: dict, finish: str | None = None, extra: d
     return out | ({EXTRA: extra} if extra is not None else {})
 
 
-async def _events(model: str, first, pieces: Iterator) -> AsyncIterator[str]:
-    """The stream: the role, each text piece, the sources, a last chunk with the structured answer, [DONE]."""
-    cid, piece = _id(), first
+async def _events(asked: ChatRequest, first, pieces: Iterator) -> AsyncIterator[str]:
+    """The stream: the role, each text piece, the sources, a last chunk with the structured answer, then (when
+    asked) the usage, and [DONE]. Each piece is sent once the next one is there: an answer in one piece (the
+    extractive answerer's) is then known whole before it is sent, so its short-answer line can lead it, as in
+    the reply that is not streamed."""
+    cid, model, budget = _id(), asked.model, tokens.Budget(asked.max_tokens)
+    held, piece = None, first
+
+    def send(text: str) -> str | None:
+        fits = budget.take(text)
+        return _sse(chunk(cid, model, {"content": fits})) if fits else None
+
     yield _sse(chunk(cid, model, {"role": "assistant", "content": ""}))
     try:
         while isinstance(piece, str):
-            yield _sse(chunk(cid, model, {"content": piece}))
-            piece = await run_in_threadpool(next, pieces, None)
+            if held is not None and (out := send(held)):
+                yield out
+            held, piece = piece, await run_in_threadpool(next, pieces, None)
     except Exception as exc:  # after the headers: the error travels as an event, as OpenAI sends them
         err = api_error(exc)
         yield _sse(error_body(str(err), err.kind, err.code))
         return
     if isinstance(piece, Answer):
-        yield _sse(chunk(cid, model, {"content": reply_text(piece)[len(piece.text):]}))
-        yield _sse(chunk(cid, model, {}, "stop", answer_dict(piece)))
+        rest = (held or "") + reply_sources(piece)
+        head = reply_head(piece) if not budget.sent else ""
+        if out := send(head + rest):
+            yield out
+        yield _sse(chunk(cid, model, {}, "length" if budget.cut else "stop", answer_dict(piece)))
+        if asked.include_usage:
+            yield _sse({"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+                        "choices": [], "usage": tokens.usage(asked.prompt_tokens, budget.tokens)})
     yield "data: [DONE]\n\n"
 
 
