@@ -16,13 +16,18 @@ of these is evidence for abstaining:
   allowing for accents, a shared five-letter stem and one or two typing slips. The passages are then
   about something else.
 
+An outlet, author or day the question names ("according to TechCrunch", "Fortune ran an AP story on
+October 20") constrains the source, not the fact: retrieval favours those sources (`qa.sources`), and here
+the cited documents' front matter (`source`, `author`, publication date: `about`) counts as said, so the
+name and number checks do not abstain for want of the outlet's name in the sentence.
+
 Long and yes/no questions (MultiHop-RAG's style) compare facts across documents, so these checks do not
 apply to them.
 """
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from qa.mentions import fold, within_edits
 from qa.shortanswer import DATE, NUMBER, short_answer
@@ -50,23 +55,24 @@ def is_single_wh(question: str) -> bool:
     return len(_WORD.findall(question)) <= MAX_WORDS and not _YESNO.match(question)
 
 
-def reasons(question: str, sentences: Sequence[str], kind: str | None = None, context: str = "") -> list[str]:
+def reasons(question: str, sentences: Sequence[str], kind: str | None = None, context: str = "",
+            about: str = "") -> list[str]:
     """Why `sentences` (the cited ones, best first) do not answer `question`: "negation", "number",
     "type", "present", "name"; empty when nothing speaks against them. `kind` is the question's answer type,
-    `context` the text of the retrieved passages."""
+    `context` the text of the retrieved passages, `about` the cited documents' front matter (`front_matter`)."""
     if not sentences or not is_single_wh(question):
         return []
     text = " ".join(sentences)
     out = []
     if _NEG.search(_NEG_IDIOM.sub(" ", question)) and not _NEG.search(text):
         out.append("negation")
-    if _numbers(question, words=False) - _numbers(text):
+    if _numbers(question, words=False) - _numbers(f"{text} {about}"):
         out.append("number")
     if kind in (DATE, NUMBER) and not any(short_answer(question, s, kind) for s in sentences):
         out.append("type")
     if _NOW_ASKED.search(question) and not _NOW_SAID.search(text):
         out.append("present")
-    if context and _unseen_name(question, f"{text} {context}"):
+    if context and _unseen_name(question, f"{text} {context} {about}"):
         out.append("name")
     return out
 
@@ -74,6 +80,17 @@ def reasons(question: str, sentences: Sequence[str], kind: str | None = None, co
 def context(passages) -> str:
     """The retrieved passages' text with their titles: what the evidence is about (for "name")."""
     return " ".join(f"{p.title} {p.text}" for p in passages)
+
+
+def front_matter(metas: Iterable[dict]) -> str:
+    """The source facts of the cited documents, as words the checks can find: outlet (`site`), author,
+    and the publication day as separate numbers ("2023-10-20T08:00" -> "2023 10 20")."""
+    out = []
+    for meta in metas:
+        day = str(meta.get("published") or "")[:10]
+        parts = [str(int(x)) for x in day.split("-") if x.isdigit()]
+        out += [str(meta.get("site") or ""), str(meta.get("author") or ""), " ".join(parts)]
+    return " ".join(w for w in out if w and w != "None")
 
 
 def _unseen_name(question: str, text: str) -> bool:

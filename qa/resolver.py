@@ -231,8 +231,9 @@ class Resolver:
         ids = chosen(scored, res.focus, corpus, self.w)
         cites = tuple(corpus.citation(n, i, next(x.score for x in scored if x.i == i)) for n, i in enumerate(ids, 1))
         asked = reading.frame if hyp and hyp.inherit and hyp.label != "wh-frame" else question
+        about = abstain.front_matter(corpus.lex.metas[corpus.sents[i].chunk] for i in ids)
         if abstain.reasons(asked, [c.quote for c in cites], qtype if qtype in (DATE, NUMBER) else None,
-                           abstain.context(passages)):
+                           abstain.context(passages), about):
             return FollowUp(self.a.abstention(question, passages), reading, best)
         text = " ".join(f"{c.quote} [{c.n}]" for c in cites)
         # the short answer is looked for near what the question is about: its own words and what its

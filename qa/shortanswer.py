@@ -215,6 +215,8 @@ class Phrase:
     start: int
     end: int
     kind: str
+    label: str = ""       # the span's label (`typed_spans`): NAME, DATE, CARDINAL, NP, ...
+    near: float = 0.0     # closeness to the question words the sentence shares (0 to 1)
 
 
 def short_answer(question: str, sentence: str, kind: str | None = None,
@@ -231,7 +233,7 @@ def short_answer(question: str, sentence: str, kind: str | None = None,
     qstems = question_stems(question)
     toks = [(mt.start(), mt.end(), stem(mt.group())) for mt in _WORD.finditer(sentence)]
     anchors = [i for i, (a, b, st) in enumerate(toks) if st in qstems and sentence[a:b].lower() not in _STOP]
-    best, best_score = None, float("-inf")
+    best, best_score, best_label, best_fit = None, float("-inf"), "", 0.0
     for s, e, label in typed_spans(sentence) if spans is None else spans:
         fit = FIT[kind].get(_label(kind, label, sentence[s:e], question), 0.0)
         # a date keeps the question's year ("October 1973" for "When did the 1973 crisis begin?")
@@ -239,8 +241,8 @@ def short_answer(question: str, sentence: str, kind: str | None = None,
         span = _trim(sentence, s, e, keep(qstems)) if fit > 0 else None
         score = _score(span, (s, e, label), toks, anchors, qstems, sentence, fit) if span else None
         if score is not None and score > best_score:
-            best, best_score = span, score
-    return Phrase(best[0], best[1], kind) if best else None
+            best, best_score, best_label, best_fit = span, score, label, fit
+    return Phrase(best[0], best[1], kind, best_label, best_score - best_fit) if best else None
 
 
 def _label(kind: str, label: str, text: str, question: str) -> str:

@@ -6,7 +6,8 @@ from pathlib import Path
 from index.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent
-SETS = ("seed-dev", "squad-dev", "multihop-dev", "conversations-dev")
+SETS = ("seed-dev", "squad-dev", "multihop-dev", "conversations-dev", "conversations-news-dev")
+CONVERSATIONS = ("conversations-dev", "conversations-news-dev")
 # A conversation names its corpus; these are the folders those names stand for.
 CORPORA = {"seeds": "seed-dev", "seed-dev": "seed-dev", "squad-dev": "squad-dev", "multihop-dev": "multihop-dev"}
 
@@ -19,10 +20,10 @@ def _need(path: Path, what: str) -> Path:
 
 
 def questions(name: str) -> Path:
-    """The question file of evaluation set `name` (conversations for `conversations-dev`)."""
+    """The question file of evaluation set `name` (conversations for the `conversations-*` sets)."""
     if name not in SETS:
         raise UsageError(f"unknown evaluation set {name!r}", hint="choose one of " + ", ".join(SETS))
-    file = "conversations.jsonl" if name == "conversations-dev" else "questions.jsonl"
+    file = "conversations.jsonl" if name in CONVERSATIONS else "questions.jsonl"
     return _need(ROOT / name / file, "question file")
 
 
@@ -36,4 +37,4 @@ def corpus(name: str) -> Path:
 
 def default_corpus(name: str) -> Path | None:
     """The corpus a question set is asked over (None for conversations, whose rows name their own)."""
-    return None if name == "conversations-dev" else corpus(name)
+    return None if name in CONVERSATIONS else corpus(name)
