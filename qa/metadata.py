@@ -24,12 +24,13 @@ MAX_DOCS = 10  # documents a metadata answer cites at most
 # --------------------------------------------------------------------------- is it about the document?
 
 _DOCREF = re.compile(
-    r"\b(this|that|the|these|those|your)\s+(article|story|piece|document|report|passages?|text|file|page|item|"
-    r"quote|quotes|excerpt)\b|\byou(?:'re| are)?\s+(?:quoting|citing)\b|\b(?:does|did|is|was)\s+"
+    r"\b(this|that|the|these|those|your)\s+(?:[\w-]+\s+){0,2}?(article|story|piece|document|report|passages?|text|file|"
+    r"page|item|quote|quotes|excerpt|blog|post|review|explainer|column|roundup|write-up|feature)\b|\byou(?:'re| are)?\s+(?:quoting|citing)\b|\b(?:does|did|is|was)\s+"
     r"(?:this|it)\b(?=\s*(?:[?.!]|$|published|dated|written|filed|posted|released|issued|carry|come|came|from))|"
-    r"\b(?:published|wrote|written|filed|reported|authored|posted|released|dated|ran|carried)\s+(?:this|it)\s*[?.!]?$|"
+    r"\b(?:published|wrote|written|filed|reported|authored|posted|released|dated|ran|carried|reviewed)\s+(?:this|it)"
+    r"\s*[?.!]?$|"
     r"\bthis\s+(?:come|comes|came)\b|\bdateline\b|\b(documents|files)\b", re.I)
-_OUTLET = (r"reported|filed|wrote|written|authored|author|publisher|published|publication|broke|agency|agency's|"
+_OUTLET = (r"reported|filed|wrote|written|writing|authored|author|reviewed|publisher|published|publication|broke|agency|agency's|"
            r"outlet|network|newspaper|paper|magazine|journal|channel|station|broadcaster|site|website|wire|service|"
            r"byline|journalist|reporter|writer|source|behind")
 SLOTS = {
