@@ -235,8 +235,11 @@ def short_answer(question: str, sentence: str, kind: str | None = None,
     toks = [(mt.start(), mt.end(), stem(mt.group())) for mt in _WORD.finditer(sentence)]
     anchors = [i for i, (a, b, st) in enumerate(toks) if st in qstems and sentence[a:b].lower() not in _STOP]
     best, best_score, best_label, best_fit, found = None, float("-inf"), "", 0.0, (0, 0)
+    share = kind == NUMBER and asks_share(question)
     for s, e, label in typed_spans(sentence) if spans is None else spans:
         fit = FIT[kind].get(_label(kind, label, sentence[s:e], question), 0.0)
+        if share and not _SHARE.search(sentence[s:e]):
+            fit *= 0.3  # "What percentage ...?" is answered by a share, not by another number nearby
         # a date keeps the question's year ("October 1973" for "When did the 1973 crisis begin?")
         keep = _YEARLESS[kind == DATE and label in ("DATE", "RELDATE")]
         span = _trim(sentence, s, e, keep(qstems)) if fit > 0 else None
@@ -295,7 +298,7 @@ def _trim(text: str, s: int, e: int, qstems: frozenset[str]) -> tuple[int, int]:
 # share for "what percentage", a century for "what century".
 _ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b", re.I)
 _ASKS_CENTURY = re.compile(r"\b(?:what|which)\s+century\b", re.I)
-_ASKS_SHARE = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(?:percentage|percent|share|proportion|fraction|portion)\b|"
+_ASKS_SHARE = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(?:percentage|percent|share|proportion|fraction)\b|"
                          r"\bby how much\b.*\b(?:percent|%)", re.I)
 _SHARE = re.compile(r"%|\bper ?cent\b|\b(?:half|third|quarter|fifth|tenth)s?\b|\bmajority\b|\bminority\b", re.I)
 _CALENDAR = re.compile(rf"^(?:{_MONTH}|(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)s?)$", re.I)
@@ -315,6 +318,11 @@ def _echoes(text: str, question: str) -> bool:
 def _shared_start(a: str, b: str) -> bool:
     n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
     return n >= 4 and n >= 0.75 * min(len(a), len(b))
+
+
+def asks_share(question: str) -> bool:
+    """Whether the question asks for a share ("What percentage ...?", "what proportion")."""
+    return bool(_ASKS_SHARE.search(question))
 
 
 def shown(question: str, phrase: Phrase, sentence: str, context: str = "") -> bool:
