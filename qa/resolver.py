@@ -235,7 +235,10 @@ class Resolver:
         cites = tuple(corpus.citation(n, i, next(x.score for x in scored if x.i == i)) for n, i in enumerate(ids, 1))
         asked = reading.frame if hyp and hyp.inherit and hyp.label != "wh-frame" else question
         about = abstain.front_matter(corpus.lex.metas[corpus.sents[i].chunk] for i in ids)
-        if abstain.reasons(asked, [c.quote for c in cites], qtype if qtype in (DATE, NUMBER) else None,
+        # a type the fragment takes over from the previous question is a guess, not what was asked
+        # ("How many have sued?" then "And the background checks?"): no abstaining for want of it
+        own = answer_type(question)
+        if abstain.reasons(asked, [c.quote for c in cites], own if own in (DATE, NUMBER) else None,
                            abstain.context(passages), about):
             return FollowUp(self.a.abstention(question, passages), reading, best)
         text = " ".join(f"{c.quote} [{c.n}]" for c in cites)
