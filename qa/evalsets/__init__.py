@@ -6,8 +6,8 @@ from pathlib import Path
 from index.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent
-SETS = ("seed-dev", "squad-dev", "multihop-dev", "conversations-dev", "conversations-news-dev")
-CONVERSATIONS = ("conversations-dev", "conversations-news-dev")
+CONVERSATIONS = ("conversations-dev", "conversations-news-dev", "conversations-heldout")
+SETS = ("seed-dev", "squad-dev", "multihop-dev", *CONVERSATIONS)
 # A conversation names its corpus; these are the folders those names stand for.
 CORPORA = {"seeds": "seed-dev", "seed-dev": "seed-dev", "squad-dev": "squad-dev", "multihop-dev": "multihop-dev"}
 
