@@ -48,6 +48,9 @@ def converse(assistant: Assistant, *questions: str) -> list:
      "The_Age_Ground_breaking_Gold_Coast_Suns_make_AFLW_finals_for_a_second_time.md", "Richelle Cranston"),
     ("Fortune ran an AP story on October 20 saying Republicans dumped Jim Jordan as their nominee for which post?",
      "Fortune_Republicans_dump_Jim_Jordan_as_House_Speaker_nominee_leaving_Congress_in.md", "House Speaker"),
+    # a dated article has a present of its own: "latest" is as of its day
+    ("Whose latest valuation of Hipgnosis Songs Fund has the fund's board concerned?",
+     "Music_Business_Worldwide_Hipgnosis_Songs_Fund_s_board_is_concerned_over_Citrin_C.md", "Citrin Cooperman"),
 ])
 def test_an_outlet_or_day_in_the_question_is_a_source_constraint(news, question, source, gold):
     assistant, settings = news
@@ -128,6 +131,15 @@ def test_the_techcrunch_piece_on_it_is_the_conversations_document(news):
     assert_well_formed(author, settings.seeds_dir)
     assert author.short is not None and author.short.text == "Natasha Lomas"
     assert author.citations[0].source == PRIVACY
+
+
+def test_a_long_question_naming_an_article_asks_about_its_content():
+    from qa import metadata
+
+    assert metadata.slot("When was that live blog published?") == "date"
+    assert metadata.slot("Who wrote the explainer?") == "source"
+    assert metadata.slot("Considering the financial performance outlined in the Bloomberg article and the strategic "
+                         "partnerships mentioned in the Wall Street Journal, which letter grade was reported?") is None
 
 
 def test_conversations_over_the_news_score_as_the_issue_asks(news, embedder):
