@@ -5,7 +5,7 @@ change one thing: they add a negation, state a number the text does not have, or
 amount the text does not give. For a single wh-question (at most `MAX_WORDS` words, not yes/no), each
 of these is evidence for abstaining:
 
-* negation: the question negates (not, never, no, none, nothing, neither, nor, cannot, n't) and no
+* negation: the question negates (not, never, no, none, nothing, neither, nor, cannot, n't or n’t) and no
   cited sentence does;
 * number: a number the question writes in digits ("in 1066", "3 layers") is in no cited sentence;
 * type: a when / how-many question, and no cited sentence holds a date or number other than the
@@ -36,7 +36,7 @@ from qa.shortanswer import DATE, NUMBER, asks_share, short_answer, shown
 MAX_WORDS = 20
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 _YESNO = re.compile(r"^\s*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might)\b", re.I)
-_NEG = re.compile(r"\b(?:not|never|no|none|nothing|neither|nor|cannot)\b|n't\b", re.I)
+_NEG = re.compile(r"\b(?:not|never|no|none|nothing|neither|nor|cannot)\b|n['’]t\b", re.I)
 _NEG_IDIOM = re.compile(r"\b(?:or not|may not|might not|not only|no longer|not yet)\b", re.I)
 _DIGITS = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?!\w|\.\d)")
 _NOW_ASKED = re.compile(r"\b(today|now|nowadays|currently|current|right now|at present|presently|tonight|tomorrow|"
