@@ -114,6 +114,14 @@ def test_shown_refuses_what_the_question_did_not_ask_for():
     assert shown("Who negotiated the withdrawal from the Sinai?", phrase(s, "Kissinger", "person", "NAME"), s)
 
 
+def test_a_curly_negation_is_a_negation():
+    from qa import abstain
+
+    sentence = "If you bet on a player and they don’t play in the game, most sportsbooks void the bet."
+    assert abstain.reasons("And if the player ends up not playing?", [sentence]) == []
+    assert abstain.reasons("What happens if the player does not play?", ["Most sportsbooks void the bet."]) == ["negation"]
+
+
 def test_which_kind_of_is_answered_by_the_kind():
     sentence = "Moscow is expanding its military manufacturing most ambitiously since the Soviet era."
     found = kind_phrase("Which kind of manufacturing is Moscow expanding most ambitiously?", sentence)
