@@ -48,6 +48,12 @@ def expand_contractions(text: str) -> str:
     return re.sub(r"(?i)['’](re)\b", r" are", text)
 
 
+# "how many" / "how much" straight before a verb leaves its noun to the conversation ("How many have sued so far?")
+_ELIDED = re.compile(r"^\s*(?:and\s+|so\s+)?how\s+(?:many|much)\s+(?:have|has|had|are|were|is|was)\s+"
+                     r"(?!(?:the|a|an|this|that|these|those|there|it|they|he|she|we|you|i|his|her|its|their|our|your)\b)"
+                     r"[a-z]", re.I)
+
+
 def cues(question: str, capitals: Mapping[str, float] | None = None) -> Cues:
     """The question's cues of dependence on the conversation.
 
@@ -59,6 +65,8 @@ def cues(question: str, capitals: Mapping[str, float] | None = None) -> Cues:
     tokens = [(m.group().lower(), m.start()) for m in WORD.finditer(question)]
     words = [w for w, _ in tokens]
     found = [w for n, (w, at) in enumerate(tokens) if _is_reference(n, w, words, question[:at], capitals)]
+    if _ELIDED.match(question):  # "How many have sued?": how many of what the conversation is about
+        found.append("how many")
     ordinal = ORDINAL_REF.search(question)
     return Cues(tuple(found), bool(CONTINUATION.match(question)), ordinal.group(1).lower() if ordinal else None,
                 bool(set(words) & (WH | AUX)))

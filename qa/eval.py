@@ -38,6 +38,7 @@ class Row:
     confidence: float = 0.0
     typed: bool = False        # a who/when/where/how-many question (one that should get a short answer)
     short: bool = False        # the answer had a short answer
+    short_right: bool = False  # the short answer contains, or is contained in, a gold answer
     short_em: float = 0.0      # SQuAD exact match of the short answer (of the answer text when there is none)
     short_f1: float = 0.0      # SQuAD token F1 of the same
     extra: dict = field(default_factory=dict)
@@ -93,6 +94,7 @@ def _score_short(row: Row, ans, item: dict) -> None:
     if ans.abstained:
         return
     predicted = ans.short.text if ans.short else ans.text
+    row.short_right = ans.short is not None and m.short_matches(ans.short.text, item.get("answers") or [])
     row.short_em = m.exact_match(predicted, item.get("answers") or [])
     row.short_f1 = m.token_f1(predicted, item.get("answers") or [])
 
@@ -128,6 +130,11 @@ def _metrics(rows: list[Row]) -> dict:
         "short_exact_match": mean([r.short_em for r in ans]), "short_f1": mean([r.short_f1 for r in ans]),
         "short_f1_typed": mean([r.short_f1 for r in ans if r.typed]),
         "short_given_typed": mean([r.short for r in ans if r.typed and not r.abstained]),
+        # precision: of the short answers given (to answerable questions), the share that match a gold answer;
+        # coverage: the share of answerable questions given a short answer at all
+        "short_precision": mean([r.short_right for r in ans if r.short and not r.abstained]),
+        "short_given": sum(r.short and not r.abstained for r in ans),
+        "short_coverage": mean([r.short and not r.abstained for r in ans]),
         "latency_p50_ms": round(m.percentile(lat, 50), 1), "latency_p95_ms": round(m.percentile(lat, 95), 1),
     }
 
@@ -144,6 +151,8 @@ class TurnRow:
     abstained: bool
     valid: bool
     seconds: float
+    short: bool = False        # a short answer was given (on an answerable turn)
+    short_right: bool = False  # ... and it contains, or is contained in, a gold answer
 
 
 def is_conversation(rows: list[dict]) -> bool:
@@ -182,8 +191,10 @@ def _converse(assistant, conv: dict, texts: dict, tick: Callable[[], None]) -> l
         seconds = time.perf_counter() - started
         settings = assistant.index_settings
         valid = all(c.quote == _file_text(settings, c.source, texts)[c.start:c.end] for c in ans.citations)
+        answerable = turn.get("kind") != "off-topic" and not turn.get("unanswerable")
+        short = answerable and ans.short is not None and not ans.abstained
         out.append(TurnRow(f"{conv['id']}.{n}", turn.get("kind", "turn"), turn_right(turn, ans), ans.abstained, valid,
-                           seconds))
+                           seconds, short, short and m.short_matches(ans.short.text, turn.get("answers") or [])))
         history += [{"role": "user", "content": turn["question"]}, {"role": "assistant", "content": ans.text}]
         tick()
     return out
@@ -215,5 +226,8 @@ def _turn_metrics(rows: list[TurnRow]) -> dict:
     right = sum(r.right for r in rows)
     return {"turns": len(rows), "right": right, "turns_right": round(right / len(rows), 4) if rows else None,
             "abstained": sum(r.abstained for r in rows),
+            "short_given": sum(r.short for r in rows),
+            "short_precision": round(sum(r.short_right for r in rows) / max(1, sum(r.short for r in rows)), 4)
+            if any(r.short for r in rows) else None,
             "citation_validity": round(statistics.fmean(r.valid for r in rows), 4) if rows else None,
             "latency_p50_ms": round(m.percentile(lat, 50), 1), "latency_p95_ms": round(m.percentile(lat, 95), 1)}

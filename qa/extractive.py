@@ -107,7 +107,7 @@ class ExtractiveAnswerer:
             return self.abstention(question, passages)
         chosen = self._choose(cands)
         if abstain.reasons(question, [c.text for c in chosen], question_type(question),
-                           abstain.context(passages)):
+                           abstain.context(passages), abstain.front_matter(c.passage.meta for c in chosen)):
             return self.abstention(question, passages)
         return self.quote(question, chosen, passages)
 

@@ -24,12 +24,19 @@ MAX_DOCS = 10  # documents a metadata answer cites at most
 # --------------------------------------------------------------------------- is it about the document?
 
 _DOCREF = re.compile(
-    r"\b(this|that|the|these|those|your)\s+(article|story|piece|document|report|passages?|text|file|page|item|"
-    r"quote|quotes|excerpt)\b|\byou(?:'re| are)?\s+(?:quoting|citing)\b|\b(?:does|did|is|was)\s+"
+    r"\b(this|that|the|these|those|your)\s+(article|story|piece|document|report|passages?|text|file|"
+    r"page|item|quote|quotes|excerpt|blog|post|review|explainer|column|roundup|write-up|feature)\b|\byou(?:'re| are)?\s+(?:quoting|citing)\b|\b(?:does|did|is|was)\s+"
     r"(?:this|it)\b(?=\s*(?:[?.!]|$|published|dated|written|filed|posted|released|issued|carry|come|came|from))|"
-    r"\b(?:published|wrote|written|filed|reported|authored|posted|released|dated|ran|carried)\s+(?:this|it)\s*[?.!]?$|"
+    r"\b(?:published|wrote|written|filed|reported|authored|posted|released|dated|ran|carried|reviewed)\s+(?:this|it)"
+    r"\s*[?.!]?$|"
     r"\bthis\s+(?:come|comes|came)\b|\bdateline\b|\b(documents|files)\b", re.I)
-_OUTLET = (r"reported|filed|wrote|written|authored|author|publisher|published|publication|broke|agency|agency's|"
+# "that live blog", "the TechCrunch piece": a short question may put words between; a long one ("Considering
+# the Bloomberg article and ..., which ...") is about content
+_DOCREF_GAP = re.compile(r"\b(?:this|that|these|those)\s+(?:[\w-]+\s+){1,2}?(?:article|story|piece|report|blog|post|"
+                         r"review|explainer|column|roundup|write-up|feature)\b", re.I)
+SHORT_QUESTION = 12  # words
+
+_OUTLET = (r"reported|filed|wrote|written|writing|authored|author|reviewed|publisher|published|publication|broke|agency|agency's|"
            r"outlet|network|newspaper|paper|magazine|journal|channel|station|broadcaster|site|website|wire|service|"
            r"byline|journalist|reporter|writer|source|behind")
 SLOTS = {
@@ -59,7 +66,10 @@ def slot(question: str) -> str | None:
     Hamlet?" ask about content): the question must also point at a document ("this story", "the article
     you're quoting from", "does this carry"), or have nothing else to be about ("When was it published?")."""
     name = slot_word(question)
-    if name is None or _DOCREF.search(_CONTRACTION.sub(r"\1 is", question)):
+    expanded = _CONTRACTION.sub(r"\1 is", question)
+    if name is None or _DOCREF.search(expanded):
+        return name
+    if len(expanded.split()) <= SHORT_QUESTION and _DOCREF_GAP.search(expanded):
         return name
     return None if content_words(question) else name
 

@@ -28,6 +28,19 @@ def contains_gold(answer: str, golds: Sequence[str]) -> bool:
     return any(normalize(g) and f" {normalize(g)} " in norm for g in golds)
 
 
+def short_matches(short: str, golds: Sequence[str]) -> bool:
+    """Whether a short answer is right: its normalised words contain a normalised gold answer or are
+    contained in one (as whole words), so "Cavoli" and "Gen. Chris Cavoli" both match "Chris Cavoli"."""
+    norm = normalize(short)
+    if not norm:
+        return False
+    for gold in golds:
+        g = normalize(gold)
+        if g and (f" {g} " in f" {norm} " or f" {norm} " in f" {g} "):
+            return True
+    return False
+
+
 def exact_match(answer: str, golds: Sequence[str]) -> float:
     """1.0 when the normalised answer equals a normalised gold answer (the SQuAD exact match), else 0.0."""
     norm = normalize(strip_markers(answer))

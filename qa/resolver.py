@@ -30,6 +30,7 @@ from qa.history import History, messages
 from qa.mentions import WH, WORD, list_items
 from qa.readings import FUNCTION_STEMS, Reading, Resolution
 from qa.retrieve import Query
+from qa.sources import aliases, named_sites
 from qa.shortanswer import DATE, NUMBER, PERSON, PLACE, answer_type, short_answer, short_of
 from qa.types import Answer
 from qa.wording import NOT_FOUND, which_document
@@ -149,10 +150,12 @@ class Resolver:
 
     # -- one turn ----------------------------------------------------------------------------------
     def _turn(self, question: str, prev: Reading | None, k: int, views: "Views", conversing: bool) -> Turn:
-        name = metadata.slot(expand_contractions(question))
+        # an outlet the question names ("the TechCrunch piece") says which document, not what it is about
+        sites = named_sites(question, views.lex)
+        name = metadata.slot(expand_contractions(_without(question, sites)))
         if name:
-            return self._metadata(question, name, prev, k, views)
-        titled = _named_document(question, views)
+            return self._metadata(question, name, prev, k, views, sites=sites)
+        titled = _named_document(_without(question, sites), views)
         if titled:
             return self._metadata(question, metadata.slot_word(question), prev, k, views, titled[:1])
         if len(question.split()) <= MAX_WORDS_OFF_TOPIC and views.vocabulary.absent(question):
@@ -233,8 +236,12 @@ class Resolver:
         ids = chosen(scored, res.focus, corpus, self.w)
         cites = tuple(corpus.citation(n, i, next(x.score for x in scored if x.i == i)) for n, i in enumerate(ids, 1))
         asked = reading.frame if hyp and hyp.inherit and hyp.label != "wh-frame" else question
-        if abstain.reasons(asked, [c.quote for c in cites], qtype if qtype in (DATE, NUMBER) else None,
-                           abstain.context(passages)):
+        about = abstain.front_matter(corpus.lex.metas[corpus.sents[i].chunk] for i in ids)
+        # a type the fragment takes over from the previous question is a guess, not what was asked
+        # ("How many have sued?" then "And the background checks?"): no abstaining for want of it
+        own = answer_type(question)
+        if abstain.reasons(asked, [c.quote for c in cites], own if own in (DATE, NUMBER) else None,
+                           abstain.context(passages), about):
             return FollowUp(self.a.abstention(question, passages), reading, best)
         text = " ".join(f"{c.quote} [{c.n}]" for c in cites)
         # the short answer is looked for near what the question is about: its own words and what its
@@ -261,11 +268,13 @@ class Resolver:
 
     # -- questions about the documents ------------------------------------------------------------
     def _metadata(self, question: str, name: str, prev: Reading | None, k: int, views: "Views",
-                  wanted: list[str] | None = None) -> Turn:
+                  wanted: list[str] | None = None, sites: list[str] = ()) -> Turn:
         """Answer from `wanted` documents, else those the conversation is about (or the only one, or the
-        one the question's other words find)."""
+        one the question's other words find); of these, the ones from the outlets it names (`sites`)."""
         sources = views.documents.sources()
         wanted = wanted or (list(prev.docs) if prev else [])
+        if sites and wanted:
+            wanted = [s for s in wanted if _site_of(s, views) in sites] or self._site_documents(question, sites, views)
         if name == "documents":
             wanted = sources
         elif not wanted:
@@ -279,6 +288,14 @@ class Resolver:
         answer = metadata.answer(question, name, docs, self.a.name, total=len(wanted))
         passages = {p.id: p for c in answer.citations for p in views.documents.passages(c.source, c.start, c.end)}
         return Turn(replace(answer, passages=tuple(passages.values())), reading)
+
+    def _site_documents(self, question: str, sites: list[str], views: "Views") -> list[str]:
+        """The document of a named outlet that the question's other words find first."""
+        content = metadata.content_words(_without(question, sites))
+        if not content:
+            return []
+        found = self.a.search.search(self.a.search.embed_query(content), 20)
+        return [p.source for p in found if p.meta.get("site") in sites][:1]
 
     def _document_named(self, question: str, views: "Views") -> list[str]:
         """The document the question's content words retrieve first, if they say anything."""
@@ -308,6 +325,19 @@ def _named_document(question: str, views: "Views") -> list[str]:
     published?"): the documents whose title that something is."""
     name = metadata.slot_word(question)
     return views.documents.titled(metadata.content_words(question)) if name and name != "documents" else []
+
+
+def _without(question: str, sites: list[str]) -> str:
+    """`question` without the outlet names it uses ("the TechCrunch piece" -> "the piece")."""
+    for site in sites:
+        for alias in aliases(site):
+            question = re.sub(r"(?<!\w)" + re.escape(alias) + r"(?:['’]s)?(?!\w)", " ", question, flags=re.I)
+    return re.sub(r"\s+", " ", question).strip()
+
+
+def _site_of(source: str, views: "Views") -> str:
+    rows = views.lex.rows_by("source").get(source)
+    return str(views.lex.metas[int(rows[0])].get("site") or "") if rows is not None and len(rows) else ""
 
 
 def _bare_fragment(question: str) -> bool:

@@ -215,6 +215,9 @@ class Phrase:
     start: int
     end: int
     kind: str
+    label: str = ""       # the span's label (`typed_spans`): NAME, DATE, CARDINAL, NP, ...
+    near: float = 0.0     # closeness to the question words the sentence shares (0 to 1)
+    found: tuple[int, int] = (0, 0)  # the span as found, before question and function words were cut
 
 
 def short_answer(question: str, sentence: str, kind: str | None = None,
@@ -231,16 +234,19 @@ def short_answer(question: str, sentence: str, kind: str | None = None,
     qstems = question_stems(question)
     toks = [(mt.start(), mt.end(), stem(mt.group())) for mt in _WORD.finditer(sentence)]
     anchors = [i for i, (a, b, st) in enumerate(toks) if st in qstems and sentence[a:b].lower() not in _STOP]
-    best, best_score = None, float("-inf")
+    best, best_score, best_label, best_fit, found = None, float("-inf"), "", 0.0, (0, 0)
+    share = kind == NUMBER and asks_share(question)
     for s, e, label in typed_spans(sentence) if spans is None else spans:
         fit = FIT[kind].get(_label(kind, label, sentence[s:e], question), 0.0)
+        if share and not _SHARE.search(sentence[s:e]):
+            fit *= 0.3  # "What percentage ...?" is answered by a share, not by another number nearby
         # a date keeps the question's year ("October 1973" for "When did the 1973 crisis begin?")
         keep = _YEARLESS[kind == DATE and label in ("DATE", "RELDATE")]
         span = _trim(sentence, s, e, keep(qstems)) if fit > 0 else None
         score = _score(span, (s, e, label), toks, anchors, qstems, sentence, fit) if span else None
         if score is not None and score > best_score:
-            best, best_score = span, score
-    return Phrase(best[0], best[1], kind) if best else None
+            best, best_score, best_label, best_fit, found = span, score, label, fit, (s, e)
+    return Phrase(best[0], best[1], kind, best_label, best_score - best_fit, found) if best else None
 
 
 def _label(kind: str, label: str, text: str, question: str) -> str:
@@ -279,6 +285,8 @@ def _trim(text: str, s: int, e: int, qstems: frozenset[str]) -> tuple[int, int]:
     if not words:
         return s, s
     s2, e2 = words[0][0], words[-1][1]
+    if re.search(r"\w['’]s$", text[s2:e2]):  # "Edgar's" answers "Who was Margaret's brother?" as "Edgar"
+        e2 -= 2
     if s2 > s and text[s2 - 1] in "$£€¥":  # keep a currency or percent sign that belongs to the words
         s2 -= 1
     if e2 < e and text[e2] == "%":
@@ -286,13 +294,106 @@ def _trim(text: str, s: int, e: int, qstems: frozenset[str]) -> tuple[int, int]:
     return s2, e2
 
 
+# What the question's wording says the answer must hold, beyond its type: a year for "what year", a
+# share for "what percentage", a century for "what century".
+_ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b", re.I)
+_ASKS_CENTURY = re.compile(r"\b(?:what|which)\s+century\b", re.I)
+_ASKS_SHARE = re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?(?:percentage|percent|share|proportion|fraction)\b|"
+                         r"\bby how much\b.*\b(?:percent|%)", re.I)
+_SHARE = re.compile(r"%|\bper ?cent\b|\b(?:half|third|quarter|fifth|tenth)s?\b|\bmajority\b|\bminority\b", re.I)
+_CALENDAR = re.compile(rf"^(?:{_MONTH}|(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)s?)$", re.I)
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“]\s*)$")
+
+
+def _echoes(text: str, question: str) -> bool:
+    """A word of `text` is another form of a question word ("China" for "Chinese", "Normans" for
+    "Norman"): the question's own subject, not a new answer (a shared start of four letters or more,
+    three quarters of the shorter word)."""
+    asked = [w.lower() for w in _WORD.findall(question) if len(w) >= 4 and w.lower() not in _STOP]
+    return any(_shared_start(w.lower(), a) for w in _WORD.findall(text) if len(w) >= 4 for a in asked)
+
+
+def _shared_start(a: str, b: str) -> bool:
+    n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return n >= 4 and n >= 0.75 * min(len(a), len(b))
+
+
+def asks_share(question: str) -> bool:
+    """Whether the question asks for a share ("What percentage ...?", "what proportion")."""
+    return bool(_ASKS_SHARE.search(question))
+
+
+def shown(question: str, phrase: Phrase, sentence: str, context: str = "") -> bool:
+    """Whether a found phrase is sure enough to be shown as the short answer: it must be the thing asked
+    for, not merely a phrase of that type. A wrong highlight does more harm than none, so:
+
+    * a date or number must hold what the wording asks for (a year for "what year", a century for "what
+      century", a share for "what percentage"), and a count is not a bare year;
+    * a person, place or thing is a name (a rough noun phrase is not sure enough), not a day or month,
+      not what is left of one of the question's own names once its words are cut ("[Sinai] Peninsula"),
+      and not a capitalised word that only starts a clause ("However", "Soon") unless `context` (the
+      passage) also writes it capitalised inside a sentence."""
+    text = sentence[phrase.start:phrase.end]
+    if phrase.kind == DATE:
+        if _ASKS_YEAR.search(question) and not re.search(r"\d{3,4}", text):
+            return False
+        return not _ASKS_CENTURY.search(question) or bool(re.search(r"centur", text, re.I))
+    if phrase.kind == NUMBER:
+        if _ASKS_SHARE.search(question):
+            return bool(_SHARE.search(text))
+        return not (_BARE_YEAR.fullmatch(text.strip()) and not re.search(r"\byears?\b", question, re.I))
+    if phrase.label == "KIND":
+        return True
+    if phrase.label != "NAME" and not (phrase.label == "NORP" and phrase.kind == ENTITY) or _CALENDAR.match(text):
+        return False
+    if _echoes(text, question) or phrase.kind == PERSON and re.fullmatch(r"\w+(?:ese|ish|ian|ans)", text):
+        return False  # the question's own subject; a people ("Chinese") does not answer "who said"
+    if phrase.label == "NAME" and phrase.start > phrase.found[0] and sentence[phrase.found[0]:phrase.start].strip()[:1].isupper():
+        return False
+    word = text.split()[0]
+    if len(text.split()) == 1 and _SENTENCE_START.search(sentence[:phrase.start]):
+        return bool(re.search(rf"[a-z,]\s+{re.escape(word)}\b", f"{sentence} {context}"))
+    return True
+
+
+_KIND_OF = re.compile(r"\b(?:what|which)\s+(?:kinds?|types?|sorts?|forms?)\s+of\s+([\w-]+)", re.I)
+_MODIFIER = re.compile(r"[a-z][\w-]*")
+
+
+def kind_phrase(question: str, sentence: str) -> Phrase | None:
+    """For "which kind of X" questions: the kind, as the words that modify X in `sentence` ("Which kind of
+    manufacturing ...?" -> "military manufacturing"), at least one of them not a question word; None
+    when the sentence names no kind of X."""
+    asked = _KIND_OF.search(question)
+    if not asked:
+        return None
+    head, qstems = stem(asked.group(1)), question_stems(question)
+    toks = list(_WORD.finditer(sentence))
+    for n, tok in enumerate(toks):
+        if stem(tok.group()) != head:
+            continue
+        first = n
+        while first > 0 and n - first < 3 and _MODIFIER.fullmatch(toks[first - 1].group()) \
+                and toks[first - 1].group().lower() not in _STOP and toks[first - 1].group().lower() not in _PRONOUN \
+                and stem(toks[first - 1].group()) not in qstems \
+                and not re.search(r"[,;:.()]", sentence[toks[first - 1].end():toks[first].start()]):
+            first -= 1
+        if first < n:
+            return Phrase(toks[first].start(), tok.end(), ENTITY, "KIND", 1.0, (toks[first].start(), tok.end()))
+    return None
+
+
 def short_of(question: str, cites: Sequence[Citation], kind: str | None = None) -> Short | None:
     """The answering phrase inside the best-scored cited sentence that has one, as a `Short` (an exact span
     of the file inside citation `n`'s quote); None when the question asks for no kind of phrase
-    (`answer_type`) or no cited sentence has one."""
+    (`answer_type`), no cited sentence has one, or the best one is not sure enough to show (`shown`)."""
     kind = kind or answer_type(question)
     for c in sorted(cites, key=lambda c: -c.score) if kind else ():
-        phrase = short_answer(question, c.quote, kind)
+        phrase = kind_phrase(question, c.quote) if _KIND_OF.search(question) else short_answer(question, c.quote, kind)
         if phrase:
+            if not shown(question, phrase, c.quote, c.context):
+                return None
             return Short(c.quote[phrase.start:phrase.end], c.start + phrase.start, c.start + phrase.end, c.n, kind)
     return None

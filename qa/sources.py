@@ -22,7 +22,8 @@ _ISO_DATE = re.compile(r"\b\d{4}-(\d{2})-(\d{2})\b")
 _WORD_DATE = re.compile(r"\b(" + "|".join(MONTHS) + r")\s+(\d{1,2})(?:st|nd|rd|th)?\b", re.I)
 
 
-def _aliases(site: str) -> list[str]:
+def aliases(site: str) -> list[str]:
+    """The names a question may use for `site` (its full name and the part before a dash or bar)."""
     # "The Independent - Life and Style" is usually named "The Independent"; "Cnbc | World ..." as "Cnbc".
     head = re.split(r"\s[-|]\s", site)[0].strip()
     return [a for a in {site, head} if len(a) >= 3]
@@ -38,7 +39,7 @@ def named_sites(question: str, lex) -> list[str]:
     found = []
     lowered = question.lower()
     for site in site_rows(lex):
-        positions = [lowered.find(a.lower()) for a in _aliases(site) if re.search(
+        positions = [lowered.find(a.lower()) for a in aliases(site) if re.search(
             r"(?<!\w)" + re.escape(a.lower()) + r"(?!\w)", lowered)]
         if positions:
             found.append((min(p for p in positions if p >= 0), site))

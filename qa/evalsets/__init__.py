@@ -6,9 +6,10 @@ from pathlib import Path
 from index.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent
-SETS = ("seed-dev", "squad-dev", "multihop-dev", "conversations-dev", "nonfactoid-dev")
+CONVERSATIONS = ("conversations-dev", "conversations-news-dev", "conversations-heldout")
+SETS = ("seed-dev", "squad-dev", "multihop-dev", *CONVERSATIONS, "nonfactoid-dev")
 # Sets whose rows name their own corpus (`"corpus": "seeds"`, ...).
-PER_ROW = ("conversations-dev", "nonfactoid-dev")
+PER_ROW = (*CONVERSATIONS, "nonfactoid-dev")
 # A conversation names its corpus; these are the folders those names stand for.
 CORPORA = {"seeds": "seed-dev", "seed-dev": "seed-dev", "squad-dev": "squad-dev", "multihop-dev": "multihop-dev"}
 
@@ -21,10 +22,10 @@ def _need(path: Path, what: str) -> Path:
 
 
 def questions(name: str) -> Path:
-    """The question file of evaluation set `name` (conversations for `conversations-dev`)."""
+    """The question file of evaluation set `name` (conversations for the `conversations-*` sets)."""
     if name not in SETS:
         raise UsageError(f"unknown evaluation set {name!r}", hint="choose one of " + ", ".join(SETS))
-    file = "conversations.jsonl" if name == "conversations-dev" else "questions.jsonl"
+    file = "conversations.jsonl" if name in CONVERSATIONS else "questions.jsonl"
     return _need(ROOT / name / file, "question file")
 
 

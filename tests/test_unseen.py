@@ -1,0 +1,160 @@
+"""Questions over documents nobody tuned for (issue #23), over the real news corpus (MultiHop-RAG articles,
+vendored in qa/evalsets/multihop-dev) with the real model and a real Chroma store: an outlet named in a
+question is a source constraint, a terse follow-up keeps its frame, a near miss abstains, a short answer is
+the thing asked for or none, and a metadata question names the conversation's document."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import EVAL, assert_well_formed
+from index.settings import IndexSettings
+from qa import metrics
+from qa.eval import evaluate_conversations, read_questions
+from qa.pipeline import Assistant, build_assistant
+from qa.shortanswer import Phrase, kind_phrase, shown
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
+
+NEWS = EVAL / "multihop-dev" / "corpus"
+UBER = "TechCrunch_Uber_sexual_assault_survivors_call_for_in_car_cameras_tech_upgrades.md"
+BEEPER = "TechCrunch_Beeper_reversed_engineered_iMessage_to_bring_blue_bubble_texts_to_And.md"
+PRIVACY = "TechCrunch_California_s_privacy_watchdog_eyes_AI_rules_with_opt_out_and_access_r.md"
+
+
+@pytest.fixture(scope="module")
+def news(tmp_path_factory, embedder) -> tuple[Assistant, IndexSettings]:
+    """The whole vendored news corpus (326 articles), indexed once for the module."""
+    from index.build import build
+
+    settings = IndexSettings(seeds_dir=NEWS, db_dir=tmp_path_factory.mktemp("news") / "db")
+    build(settings, embedder=embedder)
+    return build_assistant(settings, embedder=embedder), settings
+
+
+def converse(assistant: Assistant, *questions: str) -> list:
+    history, answers = [], []
+    for q in questions:
+        answers.append(assistant.answer(q, history=history))
+        history += [{"role": "user", "content": q}, {"role": "assistant", "content": answers[-1].text}]
+    return answers
+
+
+# (1) an outlet, author or day in the question constrains the source; it is no reason to abstain
+
+@pytest.mark.parametrize("question, source, gold", [
+    ("According to TechCrunch, what did the team behind Beeper Mini reverse-engineer to make the app possible?",
+     BEEPER, "iMessage protocol"),
+    ("Which Bulldogs AFLW player was chaired off the ground after announcing her retirement, according to The Age?",
+     "The_Age_Ground_breaking_Gold_Coast_Suns_make_AFLW_finals_for_a_second_time.md", "Richelle Cranston"),
+    ("Fortune ran an AP story on October 20 saying Republicans dumped Jim Jordan as their nominee for which post?",
+     "Fortune_Republicans_dump_Jim_Jordan_as_House_Speaker_nominee_leaving_Congress_in.md", "House Speaker"),
+    # a dated article has a present of its own: "latest" is as of its day
+    ("Whose latest valuation of Hipgnosis Songs Fund has the fund's board concerned?",
+     "Music_Business_Worldwide_Hipgnosis_Songs_Fund_s_board_is_concerned_over_Citrin_C.md", "Citrin Cooperman"),
+])
+def test_an_outlet_or_day_in_the_question_is_a_source_constraint(news, question, source, gold):
+    assistant, settings = news
+    answer = assistant.answer(question)
+    assert_well_formed(answer, settings.seeds_dir)
+    assert not answer.abstained, question
+    assert any(c.source == source for c in answer.citations) and gold in answer.text
+
+
+# (3) a terse follow-up keeps the previous question's frame and document
+
+def test_an_elided_how_many_follow_up_stays_with_the_conversation(news):
+    assistant, settings = news
+    first, _, sued, checks = converse(
+        assistant, "In TechCrunch's story on Uber sexual assault survivors, by how much does Uber say the rate of "
+                   "reported sexual assaults fell between its first and second safety reports?",
+        "what are the survivors asking it to install in cars?", "How many have sued so far?",
+        "And the background checks?")
+    assert first.short is not None and first.short.text == "38%"
+    assert sued.citations and sued.citations[0].source == UBER and "Hundreds" in sued.text
+    # the fragment takes over "how many" as a guess, and does not abstain for want of a number
+    assert not checks.abstained and metrics.contains_gold(checks.text, ["fast and shallow", "substandard"])
+    for a in (sued, checks):
+        assert_well_formed(a, settings.seeds_dir)
+
+
+# (4) a near miss: the question's focus is not in the cited sentence, so it abstains
+
+def test_a_share_nobody_reports_is_not_answered_with_another_number(news):
+    assistant, _ = news
+    answer = assistant.answer("What percentage stake in Manchester United is Ratcliffe buying?")
+    assert answer.abstained
+
+
+# (5) a short answer is the thing asked for, or none
+
+def test_short_answers_are_the_thing_asked_for(news):
+    assistant, _ = news
+    share = assistant.answer("In TechCrunch's story on Uber sexual assault survivors, by how much does Uber say "
+                             "the rate of reported sexual assaults fell between its first and second safety reports?")
+    assert share.short is not None and share.short.text.endswith("%")
+
+
+def test_shown_refuses_what_the_question_did_not_ask_for():
+    def phrase(sentence: str, text: str, kind: str, label: str, found: tuple[int, int] | None = None) -> Phrase:
+        start = sentence.index(text)
+        return Phrase(start, start + len(text), kind, label, 0.0, found or (start, start + len(text)))
+
+    s = "Approximately one million Protestants in modern France represent some 2% of its population."
+    assert not shown("What percentage of France's population is protestant?",
+                     phrase(s, "Approximately one million", "number", "CARDINAL"), s)
+    assert shown("What percentage of France's population is protestant?", phrase(s, "2%", "number", "CARDINAL"), s)
+    s = "However, the school was formed in the 19th century."
+    assert not shown("In what year was the school formed?", phrase(s, "19th century", "date", "DATE"), s)
+    assert not shown("Who founded the school?", phrase(s, "However", "person", "NAME"), s)
+    s = "China's support is compensating for setbacks."
+    assert not shown("Which setbacks is the Chinese support compensating for?", phrase(s, "China", "entity", "NAME"), s)
+    s = "By 1974, Kissinger had negotiated a withdrawal from parts of the Sinai Peninsula."
+    cut = phrase(s, "Peninsula", "person", "NAME", (s.index("Sinai"), s.index("Sinai") + len("Sinai Peninsula")))
+    assert not shown("Who negotiated the withdrawal from the Sinai?", cut, s)
+    assert shown("Who negotiated the withdrawal from the Sinai?", phrase(s, "Kissinger", "person", "NAME"), s)
+
+
+def test_a_curly_negation_is_a_negation():
+    from qa import abstain
+
+    sentence = "If you bet on a player and they don’t play in the game, most sportsbooks void the bet."
+    assert abstain.reasons("And if the player ends up not playing?", [sentence]) == []
+    assert abstain.reasons("What happens if the player does not play?", ["Most sportsbooks void the bet."]) == ["negation"]
+
+
+def test_which_kind_of_is_answered_by_the_kind():
+    sentence = "Moscow is expanding its military manufacturing most ambitiously since the Soviet era."
+    found = kind_phrase("Which kind of manufacturing is Moscow expanding most ambitiously?", sentence)
+    assert found is not None and sentence[found.start:found.end] == "military manufacturing"
+    assert kind_phrase("Which kind of manufacturing is Moscow expanding?", "Moscow makes drones.") is None
+
+
+# (6) a metadata question refers to the conversation's document; an outlet it names picks among them
+
+def test_the_techcrunch_piece_on_it_is_the_conversations_document(news):
+    assistant, settings = news
+    *_, author = converse(assistant, "Which subcommittee of California's privacy regulator drafted its proposed AI "
+                                     "regulations?", "What rights do those rules give consumers?",
+                          "Who wrote the TechCrunch piece on it?")
+    assert_well_formed(author, settings.seeds_dir)
+    assert author.short is not None and author.short.text == "Natasha Lomas"
+    assert author.citations[0].source == PRIVACY
+
+
+def test_a_long_question_naming_an_article_asks_about_its_content():
+    from qa import metadata
+
+    assert metadata.slot("When was that live blog published?") == "date"
+    assert metadata.slot("Who wrote the explainer?") == "source"
+    assert metadata.slot("Considering the financial performance outlined in the Bloomberg article and the strategic "
+                         "partnerships mentioned in the Wall Street Journal, which letter grade was reported?") is None
+
+
+def test_conversations_over_the_news_score_as_the_issue_asks(news, embedder):
+    """`qa eval conversations-news-dev` and the held-out conversations (written before tuning): the share of
+    turns right stays at or above what this work measured (0.82 and 0.90)."""
+    assistant, settings = news
+    for name, floor in (("conversations-news-dev", 0.80), ("conversations-heldout", 0.85)):
+        rows = [c for c in read_questions(EVAL / name / "conversations.jsonl") if c["corpus"] == "multihop-dev"]
+        report = evaluate_conversations(rows, lambda corpus: settings, embedder=embedder)
+        assert report["overall"]["turns_right"] >= floor, (name, report["overall"])
