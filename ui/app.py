@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -43,7 +44,8 @@ THEME = gr.themes.Soft(font=["system-ui", "Segoe UI", "Helvetica", "Arial", "san
 
 
 def serve(cfg: Config) -> None:
-    """Build the index if there is none (progress on the console), then serve the chat."""
+    """Build the index if there is none (progress on the console), then serve the chat until Ctrl-C
+    (`KeyboardInterrupt`, raised once the server is closed)."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     serve_cfg = cfg.serve
     auth = guard.login(serve_cfg)
@@ -62,7 +64,15 @@ def serve(cfg: Config) -> None:
                show_error=False, theme=THEME, footer_links=["api"], css_paths=[STATIC / "app.css"],
                js=(STATIC / "app.js").read_text("utf-8"),
                app_kwargs={"middleware": [*guard.middleware(serve_cfg), Middleware(SecurityHeaders)],  # Host check,
-                           **machine_endpoints(cfg, assistant)})  # login attempt cap, CSP
+                           **machine_endpoints(cfg, assistant)},  # login attempt cap, CSP
+               prevent_thread_lock=True)
+    # Our own wait rather than Gradio's, which swallows Ctrl-C and returns as if the server had ended.
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the shutdown
+        app.close()
+        raise
 
 
 def machine_endpoints(cfg: Config, assistant: Assistant) -> dict:

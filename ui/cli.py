@@ -273,8 +273,17 @@ def serve_cmd(seeds_dir, db_dir, host, port, allowed_hosts, auth_file):
     QA_AUTH_FILE, never from the command line (other users can read it in `ps`)."""
     from ui.app import serve
 
-    serve(config(seeds_dir=seeds_dir, db_dir=db_dir, host=host, port=port, allowed_hosts=allowed_hosts or None,
-                 auth_file=auth_file))
+    try:
+        serve(config(seeds_dir=seeds_dir, db_dir=db_dir, host=host, port=port, allowed_hosts=allowed_hosts or None,
+                     auth_file=auth_file))
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # The server is closed and every write is atomic (a rebuild in progress is abandoned as after a kill);
+        # the interpreter's teardown would only meet native threads (ONNX Runtime, Chroma) still running,
+        # which abort or crash the process ("terminate called without an active exception").
+        os._exit(130)
 
 
 @main.command("mcp")
