@@ -36,6 +36,7 @@ from qa.export import reply_text
 from qa.history import text_of
 from qa.pipeline import Assistant
 from qa.types import Answer
+from ui.api_guard import Limits, Refused, check_origin, read_json
 from ui.bearer import BearerGuard, api_key, error_body
 from ui.settings import Config
 
@@ -88,16 +89,22 @@ class OpenAIApi:
         self.assistant = assistant
         self.names = available(cfg.answer.has_endpoint)
         self.default = cfg.answer.answerer if cfg.answer.answerer in self.names else self.names[0]
+        self.limits = Limits.of(cfg.serve)
 
     async def models(self, request: Request) -> Response:
         """`GET /v1/models`: the answerers, as models."""
+        try:
+            check_origin(request, self.limits)
+        except Refused as exc:
+            return api_error(exc).response()
         return JSONResponse({"object": "list", "data": [
             {"id": name, "object": "model", "created": 0, "owned_by": OWNER} for name in self.names]})
 
     async def completions(self, request: Request) -> Response:
         """`POST /v1/chat/completions`: a cited answer to the last message, streamed or not."""
         try:
-            asked = read_request(await _json(request), self.names, self.default)
+            check_origin(request, self.limits)
+            asked = read_request(await read_json(request, self.limits), self.names, self.default, self.limits)
             if asked.stream:
                 return await self._streamed(asked)
             answer = await run_in_threadpool(self.assistant.answer, asked.question, asked.history, asked.k,
@@ -114,8 +121,9 @@ class OpenAIApi:
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-def read_request(body: Any, names: list[str], default: str) -> ChatRequest:
-    """The request's model, question, history and options; an `ApiError` naming what is wrong."""
+def read_request(body: Any, names: list[str], default: str, limits: Limits = Limits()) -> ChatRequest:
+    """The request's model, question, history and options; an `ApiError` naming what is wrong (also when
+    the messages or the conversation's characters pass `limits`)."""
     if not isinstance(body, dict):
         raise ApiError(400, "the request body must be a JSON object")
     model = body.get("model") or default
@@ -125,10 +133,18 @@ def read_request(body: Any, names: list[str], default: str) -> ChatRequest:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
         raise ApiError(400, "messages must be a non-empty list of {role, content} objects", param="messages")
+    if len(messages) > limits.messages:
+        raise ApiError(400, f"{len(messages)} messages are more than {limits.messages} (QA_API_MAX_MESSAGES); "
+                       "start a new conversation", code="context_length_exceeded", param="messages")
     turns = [{"role": m.get("role"), "content": _content(m)} for m in messages if m.get("role") in
              ("user", "assistant")]
     if not turns or turns[-1]["role"] != "user" or not turns[-1]["content"].strip():
         raise ApiError(400, "the last message must be the user's question", param="messages")
+    chars = sum(len(t["content"]) for t in turns[:-1])
+    if chars > limits.history_chars:
+        raise ApiError(400, f"the conversation before the question has {chars:,} characters, more than "
+                       f"{limits.history_chars:,} (QA_API_MAX_HISTORY_CHARS); start a new conversation",
+                       code="context_length_exceeded", param="messages")
     k = body.get("k")
     if k is not None and (isinstance(k, bool) or not isinstance(k, int)):
         raise ApiError(400, f"k must be a whole number, not {k!r}", param="k")
@@ -186,6 +202,8 @@ def api_error(exc: Exception) -> ApiError:
     """The OpenAI-shaped error for any failure (no traceback leaves the server)."""
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, Refused):
+        return ApiError(exc.status, str(exc), code=exc.code)
     if isinstance(exc, UsageError):
         return ApiError(400, _said(exc))
     if isinstance(exc, IndexMissingError):
@@ -200,13 +218,6 @@ def api_error(exc: Exception) -> ApiError:
 
 def _said(exc: QAError) -> str:
     return exc.message + (f" ({exc.hint})" if exc.hint else "")
-
-
-async def _json(request: Request) -> Any:
-    try:
-        return json.loads(await request.body())
-    except ValueError:
-        raise ApiError(400, "the request body is not valid JSON") from None
 
 
 def _sse(data: dict) -> str:

@@ -32,6 +32,13 @@ class ServeSettings(EnvSettings):
                                     check=between(1, 10000))
     upload_total_mb: float = setting(100.0, "most megabytes one upload may hold in all", env="QA_UPLOAD_TOTAL_MB",
                                      check=between(0.001, 100000))
+    api_max_body_mb: float = setting(4.0, "largest request body `/v1` reads (larger: 413)", env="QA_API_MAX_BODY_MB",
+                                     check=between(0.001, 1000))
+    api_max_messages: int = setting(200, "most messages one `/v1` request may carry, the question included "
+                                    "(more: 400)", env="QA_API_MAX_MESSAGES", check=between(1, 100_000))
+    api_max_history_chars: int = setting(200_000, "most characters of conversation before the question in one "
+                                         "`/v1` request (more: 400)", env="QA_API_MAX_HISTORY_CHARS",
+                                         check=between(1, 100_000_000))
     feedback_log: Path | None = setting(None, "where thumbs up/down are appended (JSON lines)",
                                         env="QA_FEEDBACK_LOG", shown="<index folder>/feedback.jsonl")
 
