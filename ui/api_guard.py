@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
+from ui.guard import same_site
 from ui.settings import ServeSettings
 
 
@@ -51,10 +51,7 @@ def check_origin(request: Request, limits: Limits) -> None:
     origin = request.headers.get("origin")
     if origin is None:
         return
-    parts = urlsplit(origin)
-    host = request.headers.get("host", "").lower()
-    if parts.scheme in ("http", "https") and (parts.netloc.lower() == host or
-                                              (parts.hostname or "") in limits.allowed_hosts):
+    if same_site(origin, request.headers.get("host", ""), limits.allowed_hosts):
         return
     raise Refused(403, f"requests from the web page at Origin {origin[:100]!r} are refused: only this server's "
                   "own pages (or QA_ALLOWED_HOSTS) may call the API", "forbidden_origin")

@@ -99,7 +99,8 @@ def build_app(cfg: Config, assistant: Assistant | None = None) -> gr.Blocks:
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     assistant = assistant or build_assistant(cfg.index, cfg.answer)
     chat = Chat(cfg, assistant)
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+    age = max(1, int(cfg.serve.upload_cache_minutes * 60))  # uploads and downloads leave Gradio's cache
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(max(1, age // 2), age)) as app:
         gr.Markdown(f"## {TITLE}\n{INTRO}", elem_id="intro")
         store = gr.BrowserState(chats.empty(), storage_key=chats.STORAGE_KEY,
                                 secret=chats.browser_secret(cfg.index.db_dir))

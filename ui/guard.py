@@ -3,6 +3,8 @@
 * Host check (Starlette's `TrustedHostMiddleware`): only requests naming the bind address, localhost or
   a name the user allowed (`--allowed-host`, QA_ALLOWED_HOSTS) are served. A page from another site
   that rebinds its own name to 127.0.0.1 (DNS rebinding) sends its own name and gets 400.
+* Origin (`OriginGuard`): another site's page cannot post to the chat (forms, multipart uploads to
+  `/gradio_api/upload`), and an upload larger than QA_UPLOAD_TOTAL_MB is refused before it is stored.
 * Login attempts: a client gets at most `MAX_FAILURES` failed logins in any `WINDOW` seconds; further
   attempts get 429 (with Retry-After) until the oldest of those failures is `WINDOW` seconds old. A
   success clears its record. (Behind a reverse proxy every user shares the proxy's address.)
@@ -17,6 +19,7 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -33,7 +36,45 @@ WINDOW = 60.0  # seconds
 def middleware(settings: ServeSettings) -> list[Middleware]:
     """The guards for `settings`, for `launch(app_kwargs={"middleware": ...})`."""
     return [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings), www_redirect=False),
+            Middleware(OriginGuard, allowed=tuple(h.lower() for h in settings.allowed_hosts),
+                       upload_bytes=int(settings.upload_total_mb * 2**20)),
             Middleware(LoginLimiter)]
+
+
+def same_site(origin: str, host: str, allowed: tuple[str, ...]) -> bool:
+    """Whether a browser's `Origin` header names this server (the `Host` it was sent to) or an allowed host."""
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and (parts.netloc.lower() == host.lower() or
+                                                   (parts.hostname or "") in allowed)
+
+
+class OriginGuard:
+    """ASGI middleware: a request that changes something (not GET/HEAD/OPTIONS) sent by another site's page
+    (its `Origin` is not this server) gets 403; forms and multipart uploads are "simple" cross-site requests
+    a browser sends without asking. An upload larger than QA_UPLOAD_TOTAL_MB gets 413 from its
+    `Content-Length`, before Gradio writes any of it to its cache. `/v1` and `/mcp` answer in their own
+    protocols' shapes (`ui/api_guard.py`, the MCP SDK)."""
+
+    def __init__(self, app, allowed: tuple[str, ...] = (), upload_bytes: int | None = None):
+        self.app, self.allowed, self.upload_bytes = app, allowed, upload_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS") or \
+                path.startswith(("/v1/", "/mcp")):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or ()}
+        origin, length = headers.get("origin"), headers.get("content-length", "")
+        if origin is not None and not same_site(origin, headers.get("host", ""), self.allowed):
+            refusal = JSONResponse({"detail": "requests from another site's page are refused"}, status_code=403)
+        elif self.upload_bytes and path.endswith("/upload") and length.isdigit() and int(length) > self.upload_bytes:
+            refusal = JSONResponse({"detail": f"the upload is larger than {self.upload_bytes / 2**20:g} MB "
+                                              "(QA_UPLOAD_TOTAL_MB)"}, status_code=413)
+        else:
+            await self.app(scope, receive, send)
+            return
+        await refusal(scope, receive, send)
 
 
 def allowed_hosts(settings: ServeSettings) -> list[str]:
