@@ -13,6 +13,8 @@
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import logging
 import time
@@ -20,6 +22,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Iterator
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -90,6 +94,16 @@ class OpenAIApi:
         self.names = available(cfg.answer.has_endpoint)
         self.default = cfg.answer.answerer if cfg.answer.answerer in self.names else self.names[0]
         self.limits = Limits.of(cfg.serve)
+        self.concurrency = cfg.serve.api_concurrency
+        self._slots: anyio.CapacityLimiter | None = None
+
+    async def _run(self, fn, *args):
+        """`fn(*args)` on a worker thread, at most QA_API_CONCURRENCY at once: forty requests at once would
+        otherwise run forty answers at once, and the memory they take (ONNX Runtime's arenas, glibc's
+        heaps) stays with the process after the burst."""
+        if self._slots is None:  # created in the event loop
+            self._slots = anyio.CapacityLimiter(self.concurrency)
+        return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=self._slots)
 
     async def models(self, request: Request) -> Response:
         """`GET /v1/models`: the answerers, as models."""
@@ -107,7 +121,7 @@ class OpenAIApi:
             asked = read_request(await read_json(request, self.limits), self.names, self.default, self.limits)
             if asked.stream:
                 return await self._streamed(asked)
-            answer = await run_in_threadpool(self.assistant.answer, asked.question, asked.history, asked.k,
+            answer = await self._run(self.assistant.answer, asked.question, asked.history, asked.k,
                                              asked.model, asked.where, asked.collection)
             return JSONResponse(completion(asked.model, answer))
         except Exception as exc:  # the edge: every failure becomes an OpenAI-shaped error
@@ -116,8 +130,8 @@ class OpenAIApi:
     async def _streamed(self, asked: ChatRequest) -> Response:
         pieces = self.assistant.answer_stream(asked.question, asked.history, asked.k, asked.model, asked.where,
                                               asked.collection)
-        first = await run_in_threadpool(next, pieces, None)  # errors before the stream starts get a status
-        return StreamingResponse(_events(asked.model, first, pieces), media_type="text/event-stream",
+        first = await self._run(next, pieces, None)  # errors before the stream starts get a status
+        return StreamingResponse(_events(asked.model, first, pieces, self._run), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
@@ -180,18 +194,23 @@ def chunk(cid: str, model: str, delta: dict, finish: str | None = None, extra: d
     return out | ({EXTRA: extra} if extra is not None else {})
 
 
-async def _events(model: str, first, pieces: Iterator) -> AsyncIterator[str]:
-    """The stream: the role, each text piece, the sources, a last chunk with the structured answer, [DONE]."""
+async def _events(model: str, first, pieces: Iterator, run=run_in_threadpool) -> AsyncIterator[str]:
+    """The stream: the role, each text piece, the sources, a last chunk with the structured answer, [DONE].
+    A client that hangs up mid-way closes `pieces` (what the answer held is let go at once)."""
     cid, piece = _id(), first
-    yield _sse(chunk(cid, model, {"role": "assistant", "content": ""}))
     try:
+        yield _sse(chunk(cid, model, {"role": "assistant", "content": ""}))
         while isinstance(piece, str):
             yield _sse(chunk(cid, model, {"content": piece}))
-            piece = await run_in_threadpool(next, pieces, None)
+            piece = await run(next, pieces, None)
     except Exception as exc:  # after the headers: the error travels as an event, as OpenAI sends them
         err = api_error(exc)
         yield _sse(error_body(str(err), err.kind, err.code))
         return
+    finally:
+        if hasattr(pieces, "close"):
+            with contextlib.suppress(ValueError):  # still running on its thread: it ends with that step
+                pieces.close()
     if isinstance(piece, Answer):
         yield _sse(chunk(cid, model, {"content": reply_text(piece)[len(piece.text):]}))
         yield _sse(chunk(cid, model, {}, "stop", answer_dict(piece)))

@@ -34,6 +34,8 @@ class ServeSettings(EnvSettings):
                                      check=between(0.001, 100000))
     upload_cache_minutes: float = setting(60.0, "how long uploaded files stay in Gradio's cache before they are "
                                           "deleted", env="QA_UPLOAD_CACHE_MINUTES", check=between(0.01, 100_000))
+    api_concurrency: int = setting(2, "answers `/v1` computes at once (more requests wait their turn)",
+                                   env="QA_API_CONCURRENCY", check=between(1, 64))
     api_max_body_mb: float = setting(4.0, "largest request body `/v1` reads (larger: 413)", env="QA_API_MAX_BODY_MB",
                                      check=between(0.001, 1000))
     api_max_messages: int = setting(200, "most messages one `/v1` request may carry, the question included "
