@@ -82,3 +82,34 @@ def test_an_answer_survives_its_public_shape():
     back = answer_from_dict(answer_dict(answer))
     assert back == answer and back.citations[0].location() == cite.location()
     assert answer_from_dict(answer_dict(Answer("Q", "Not found.", (), True, "extractive"))).short is None
+
+
+def test_v1_answers_at_most_qa_api_concurrency_at_once():
+    """Forty requests at once run at most QA_API_CONCURRENCY answers at once (the rest wait): forty answers
+    at once grew the server by hundreds of MB that stayed (bench/serve_memory_bench.py --bursts)."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ui.openai_api import OpenAIApi
+    from ui.settings import Config
+
+    running, peak, lock = [0], [0], threading.Lock()
+
+    class Slow:
+        def answer(self, question, history=None, k=None, answerer=None, where=None, collection=None):
+            with lock:
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+            time.sleep(0.05)
+            with lock:
+                running[0] -= 1
+            return Answer(question, "fine", (), True, "extractive")
+
+    api = OpenAIApi(Config(serve=ServeSettings(api_concurrency=2)), Slow())
+    client = TestClient(Starlette(routes=[Route("/v1/chat/completions", api.completions, methods=["POST"])]))
+    body = {"model": "extractive", "messages": [{"role": "user", "content": "Who?"}]}
+    with client, ThreadPoolExecutor(40) as pool:
+        replies = list(pool.map(lambda _: client.post("/v1/chat/completions", json=body), range(40)))
+    assert all(r.status_code == 200 for r in replies), replies[0].text
+    assert peak[0] == 2
