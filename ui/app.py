@@ -48,6 +48,7 @@ def serve(cfg: Config) -> None:
     (`KeyboardInterrupt`, raised once the server is closed)."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     serve_cfg = cfg.serve
+    serve_cfg.check_exposure()
     auth = guard.login(serve_cfg)
     assistant = build_assistant(cfg.index, cfg.answer)
     documents.ensure_index(cfg.index, embedder=assistant.embedder)
@@ -57,7 +58,7 @@ def serve(cfg: Config) -> None:
     # (on the model's, the views' and the examples' locks) only for what is left.
     threading.Thread(target=_warm_up, args=(assistant, app.chat), name="warm-up", daemon=True).start()
     app.queue(default_concurrency_limit=2)
-    if serve_cfg.host not in ("127.0.0.1", "localhost", "::1") and not auth:
+    if serve_cfg.host not in ("127.0.0.1", "localhost", "::1") and not auth:  # --insecure-no-auth
         print(f"warning: serving on {serve_cfg.host} without a login (set QA_AUTH=user:password)", file=sys.stderr)
     app.launch(server_name=serve_cfg.host, server_port=serve_cfg.port, share=False, auth=auth,
                max_file_size=int(serve_cfg.upload_limit_mb * 2**20), ssr_mode=False, mcp_server=False,
