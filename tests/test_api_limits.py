@@ -109,3 +109,11 @@ def test_the_servers_own_origin_is_served(server):
     own = server.url.rstrip("/")
     status, reply = post(server, ask_body(), {"Content-Type": "application/json; charset=utf-8", "Origin": own})
     assert status == 200 and XI_QUOTE in reply["seedqa"]["citations"][0]["quote"], (status, reply)
+
+
+def test_an_error_does_not_show_the_servers_folders(client, server):
+    with pytest.raises(openai.APIStatusError) as err:
+        client.chat.completions.create(model="extractive", messages=[{"role": "user", "content": XI_QUESTION}],
+                                       extra_body={"collection": "nope"})
+    message = str(err.value)
+    assert "nope" in message and str(server.db) not in message and str(server.db.parent) not in message, message

@@ -340,4 +340,4 @@ def test_a_build_that_fills_the_disk_leaves_no_generation_behind(seeds_copy, tmp
         assert json.loads(again.stdout)["files"] == 1 + len(NEW)
         assert pending_generations(db) == []
         asked = qa_cli("ask", GULLS, "--seeds", seeds_copy, "--db", db, "--json", env=CHUNKING_ENV)
-        assert asked.returncode == 0 and "22 gulls" in json.loads(asked.stdout)["answer"], asked.stderr[-2000:]
+        assert asked.returncode == 0 and "22 gulls" in json.loads(asked.stdout)["text"], asked.stderr[-2000:]

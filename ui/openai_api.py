@@ -20,6 +20,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
 import anyio
@@ -94,6 +95,10 @@ class OpenAIApi:
         self.names = available(cfg.answer.has_endpoint)
         self.default = cfg.answer.answerer if cfg.answer.answerer in self.names else self.names[0]
         self.limits = Limits.of(cfg.serve)
+        # the server's own folders never reach a client (its messages name them for the terminal)
+        folders = {cfg.index.db_dir: "the index folder", cfg.index.seeds_dir: "the documents folder"}
+        self.private = sorted(((str(p), name) for f, name in folders.items()
+                               for p in {Path(f), Path(f).absolute()}), key=lambda pair: -len(pair[0]))
         self.concurrency = cfg.serve.api_concurrency
         self._slots: anyio.CapacityLimiter | None = None
 
@@ -125,7 +130,14 @@ class OpenAIApi:
                                              asked.model, asked.where, asked.collection)
             return JSONResponse(completion(asked.model, answer))
         except Exception as exc:  # the edge: every failure becomes an OpenAI-shaped error
-            return api_error(exc).response()
+            return self._private(api_error(exc)).response()
+
+    def _private(self, err: ApiError) -> ApiError:
+        """`err` with the server's folders named, not shown."""
+        message = str(err)
+        for path, name in self.private:
+            message = message.replace(path, name)
+        return err if message == str(err) else ApiError(err.status, message, err.kind, err.code, err.param)
 
     async def _streamed(self, asked: ChatRequest) -> Response:
         pieces = self.assistant.answer_stream(asked.question, asked.history, asked.k, asked.model, asked.where,
