@@ -113,3 +113,31 @@ def test_v1_answers_at_most_qa_api_concurrency_at_once():
         replies = list(pool.map(lambda _: client.post("/v1/chat/completions", json=body), range(40)))
     assert all(r.status_code == 200 for r in replies), replies[0].text
     assert peak[0] == 2
+
+
+def test_login_v1_and_mcp_share_one_count_of_failures():
+    """Wrong logins and wrong keys from one address add up: 15 guesses a minute (5 at each door) became 5."""
+    from starlette.responses import JSONResponse
+
+    from ui import guard
+
+    settings = ServeSettings(api_key="k1")
+    failures = guard.failures_for(settings)
+    assert guard.failures_for(ServeSettings(api_key="k1")) is failures  # one count per server
+
+    async def login(request):
+        return JSONResponse({"detail": "wrong"}, status_code=400)
+
+    async def ok(request):
+        return PlainTextResponse("ok")
+
+    chat = TestClient(guard.LoginLimiter(Starlette(routes=[Route("/login", login, methods=["POST"])]),
+                                         failures=failures))
+    v1 = TestClient(BearerGuard(Starlette(routes=[Route("/x", ok)]), "k1", failures=failures))
+    mcp = TestClient(BearerGuard(Starlette(routes=[Route("/x", ok)]), "k1", failures=failures))
+    for _ in range(2):
+        assert chat.post("/login").status_code == 400
+    assert v1.get("/x").status_code == 401
+    assert mcp.get("/x").status_code == 401
+    assert chat.post("/login").status_code == 400
+    assert v1.get("/x").status_code == 429 and mcp.get("/x").status_code == 429 and chat.post("/login").status_code == 429

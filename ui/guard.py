@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 import threading
@@ -33,12 +34,52 @@ MAX_FAILURES = 5
 WINDOW = 60.0  # seconds
 
 
+class Failures:
+    """Failed logins and wrong API keys per client address, counted together for the chat's login, `/v1`
+    and `/mcp` (one count per server: `failures_for`): a client gets `max_failures` in any `window`
+    seconds at all doors together, then waits until the oldest is `window` seconds old. A success clears
+    its record."""
+
+    def __init__(self, max_failures: int = MAX_FAILURES, window: float = WINDOW):
+        self.max_failures, self.window = max_failures, window
+        self._failures: dict[str, deque] = {}
+        self._lock = threading.Lock()
+
+    def locked_for(self, client: str) -> float:
+        """Seconds `client` must still wait (0: it may try)."""
+        now = time.monotonic()
+        with self._lock:
+            failures = self._failures.get(client)
+            while failures and now - failures[0] > self.window:
+                failures.popleft()
+            if not failures or len(failures) < self.max_failures:
+                return 0.0
+            return self.window - (now - failures[0])
+
+    def record(self, client: str, ok: bool) -> None:
+        """Count a failure of `client`, or clear its record after a success."""
+        with self._lock:
+            if ok:
+                self._failures.pop(client, None)
+                return
+            now = time.monotonic()
+            if len(self._failures) > 10_000:  # many addresses: forget those with no recent failure
+                self._failures = {c: f for c, f in self._failures.items() if f and now - f[-1] < self.window}
+            self._failures.setdefault(client, deque(maxlen=self.max_failures)).append(now)
+
+
+@functools.lru_cache(maxsize=None)
+def failures_for(settings: ServeSettings) -> Failures:
+    """The one count of failures of the server `settings` describe (shared by its login, `/v1`, `/mcp`)."""
+    return Failures()
+
+
 def middleware(settings: ServeSettings) -> list[Middleware]:
     """The guards for `settings`, for `launch(app_kwargs={"middleware": ...})`."""
     return [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings), www_redirect=False),
             Middleware(OriginGuard, allowed=tuple(h.lower() for h in settings.allowed_hosts),
                        upload_bytes=int(settings.upload_total_mb * 2**20)),
-            Middleware(LoginLimiter)]
+            Middleware(LoginLimiter, failures=failures_for(settings))]
 
 
 def same_site(origin: str, host: str, allowed: tuple[str, ...]) -> bool:
@@ -129,12 +170,13 @@ def _read_secret(path: Path) -> str:
 
 
 class LoginLimiter:
-    """ASGI middleware counting failed logins (Gradio answers 400) per client address."""
+    """ASGI middleware counting failed logins (Gradio answers 400) per client address, in `failures`
+    (shared with the API keys' guard)."""
 
-    def __init__(self, app, max_failures: int = MAX_FAILURES, window: float = WINDOW):
-        self.app, self.max_failures, self.window = app, max_failures, window
-        self._failures: dict[str, deque] = {}
-        self._lock = threading.Lock()
+    def __init__(self, app, max_failures: int = MAX_FAILURES, window: float = WINDOW,
+                 failures: Failures | None = None):
+        self.app = app
+        self.failures = failures or Failures(max_failures, window)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope.get("method") != "POST" or \
@@ -142,7 +184,7 @@ class LoginLimiter:
             await self.app(scope, receive, send)
             return
         client = (scope.get("client") or ("?", 0))[0]
-        wait = self._locked_for(client)
+        wait = self.failures.locked_for(client)
         if wait:
             response = JSONResponse({"detail": f"Too many failed logins; try again in {wait:.0f} s."},
                                     status_code=429, headers={"Retry-After": str(int(wait) + 1)})
@@ -151,28 +193,7 @@ class LoginLimiter:
 
         async def record(message) -> None:
             if message["type"] == "http.response.start":
-                self._record(client, ok=200 <= message["status"] < 400)
+                self.failures.record(client, ok=200 <= message["status"] < 400)
             await send(message)
 
         await self.app(scope, receive, record)
-
-    def _locked_for(self, client: str) -> float:
-        """Seconds `client` must still wait (0: it may try)."""
-        now = time.monotonic()
-        with self._lock:
-            failures = self._failures.get(client)
-            while failures and now - failures[0] > self.window:
-                failures.popleft()
-            if not failures or len(failures) < self.max_failures:
-                return 0.0
-            return self.window - (now - failures[0])
-
-    def _record(self, client: str, ok: bool) -> None:
-        with self._lock:
-            if ok:
-                self._failures.pop(client, None)
-                return
-            now = time.monotonic()
-            if len(self._failures) > 10_000:  # many addresses: forget those with no recent failure
-                self._failures = {c: f for c, f in self._failures.items() if f and now - f[-1] < self.window}
-            self._failures.setdefault(client, deque(maxlen=self.max_failures)).append(now)

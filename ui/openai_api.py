@@ -41,6 +41,7 @@ from qa.export import reply_text
 from qa.history import text_of
 from qa.pipeline import Assistant
 from qa.types import Answer
+from ui import guard
 from ui.api_guard import Limits, Refused, check_origin, read_json
 from ui.bearer import BearerGuard, api_key, error_body
 from ui.settings import Config
@@ -84,7 +85,7 @@ def routes(cfg: Config, assistant: Assistant) -> list[BaseRoute]:
     inner = Starlette(routes=[Route("/models", api.models, methods=["GET"]),
                               Route("/chat/completions", api.completions, methods=["POST"])],
                       exception_handlers={404: _not_found, 405: _not_allowed})
-    return [Mount(PREFIX, app=BearerGuard(inner, api_key(cfg.serve)))]
+    return [Mount(PREFIX, app=BearerGuard(inner, api_key(cfg.serve), guard.failures_for(cfg.serve)))]
 
 
 class OpenAIApi:
