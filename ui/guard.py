@@ -5,7 +5,8 @@
   that rebinds its own name to 127.0.0.1 (DNS rebinding) sends its own name and gets 400.
 * Origin (`OriginGuard`): another site's page cannot post to the chat (forms, multipart uploads to
   `/gradio_api/upload`), and an upload larger than QA_UPLOAD_TOTAL_MB is refused before it is stored.
-* Login attempts: a client gets at most `MAX_FAILURES` failed logins in any `WINDOW` seconds; further
+* Login attempts: a client gets at most `MAX_FAILURES` failed logins (and wrong API keys for `/v1` and
+  `/mcp`, counted together: `Failures`) in any `WINDOW` seconds; further
   attempts get 429 (with Retry-After) until the oldest of those failures is `WINDOW` seconds old. A
   success clears its record. (Behind a reverse proxy every user shares the proxy's address.)
 * The password comes from QA_AUTH or a file (QA_AUTH_FILE / --auth-file), never from the command line,
