@@ -9,6 +9,11 @@ Build each index first with that checkout's own scale benchmark, which keeps it:
 `sys.path`: the scale benchmark's 100 needle questions, then one follow-up. Printed: the medians of the
 peak RSS after the questions and after the follow-up, the first follow-up's time and p50 latency, and
 each entry's ratio to the first entry.
+
+    .venv/bin/python bench/serve_memory_bench.py --bursts [--seeds DIR] [--n 40] [--rounds 3]
+
+instead starts a real `qa serve` and prints its RSS before and after bursts of concurrent follow-ups and of
+streams cut mid-way, and after a pause (`bench/serve_bursts.py`).
 """
 from __future__ import annotations
 
@@ -49,10 +54,20 @@ def parse(entry: str) -> tuple[str, Path, Path, str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("entries", nargs="+", help="NAME=CHECKOUT:DB[:ENCODER]")
+    parser.add_argument("entries", nargs="*", help="NAME=CHECKOUT:DB[:ENCODER]")
+    parser.add_argument("--bursts", action="store_true", help="a real qa serve's RSS around bursts of requests")
+    parser.add_argument("--seeds", type=Path, help="with --bursts: the documents (default: the repository's)")
+    parser.add_argument("--n", type=int, default=40, help="with --bursts: requests per burst")
     parser.add_argument("--chunks", type=int, default=100_000, help="the corpus size the indexes were built for")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
+    if args.bursts:
+        from serve_bursts import run
+
+        run(args.seeds, args.n, args.rounds)
+        return
+    if not args.entries:
+        parser.error("name at least one NAME=CHECKOUT:DB[:ENCODER], or use --bursts")
     entries = [parse(e) for e in args.entries]
     with tempfile.TemporaryDirectory() as tmp:
         needles = make_corpus(Path(tmp) / "seeds", args.chunks)

@@ -5,7 +5,8 @@ empty for a full rebuild or a copy of the live one, and publishes it by replacin
 Within that generation, crash safety rests on three rules: chunk ids are deterministic; the store is
 written before the manifest that vouches for it; and every build first deletes whatever the store holds
 that the manifest does not vouch for. So a build killed at any moment leaves an unpublished generation
-that the next build adopts (same settings, same starting point) and finishes, or removes.
+that the next build adopts (same settings, same starting point) and finishes, or removes. A build that
+fails on a write (a full disk) removes its generation itself: its store may be half-written.
 
 Before deciding there is nothing to do (index/plan.py), the live generation is checked (index/health.py):
 a store that cannot be opened is moved aside and the index rebuilt; a damaged BM25 snapshot, lost
@@ -117,12 +118,21 @@ def _publish(settings, ptr, live, plan: build_plan.Plan, store: Store, embedder,
     except StoreDamagedError as exc:  # the checks passed but copying the live store failed
         plan = build_plan.damaged(settings, ptr, exc.message)
         gen, writer, start = build_plan.start(settings, store, ptr, live, plan)
+    failed = False
     try:
         run = _Run(settings, gen, start, writer, embedder, hooks, plan.stale)
         run.execute(files)
         run.plan = plan
+    except (OSError, StoreError):
+        failed = True
+        raise
     finally:
         writer.close()
+        if failed:
+            # A write failed (a full disk, ...): the store may be half-written (a compaction cut short), so
+            # no later build may adopt this generation; removing it also gives its space back at once.
+            live_collection = ptr.live.collection if ptr else None
+            drop_collections(settings, {generation.discard(gen.dir)} - {None, live_collection})
     generation.publish(settings, gen, _fingerprint(run.manifest), run.manifest)
     drop_collections(settings, generation.collect(settings))
     return run

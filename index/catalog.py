@@ -18,6 +18,7 @@ from index import manifest as mf
 from index.build import build
 from index.discover import discover
 from index.errors import NothingIndexedError, UsageError
+from index.locking import require_writable
 from index.settings import IndexSettings
 from index.types import IndexReport
 
@@ -106,6 +107,7 @@ def remove(settings: IndexSettings, sources: list[str], **build_args) -> IndexRe
     """Delete the documents' files (a symlink: the link only) and, by one incremental build, their chunks.
     Returns the build's report (None when no indexed document is left)."""
     paths = [_removable(settings, s) for s in sources]
+    require_writable(settings.db_dir)
     for source, path in zip(sources, paths):
         if os.path.lexists(path):
             path.unlink()
@@ -128,6 +130,7 @@ def exclude(settings: IndexSettings, sources: list[str], excluded: bool = True) 
     """Keep `sources` out of answers (or let them back in) without deleting them; returns those that changed."""
     for source in sources:
         find(settings, source)
+    require_writable(settings.db_dir)
     return [s for s in sources if exclusions.set_excluded(settings.db_dir, s, excluded)]
 
 

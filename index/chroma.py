@@ -5,8 +5,10 @@ collection nobody uses (`drop_collections`). `index.live_store` reads through th
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sqlite3
+import tempfile
 import threading
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -89,15 +91,23 @@ class ChromaGeneration:
         self.where = where_of(settings)
         self._client = None
         self._collection = None
+        self._copy: Path | None = None  # a private copy of a read-only store
 
     @property
     def client(self):
         """The Chroma client, opened on first use."""
         if self._client is None:
             with self._guard():
+                path = self.gen.chroma
                 if not self.settings.chroma_host and not self.reading:
-                    self.gen.chroma.mkdir(parents=True, exist_ok=True)
-                self._client = open_client(self.settings, self.gen.chroma)
+                    path.mkdir(parents=True, exist_ok=True)
+                elif not self.settings.chroma_host and not os.access(path, os.W_OK):
+                    # Chroma writes even to read (its log, its locks): a read-only index (a read-only mount,
+                    # another user's folder) is read from a private copy, removed on close.
+                    self._copy = Path(tempfile.mkdtemp(prefix="seedqa-read-only-")) / "chroma"
+                    copy_chroma(path, self._copy, immutable=True)
+                    path = self._copy
+                self._client = open_client(self.settings, path)
         return self._client
 
     @contextlib.contextmanager
@@ -204,18 +214,23 @@ class ChromaGeneration:
         if client is not None and not self.settings.chroma_host:
             with contextlib.suppress(Exception):
                 client.close()
+        copy, self._copy = self._copy, None
+        if copy is not None:
+            shutil.rmtree(copy.parent, ignore_errors=True)
 
 
-def copy_chroma(src: Path, dst: Path) -> None:
+def copy_chroma(src: Path, dst: Path, immutable: bool = False) -> None:
     """Copy an embedded Chroma directory nobody writes any more: a consistent sqlite snapshot through
-    sqlite's backup API (readers may hold it open) and the HNSW segment directories."""
+    sqlite's backup API (readers may hold it open) and the HNSW segment directories. `immutable`: the
+    source is on a read-only disk, where sqlite cannot even take its read locks."""
     dst.mkdir(parents=True, exist_ok=True)
     if not (src / "chroma.sqlite3").is_file():
         return  # nothing to copy: the generation starts empty
     for entry in src.iterdir():
         if entry.is_dir():
             shutil.copytree(entry, dst / entry.name)
-    with contextlib.closing(sqlite3.connect(f"file:{src / 'chroma.sqlite3'}?mode=ro", uri=True)) as a, \
+    flags = "mode=ro&immutable=1" if immutable else "mode=ro"
+    with contextlib.closing(sqlite3.connect(f"file:{src / 'chroma.sqlite3'}?{flags}", uri=True)) as a, \
             contextlib.closing(sqlite3.connect(dst / "chroma.sqlite3")) as b:
         a.backup(b)
 

@@ -20,7 +20,7 @@ from index.settings import IndexSettings
 DEFAULT = "default"
 REGISTRY = "collections.json"
 FOLDER = "collections"
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")  # whole names only (fullmatch: `$` passes a final newline)
 
 
 def registry(db_dir: Path) -> dict[str, Path]:
@@ -32,7 +32,7 @@ def registry(db_dir: Path) -> dict[str, Path]:
     if not isinstance(data, dict):
         return {}
     return {n: Path(v["seeds"]) for n, v in data.items()
-            if isinstance(v, dict) and isinstance(v.get("seeds"), str) and _NAME.match(n)}
+            if isinstance(v, dict) and isinstance(v.get("seeds"), str) and _NAME.fullmatch(n)}
 
 
 def names(db_dir: Path) -> list[str]:
@@ -42,7 +42,7 @@ def names(db_dir: Path) -> list[str]:
 
 def check_name(name: str) -> str:
     """`name` if it can name a collection; a `UsageError` saying what names look like otherwise."""
-    if not _NAME.match(name or ""):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise UsageError(f"{name!r} cannot name a collection",
                          hint="use lower-case letters, digits, - and _ (up to 40), for example `papers`")
     return name

@@ -1,14 +1,15 @@
 """Read files in a separate process with a memory cap and a time limit, so that a hostile document (a
 zip bomb, a PDF that never finishes) costs one skipped file, never the serving process.
 
-`Reader.load(path, source)` sends the request to a worker (`python -m index.isolate`, started on first
-use and restarted after a crash or a timeout) and returns its `LoadedDoc`, or raises `SkipFile` with
-the reason: the loader's own, "needs more than N MB of memory", "took longer than N s", or "the reader
+`Reader.load(path, source)` sends the request (every path in it absolute: the worker runs in the package's
+folder, not the caller's) to a worker (`python -m index.isolate`, started on first use and restarted after
+a crash or a timeout) and returns its `LoadedDoc`, or raises `SkipFile` with the reason: the loader's own, "needs more than N MB of memory", "took longer than N s", or "the reader
 crashed". The worker's address space is capped with RLIMIT_AS; OCR runs in its child, tesseract,
 which inherits the cap. Messages are length-prefixed pickles over the worker's stdin/stdout.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import select
@@ -45,7 +46,7 @@ class Reader:
         when it cannot be."""
         proc = self._worker()
         try:
-            _send(proc.stdin, (str(path), source, options or self.options, ext))
+            _send(proc.stdin, (os.path.abspath(path), source, _absolute(options or self.options), ext))
             reply = _receive(proc.stdout, self.options.timeout + 5)
         except TimeoutError:
             self._kill()
@@ -90,6 +91,13 @@ class Reader:
             return (f"the reader crashed ({signal.Signals(-code).name}); the file may need more than "
                     f"{self.options.memory_mb} MB of memory (QA_READ_MEMORY_MB) or be malformed")
         return f"the reader crashed (exit code {code})"
+
+
+def _absolute(options: ReadOptions) -> ReadOptions:
+    """`options` with a relative OCR program path made absolute: the worker runs in another folder."""
+    if os.sep in options.tesseract and not os.path.isabs(options.tesseract):
+        return dataclasses.replace(options, tesseract=os.path.abspath(options.tesseract))
+    return options
 
 
 def _send(stream, obj) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -10,6 +11,14 @@ from typing import Iterator
 from index.errors import IndexBusyError, StoreError
 
 _thread_lock = threading.Lock()
+
+
+def require_writable(db_dir: Path) -> None:
+    """Refuse (`StoreError`) to change an index whose folder cannot be written (a read-only mount), before
+    anything else (a seeds file, say) is touched."""
+    if db_dir.is_dir() and not os.access(db_dir, os.W_OK):
+        raise StoreError(f"the index directory {db_dir} is read-only: it can be read, not changed",
+                         hint="make it writable (or choose a writable --db directory) to change the index")
 
 
 @contextlib.contextmanager

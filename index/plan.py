@@ -7,6 +7,7 @@ import copy
 from dataclasses import dataclass
 
 from index import generation, health
+from index.errors import QAError
 from index import manifest as mf
 from index.chroma import drop_collections
 from index.discover import SeedFile
@@ -77,9 +78,13 @@ def start(settings, store: Store, ptr: Pointer | None, live: mf.Manifest, plan: 
         unused.add(generation.discard(path))
     drop_collections(settings, unused - {None, ptr.live.collection if ptr else None})
     gen = generation.create(settings, ptr, plan.full, key)
-    writer = store.stage(gen, base)
-    generation.link_sentences(gen, base)
-    start = mf.Manifest(key=key) if plan.full else copy.deepcopy(live)
-    start.key, start.complete = key, False
-    generation.seal(gen, start)
+    try:
+        writer = store.stage(gen, base)
+        generation.link_sentences(gen, base)
+        start = mf.Manifest(key=key) if plan.full else copy.deepcopy(live)
+        start.key, start.complete = key, False
+        generation.seal(gen, start)
+    except (OSError, QAError):  # a full disk while copying the live store: give the space back at once
+        generation.discard(gen.dir)
+        raise
     return gen, writer, start

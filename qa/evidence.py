@@ -17,8 +17,9 @@ from typing import Any, Callable, Sequence, Union
 
 from index.discover import file_hash
 from index.errors import UsageError
+from index.formats.limits import DEFAULT, ReadOptions
 from index.ids import file_hash_part
-from index.load import load
+from index.isolate import Reader
 from index.types import SkipFile
 from qa import export
 from qa.types import Answer
@@ -114,22 +115,25 @@ def read_bundle(path: Path) -> dict:
     return data
 
 
-def verify(data: dict, folders: Folders) -> Verdict:
-    """Check every quote of a bundle against the files (in `folders`) as they are now."""
+def verify(data: dict, folders: Folders, options: ReadOptions = DEFAULT) -> Verdict:
+    """Check every quote of a bundle against the files (in `folders`) as they are now, read with the
+    reader's caps `options`."""
     recorded = {(d.get("collection", ""), d.get("source")): d.get("sha256")
                 for d in data.get("documents") or () if isinstance(d, dict)}
     texts: dict[tuple, str | None] = {}
     files, quotes = [], []
-    for t, turn in enumerate(data["turns"]):
-        collection = str(turn.get("collection") or "") if isinstance(turn, dict) else ""
-        for q in _quotes(turn):
-            key = (collection, q["source"])
-            if key not in texts:
-                path = inside(folder_of(folders, collection), q["source"])
-                texts[key] = _text(path, q["source"])
-                files.append(FileCheck(q["source"], path is not None,
-                                       bool(path) and file_hash(path) == recorded.get(key), collection))
-            quotes.append(_check(t, q, texts[key]))
+    turns = [(t, turn, _quotes(turn)) for t, turn in enumerate(data["turns"])]  # refuse a bad bundle first
+    with Reader(options) as reader:  # files are read as indexing reads them: capped, in another process
+        for t, turn, cited in turns:
+            collection = str(turn.get("collection") or "") if isinstance(turn, dict) else ""
+            for q in cited:
+                key = (collection, q["source"])
+                if key not in texts:
+                    path = inside(folder_of(folders, collection), q["source"])
+                    texts[key] = _text(reader, path, q["source"])
+                    files.append(FileCheck(q["source"], path is not None,
+                                           bool(path) and file_hash(path) == recorded.get(key), collection))
+                quotes.append(_check(t, q, texts[key]))
     return Verdict(tuple(files), tuple(quotes))
 
 
@@ -143,14 +147,17 @@ def _quotes(turn: Any) -> list[dict]:
             except (KeyError, TypeError, ValueError):
                 raise UsageError("a quote in the bundle lacks its source, offsets or text",
                                  hint="the bundle was edited or cut short; export it again") from None
+            if not 0 <= out[-1]["start"] <= out[-1]["end"]:  # a negative offset would count from the end
+                raise UsageError(f"a quote in the bundle has impossible offsets {out[-1]['start']}..{out[-1]['end']}",
+                                 hint="offsets count characters from the start of the file; export it again")
     return out
 
 
-def _text(path: Path | None, source: str) -> str | None:
+def _text(reader: Reader, path: Path | None, source: str) -> str | None:
     if path is None:
         return None
     try:
-        return load(path, source).text
+        return reader.load(path, source).text
     except SkipFile:
         return None
 

@@ -106,19 +106,22 @@ class Resolver:
 
     # -- replaying the history ---------------------------------------------------------------------
     def _replay(self, turns: Turns, k: int, views: "Views") -> Reading | None:
-        """How the last earlier turn was read (recomputed from the history, memoised)."""
-        if not turns:
-            return None
-        key = (views.version, turns, k)
+        """How the last earlier turn was read (recomputed from the history, memoised).
+
+        A loop, not a recursion, so that no length of history can exhaust the stack: from the longest
+        memoised beginning of the conversation (usually all but the last turn), each later turn in order."""
+        reading, done = None, 0
         with self._lock:
-            reading = self._memo.get(key)
-            if reading is not None:
-                self._memo.move_to_end(key)
-                return reading
-        before = self._replay(turns[:-1], k, views)
-        question, answer = turns[-1]
-        reading = self._after(self._turn(question, before, k, views, True).reading, before, answer, views)
-        self._remember(key, reading)
+            for n in range(len(turns), 0, -1):
+                found = self._memo.get((views.version, turns[:n], k))
+                if found is not None:
+                    self._memo.move_to_end((views.version, turns[:n], k))
+                    reading, done = found, n
+                    break
+        for n in range(done, len(turns)):
+            question, answer = turns[n]
+            reading = self._after(self._turn(question, reading, k, views, True).reading, reading, answer, views)
+            self._remember((views.version, turns[:n + 1], k), reading)
         return reading
 
     def _remember(self, key, reading: Reading) -> None:

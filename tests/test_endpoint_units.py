@@ -118,3 +118,62 @@ def test_an_answer_survives_its_public_shape():
     back = answer_from_dict(answer_dict(answer))
     assert back == answer and back.citations[0].location() == cite.location()
     assert answer_from_dict(answer_dict(Answer("Q", "Not found.", (), True, "extractive"))).short is None
+
+
+def test_v1_answers_at_most_qa_api_concurrency_at_once():
+    """Forty requests at once run at most QA_API_CONCURRENCY answers at once (the rest wait): forty answers
+    at once grew the server by hundreds of MB that stayed (bench/serve_memory_bench.py --bursts)."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ui.openai_api import OpenAIApi
+    from ui.settings import Config
+
+    running, peak, lock = [0], [0], threading.Lock()
+
+    class Slow:
+        def answer(self, question, history=None, k=None, answerer=None, where=None, collection=None):
+            with lock:
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+            time.sleep(0.05)
+            with lock:
+                running[0] -= 1
+            return Answer(question, "fine", (), True, "extractive")
+
+    api = OpenAIApi(Config(serve=ServeSettings(api_concurrency=2)), Slow())
+    client = TestClient(Starlette(routes=[Route("/v1/chat/completions", api.completions, methods=["POST"])]))
+    body = {"model": "extractive", "messages": [{"role": "user", "content": "Who?"}]}
+    with client, ThreadPoolExecutor(40) as pool:
+        replies = list(pool.map(lambda _: client.post("/v1/chat/completions", json=body), range(40)))
+    assert all(r.status_code == 200 for r in replies), replies[0].text
+    assert peak[0] == 2
+
+
+def test_login_v1_and_mcp_share_one_count_of_failures():
+    """Wrong logins and wrong keys from one address add up: 15 guesses a minute (5 at each door) became 5."""
+    from starlette.responses import JSONResponse
+
+    from ui import guard
+
+    settings = ServeSettings(api_key="k1")
+    failures = guard.failures_for(settings)
+    assert guard.failures_for(ServeSettings(api_key="k1")) is failures  # one count per server
+
+    async def login(request):
+        return JSONResponse({"detail": "wrong"}, status_code=400)
+
+    async def ok(request):
+        return PlainTextResponse("ok")
+
+    chat = TestClient(guard.LoginLimiter(Starlette(routes=[Route("/login", login, methods=["POST"])]),
+                                         failures=failures))
+    v1 = TestClient(BearerGuard(Starlette(routes=[Route("/x", ok)]), "k1", failures=failures))
+    mcp = TestClient(BearerGuard(Starlette(routes=[Route("/x", ok)]), "k1", failures=failures))
+    for _ in range(2):
+        assert chat.post("/login").status_code == 400
+    assert v1.get("/x").status_code == 401
+    assert mcp.get("/x").status_code == 401
+    assert chat.post("/login").status_code == 400
+    assert v1.get("/x").status_code == 429 and mcp.get("/x").status_code == 429 and chat.post("/login").status_code == 429

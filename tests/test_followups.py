@@ -239,3 +239,21 @@ def test_which_documents_are_indexed(news):
     assert_well_formed(answer, settings.seeds_dir)
     assert answer.text.startswith("2 documents are indexed")
     assert {c.source for c in answer.citations} == {"deck.md", "vpn.md"}
+
+
+def test_a_long_history_is_replayed_without_recursion(assistant):
+    """The replay of earlier turns is a loop: a history far deeper than the interpreter's recursion limit
+    (lowered here, so that the test stays quick) is answered."""
+    import sys
+
+    history = []
+    for _ in range(300):
+        history += [{"role": "user", "content": "Who is the commander of US European Command?"},
+                    {"role": "assistant", "content": "Chris Cavoli [1]"}]
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(250)
+    try:
+        answer = assistant.answer("What did he tell lawmakers?", history=history)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert "lawmakers" in answer.text

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -43,9 +44,11 @@ THEME = gr.themes.Soft(font=["system-ui", "Segoe UI", "Helvetica", "Arial", "san
 
 
 def serve(cfg: Config) -> None:
-    """Build the index if there is none (progress on the console), then serve the chat."""
+    """Build the index if there is none (progress on the console), then serve the chat until Ctrl-C
+    (`KeyboardInterrupt`, raised once the server is closed)."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     serve_cfg = cfg.serve
+    serve_cfg.check_exposure()
     auth = guard.login(serve_cfg)
     ports.check_free(serve_cfg.host, serve_cfg.port)  # before the index and model, which can take minutes
     assistant = build_assistant(cfg.index, cfg.answer)
@@ -56,7 +59,7 @@ def serve(cfg: Config) -> None:
     # (on the model's, the views' and the examples' locks) only for what is left.
     threading.Thread(target=_warm_up, args=(assistant, app.chat), name="warm-up", daemon=True).start()
     app.queue(default_concurrency_limit=2)
-    if serve_cfg.host not in ("127.0.0.1", "localhost", "::1") and not auth:
+    if serve_cfg.host not in ("127.0.0.1", "localhost", "::1") and not auth:  # --insecure-no-auth
         print(f"warning: serving on {serve_cfg.host} without a login (set QA_AUTH=user:password)", file=sys.stderr)
     try:  # quiet: Gradio's own lines would offer a public share link, which this offline app never makes
         app.launch(server_name=serve_cfg.host, server_port=serve_cfg.port, share=False, auth=auth, quiet=True,
@@ -70,7 +73,13 @@ def serve(cfg: Config) -> None:
             raise
         raise ports.in_use(serve_cfg.host, serve_cfg.port) from None  # taken while the index was opened
     print(f"* Running on local URL:  {app.local_url}", flush=True)
-    app.block_thread()
+    # Our own wait rather than Gradio's, which swallows Ctrl-C and returns as if the server had ended.
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the shutdown
+        app.close()
+        raise
 
 
 def machine_endpoints(cfg: Config, assistant: Assistant) -> dict:
@@ -97,7 +106,8 @@ def build_app(cfg: Config, assistant: Assistant | None = None) -> gr.Blocks:
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     assistant = assistant or build_assistant(cfg.index, cfg.answer)
     chat = Chat(cfg, assistant)
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+    age = max(1, int(cfg.serve.upload_cache_minutes * 60))  # uploads and downloads leave Gradio's cache
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(max(1, age // 2), age)) as app:
         gr.Markdown(f"## {TITLE}\n{INTRO}", elem_id="intro")
         store = gr.BrowserState(chats.empty(), storage_key=chats.STORAGE_KEY,
                                 secret=chats.browser_secret(cfg.index.db_dir))

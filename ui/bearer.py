@@ -3,15 +3,13 @@
 The key is QA_API_KEY; when it is unset and the chat has a login (QA_AUTH), the login's password is the
 key (QA_AUTH or the QA_AUTH_FILE file), so setting a login never leaves the API open. With neither, the endpoints are open, like the chat
 (which listens on loopback unless told otherwise). Keys come from settings, never from the command line.
-A client gets at most `MAX_FAILURES` wrong keys in any `WINDOW` seconds; then 429 until the oldest is
-`WINDOW` seconds old; the right key clears the count.
+A client gets at most `MAX_FAILURES` wrong keys in any `WINDOW` seconds, counted with its failed logins to
+the chat (`ui.guard.Failures`, one count per server); then 429 until the oldest is `WINDOW` seconds old;
+the right key clears the count.
 """
 from __future__ import annotations
 
 import hmac
-import threading
-import time
-from collections import deque
 
 from starlette.responses import JSONResponse
 
@@ -38,26 +36,24 @@ def error_body(message: str, kind: str, code: str | None = None, param: str | No
 class BearerGuard:
     """ASGI wrapper: every HTTP request must carry `Authorization: Bearer <key>` when a key is set."""
 
-    def __init__(self, app, key: str | None):
+    def __init__(self, app, key: str | None, failures: guard.Failures | None = None):
         self.app, self.key = app, key
-        self._failures: dict[str, deque] = {}
-        self._lock = threading.Lock()
+        self.failures = failures or guard.Failures(MAX_FAILURES, WINDOW)  # the server's: shared with the login
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or not self.key:
             await self.app(scope, receive, send)
             return
         client = (scope.get("client") or ("?", 0))[0]
-        wait = self._locked_for(client)
+        wait = self.failures.locked_for(client)
         if wait:
             await _refuse(429, f"Too many wrong API keys; try again in {wait:.0f} s.", "rate_limit_exceeded",
                           {"Retry-After": str(int(wait) + 1)})(scope, receive, send)
         elif self._bears_key(scope):
-            with self._lock:
-                self._failures.pop(client, None)
+            self.failures.record(client, ok=True)
             await self.app(scope, receive, send)
         else:
-            self._fail(client)
+            self.failures.record(client, ok=False)
             await _refuse(401, "Missing or wrong API key: send `Authorization: Bearer <QA_API_KEY>`.",
                           "invalid_api_key", {"WWW-Authenticate": "Bearer"})(scope, receive, send)
 
@@ -65,20 +61,6 @@ class BearerGuard:
         headers = dict(scope.get("headers") or ())
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), self.key.encode())
-
-    def _locked_for(self, client: str) -> float:
-        now = time.monotonic()
-        with self._lock:
-            failures = self._failures.get(client)
-            while failures and now - failures[0] > WINDOW:
-                failures.popleft()
-            return WINDOW - (now - failures[0]) if failures and len(failures) >= MAX_FAILURES else 0.0
-
-    def _fail(self, client: str) -> None:
-        with self._lock:
-            if len(self._failures) > 10_000:  # many addresses: start over rather than grow without bound
-                self._failures.clear()
-            self._failures.setdefault(client, deque(maxlen=MAX_FAILURES)).append(time.monotonic())
 
 
 def _refuse(status: int, message: str, code: str, headers: dict) -> JSONResponse:

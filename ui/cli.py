@@ -181,8 +181,9 @@ def verify_cmd(bundle, seeds_dir, db_dir, as_json):
     from qa.evidence import read_bundle, verify
     from ui.cli_output import print_verdict
 
-    folders = functools.partial(collections.folder, config(seeds_dir=seeds_dir, db_dir=db_dir).index)
-    verdict = verify(read_bundle(bundle), folders)
+    settings = config(seeds_dir=seeds_dir, db_dir=db_dir).index
+    folders = functools.partial(collections.folder, settings)
+    verdict = verify(read_bundle(bundle), folders, settings.read_options)
     print_verdict(verdict, as_json)
     sys.exit(0 if verdict.ok else 1)
 
@@ -273,14 +274,26 @@ def _question_set(name: str, seeds_dir: Path | None) -> tuple[Path, Path]:
               help="Another host name the chat answers to (repeatable) [QA_ALLOWED_HOSTS].")
 @click.option("--auth-file", type=click.Path(path_type=Path),
               help="File whose first line is the user:password login [QA_AUTH_FILE].")
+@click.option("--insecure-no-auth", is_flag=True, default=None,
+              help="Serve beyond this machine without a login (anyone who reaches it may change the documents) "
+                   "[QA_INSECURE_NO_AUTH].")
 @handled
-def serve_cmd(seeds_dir, db_dir, host, port, allowed_hosts, auth_file):
+def serve_cmd(seeds_dir, db_dir, host, port, allowed_hosts, auth_file, insecure_no_auth):
     """Start the web chat (builds the index first if there is none). The login comes from QA_AUTH or
     QA_AUTH_FILE, never from the command line (other users can read it in `ps`)."""
     from ui.app import serve
 
-    serve(config(seeds_dir=seeds_dir, db_dir=db_dir, host=host, port=port, allowed_hosts=allowed_hosts or None,
-                 auth_file=auth_file))
+    try:
+        serve(config(seeds_dir=seeds_dir, db_dir=db_dir, host=host, port=port, allowed_hosts=allowed_hosts or None,
+                     auth_file=auth_file, insecure_no_auth=insecure_no_auth))
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # The server is closed and every write is atomic (a rebuild in progress is abandoned as after a kill);
+        # the interpreter's teardown would only meet native threads (ONNX Runtime, Chroma) still running,
+        # which abort or crash the process ("terminate called without an active exception").
+        os._exit(130)
 
 
 @main.command("mcp")

@@ -41,7 +41,7 @@ def register(main: click.Group, common, handled, config) -> None:
             return
         for d in rows:
             click.echo(_line(d))
-        click.echo(_counts(rows), err=True)
+        click.echo("\n" + _counts(rows), err=True)  # a line apart from the list
 
     @docs.command("rm")
     @click.argument("names", nargs=-1, required=True)

@@ -27,6 +27,7 @@ from qa.export import reply_text
 from qa.pipeline import Assistant
 from qa.settings import MAX_K
 from qa.types import Passage
+from ui import guard
 from ui.bearer import BearerGuard, api_key
 from ui.settings import Config
 
@@ -140,7 +141,7 @@ def http_routes(cfg: Config, assistant: Assistant) -> tuple[list[BaseRoute], Cal
         async with manager.run():
             yield
 
-    guarded = BearerGuard(StreamableHTTPASGIApp(manager), api_key(cfg.serve))
+    guarded = BearerGuard(StreamableHTTPASGIApp(manager), api_key(cfg.serve), guard.failures_for(cfg.serve))
     return [Route(PATH, endpoint=guarded, methods=["GET", "POST", "DELETE"])], lifespan
 
 

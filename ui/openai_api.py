@@ -17,13 +17,18 @@
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import logging
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -40,7 +45,9 @@ from qa.export import answer_of_reply, reply_head, reply_sources, reply_text
 from qa.history import text_of
 from qa.pipeline import Assistant
 from qa.types import Answer
+from ui import guard
 from ui import openai_usage as tokens
+from ui.api_guard import Limits, Refused, check_origin, read_json
 from ui.bearer import BearerGuard, api_key, error_body
 from ui.settings import Config
 
@@ -86,7 +93,7 @@ def routes(cfg: Config, assistant: Assistant) -> list[BaseRoute]:
                               Route("/models/{model:path}", api.model, methods=["GET"]),
                               Route("/chat/completions", api.completions, methods=["POST"])],
                       exception_handlers={404: _not_found, 405: _not_allowed})
-    return [Mount(PREFIX, app=BearerGuard(inner, api_key(cfg.serve)))]
+    return [Mount(PREFIX, app=BearerGuard(inner, api_key(cfg.serve), guard.failures_for(cfg.serve)))]
 
 
 class OpenAIApi:
@@ -96,13 +103,36 @@ class OpenAIApi:
         self.assistant = assistant
         self.names = available(cfg.answer.has_endpoint)
         self.default = cfg.answer.answerer if cfg.answer.answerer in self.names else self.names[0]
+        self.limits = Limits.of(cfg.serve)
+        # the server's own folders never reach a client (its messages name them for the terminal)
+        folders = {cfg.index.db_dir: "the index folder", cfg.index.seeds_dir: "the documents folder"}
+        self.private = sorted(((str(p), name) for f, name in folders.items()
+                               for p in {Path(f), Path(f).absolute()}), key=lambda pair: -len(pair[0]))
+        self.concurrency = cfg.serve.api_concurrency
+        self._slots: anyio.CapacityLimiter | None = None
+
+    async def _run(self, fn, *args):
+        """`fn(*args)` on a worker thread, at most QA_API_CONCURRENCY at once: forty requests at once would
+        otherwise run forty answers at once, and the memory they take (ONNX Runtime's arenas, glibc's
+        heaps) stays with the process after the burst."""
+        if self._slots is None:  # created in the event loop
+            self._slots = anyio.CapacityLimiter(self.concurrency)
+        return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=self._slots)
 
     async def models(self, request: Request) -> Response:
         """`GET /v1/models`: the answerers, as models."""
+        try:
+            check_origin(request, self.limits)
+        except Refused as exc:
+            return api_error(exc).response()
         return JSONResponse({"object": "list", "data": [_model(name) for name in self.names]})
 
     async def model(self, request: Request) -> Response:
         """`GET /v1/models/{id}`: one answerer, or OpenAI's 404."""
+        try:
+            check_origin(request, self.limits)
+        except Refused as exc:
+            return api_error(exc).response()
         name = request.path_params["model"]
         if name not in self.names:
             return _unknown_model(name, self.names).response()
@@ -111,25 +141,34 @@ class OpenAIApi:
     async def completions(self, request: Request) -> Response:
         """`POST /v1/chat/completions`: a cited answer to the last message, streamed or not."""
         try:
-            asked = read_request(await _json(request), self.names, self.default)
+            check_origin(request, self.limits)
+            asked = read_request(await read_json(request, self.limits), self.names, self.default, self.limits)
             if asked.stream:
                 return await self._streamed(asked)
-            answer = await run_in_threadpool(self.assistant.answer, asked.question, asked.history, asked.k,
+            answer = await self._run(self.assistant.answer, asked.question, asked.history, asked.k,
                                              asked.model, asked.where, asked.collection)
             return JSONResponse(completion(asked.model, answer, asked))
         except Exception as exc:  # the edge: every failure becomes an OpenAI-shaped error
-            return api_error(exc).response()
+            return self._private(api_error(exc)).response()
+
+    def _private(self, err: ApiError) -> ApiError:
+        """`err` with the server's folders named, not shown."""
+        message = str(err)
+        for path, name in self.private:
+            message = message.replace(path, name)
+        return err if message == str(err) else ApiError(err.status, message, err.kind, err.code, err.param)
 
     async def _streamed(self, asked: ChatRequest) -> Response:
         pieces = self.assistant.answer_stream(asked.question, asked.history, asked.k, asked.model, asked.where,
                                               asked.collection)
-        first = await run_in_threadpool(next, pieces, None)  # errors before the stream starts get a status
-        return StreamingResponse(_events(asked, first, pieces), media_type="text/event-stream",
+        first = await self._run(next, pieces, None)  # errors before the stream starts get a status
+        return StreamingResponse(_events(asked, first, pieces, self._run), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-def read_request(body: Any, names: list[str], default: str) -> ChatRequest:
-    """The request's model, question, history and options; an `ApiError` naming what is wrong."""
+def read_request(body: Any, names: list[str], default: str, limits: Limits = Limits()) -> ChatRequest:
+    """The request's model, question, history and options; an `ApiError` naming what is wrong (also when
+    the messages or the conversation's characters pass `limits`)."""
     if not isinstance(body, dict):
         raise ApiError(400, "the request body must be a JSON object")
     model = body.get("model") or default
@@ -138,10 +177,18 @@ def read_request(body: Any, names: list[str], default: str) -> ChatRequest:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
         raise ApiError(400, "messages must be a non-empty list of {role, content} objects", param="messages")
+    if len(messages) > limits.messages:
+        raise ApiError(400, f"{len(messages)} messages are more than {limits.messages} (QA_API_MAX_MESSAGES); "
+                       "start a new conversation", code="context_length_exceeded", param="messages")
     turns = [{"role": m.get("role"), "content": _content(m)} for m in messages if m.get("role") in
              ("user", "assistant")]
     if not turns or turns[-1]["role"] != "user" or not turns[-1]["content"].strip():
         raise ApiError(400, "the last message must be the user's question", param="messages")
+    chars = sum(len(t["content"]) for t in turns[:-1])
+    if chars > limits.history_chars:
+        raise ApiError(400, f"the conversation before the question has {chars:,} characters, more than "
+                       f"{limits.history_chars:,} (QA_API_MAX_HISTORY_CHARS); start a new conversation",
+                       code="context_length_exceeded", param="messages")
     k = body.get("k")
     if k is not None and (isinstance(k, bool) or not isinstance(k, int)):
         raise ApiError(400, f"k must be a whole number, not {k!r}", param="k")
@@ -202,11 +249,12 @@ def chunk(cid: str, model: str, delta: dict, finish: str | None = None, extra: d
     return out | ({EXTRA: extra} if extra is not None else {})
 
 
-async def _events(asked: ChatRequest, first, pieces: Iterator) -> AsyncIterator[str]:
+async def _events(asked: ChatRequest, first, pieces: Iterator, run=run_in_threadpool) -> AsyncIterator[str]:
     """The stream: the role, each text piece, the sources, a last chunk with the structured answer, then (when
     asked) the usage, and [DONE]. Each piece is sent once the next one is there: an answer in one piece (the
     extractive answerer's) is then known whole before it is sent, so its short-answer line can lead it, as in
-    the reply that is not streamed."""
+    the reply that is not streamed. A client that hangs up mid-way closes `pieces` (what the answer held is
+    let go at once)."""
     cid, model, budget = _id(), asked.model, tokens.Budget(asked.max_tokens)
     held, piece = None, first
 
@@ -214,16 +262,20 @@ async def _events(asked: ChatRequest, first, pieces: Iterator) -> AsyncIterator[
         fits = budget.take(text)
         return _sse(chunk(cid, model, {"content": fits})) if fits else None
 
-    yield _sse(chunk(cid, model, {"role": "assistant", "content": ""}))
     try:
+        yield _sse(chunk(cid, model, {"role": "assistant", "content": ""}))
         while isinstance(piece, str):
             if held is not None and (out := send(held)):
                 yield out
-            held, piece = piece, await run_in_threadpool(next, pieces, None)
+            held, piece = piece, await run(next, pieces, None)
     except Exception as exc:  # after the headers: the error travels as an event, as OpenAI sends them
         err = api_error(exc)
         yield _sse(error_body(str(err), err.kind, err.code))
         return
+    finally:
+        if hasattr(pieces, "close"):
+            with contextlib.suppress(ValueError):  # still running on its thread: it ends with that step
+                pieces.close()
     if isinstance(piece, Answer):
         rest = (held or "") + reply_sources(piece)
         head = reply_head(piece) if not budget.sent else ""
@@ -240,6 +292,8 @@ def api_error(exc: Exception) -> ApiError:
     """The OpenAI-shaped error for any failure (no traceback leaves the server)."""
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, Refused):
+        return ApiError(exc.status, str(exc), code=exc.code)
     if isinstance(exc, UsageError):
         return ApiError(400, _said(exc))
     if isinstance(exc, IndexMissingError):
@@ -254,13 +308,6 @@ def api_error(exc: Exception) -> ApiError:
 
 def _said(exc: QAError) -> str:
     return exc.message + (f" ({exc.hint})" if exc.hint else "")
-
-
-async def _json(request: Request) -> Any:
-    try:
-        return json.loads(await request.body())
-    except ValueError:
-        raise ApiError(400, "the request body is not valid JSON") from None
 
 
 def _sse(data: dict) -> str:

@@ -12,6 +12,9 @@ from index.settings import IndexSettings
 from qa.settings import AnswerSettings
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 @dataclass(frozen=True)
 class ServeSettings(EnvSettings):
     """How `qa serve` listens and what the chat accepts."""
@@ -32,6 +35,20 @@ class ServeSettings(EnvSettings):
                                     check=between(1, 10000))
     upload_total_mb: float = setting(100.0, "most megabytes one upload may hold in all", env="QA_UPLOAD_TOTAL_MB",
                                      check=between(0.001, 100000))
+    upload_cache_minutes: float = setting(60.0, "how long uploaded files stay in Gradio's cache before they are "
+                                          "deleted", env="QA_UPLOAD_CACHE_MINUTES", check=between(0.01, 100_000))
+    api_concurrency: int = setting(2, "answers `/v1` computes at once (more requests wait their turn)",
+                                   env="QA_API_CONCURRENCY", check=between(1, 64))
+    api_max_body_mb: float = setting(4.0, "largest request body `/v1` reads (larger: 413)", env="QA_API_MAX_BODY_MB",
+                                     check=between(0.001, 1000))
+    api_max_messages: int = setting(200, "most messages one `/v1` request may carry, the question included "
+                                    "(more: 400)", env="QA_API_MAX_MESSAGES", check=between(1, 100_000))
+    api_max_history_chars: int = setting(200_000, "most characters of conversation before the question in one "
+                                         "`/v1` request (more: 400)", env="QA_API_MAX_HISTORY_CHARS",
+                                         check=between(1, 100_000_000))
+    insecure_no_auth: bool = setting(False, "serve beyond loopback without a login (otherwise refused: anyone who "
+                                     "reaches the chat could exclude, delete, upload and rebuild)",
+                                     env="QA_INSECURE_NO_AUTH", flag="--insecure-no-auth")
     feedback_log: Path | None = setting(None, "where thumbs up/down are appended (JSON lines)",
                                         env="QA_FEEDBACK_LOG", shown="<index folder>/feedback.jsonl")
 
@@ -39,6 +56,14 @@ class ServeSettings(EnvSettings):
         """One source for the login."""
         if self.auth and self.auth_file is not None:
             raise UsageError("set QA_AUTH or QA_AUTH_FILE, not both", hint="QA_AUTH_FILE keeps the password in a file")
+
+    def check_exposure(self) -> None:
+        """Refuse to serve beyond loopback without a login, unless `--insecure-no-auth` says so: the
+        Documents tab's actions are callable by anyone who reaches the page."""
+        if self.host not in LOOPBACK and not (self.auth or self.auth_file) and not self.insecure_no_auth:
+            raise UsageError(f"serving on {self.host} without a login would let anyone who reaches it change the "
+                             "documents (exclude, delete, upload, rebuild)",
+                             hint="set QA_AUTH=user:password (or QA_AUTH_FILE), or pass --insecure-no-auth")
 
 
 @dataclass(frozen=True)
