@@ -210,10 +210,11 @@ def chat_cmd(seeds_dir, db_dir, k, answerer):
 @handled
 def eval_cmd(questions, seeds_dir, db_dir, limit, as_json):
     """Score the assistant on QUESTIONS: a vendored set's name (seed-dev, squad-dev, multihop-dev,
-    conversations-dev) or a JSONL file with gold answers and evidence (then --seeds names its corpus).
-    Conversations are asked turn by turn with the real history; the report gives turns right per kind."""
+    conversations-dev, realdocs-dev) or a JSONL file with gold answers and evidence (then --seeds names its corpus).
+    Conversations are asked turn by turn with the real history; the report gives turns right per kind;
+    real-documents questions (realdocs-dev) report right and gold file cited per kind."""
     from qa import evalsets
-    from qa.eval import is_conversation, read_questions
+    from qa.eval import evaluate_real_documents, is_conversation, is_real_documents, read_questions
     from ui.cli_output import print_metrics, progress_bar
 
     path, seeds_dir = _question_set(questions, seeds_dir)
@@ -226,6 +227,8 @@ def eval_cmd(questions, seeds_dir, db_dir, limit, as_json):
     with progress_bar(sum(len(r["turns"]) for r in rows) if conversations else len(rows), "answering") as bar:
         if conversations:
             report = _evaluate_conversations(rows, cfg, seeds_dir, db_dir, bar)
+        elif is_real_documents(rows):
+            report = evaluate_real_documents(rows, cfg.index, cfg.answer, progress=bar)
         else:
             from qa.eval import evaluate
 

@@ -6,9 +6,10 @@ from pathlib import Path
 from index.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent
-SETS = ("seed-dev", "squad-dev", "multihop-dev", "conversations-dev")
+SETS = ("seed-dev", "squad-dev", "multihop-dev", "conversations-dev", "realdocs-dev")
 # A conversation names its corpus; these are the folders those names stand for.
-CORPORA = {"seeds": "seed-dev", "seed-dev": "seed-dev", "squad-dev": "squad-dev", "multihop-dev": "multihop-dev"}
+CORPORA = {"seeds": "seed-dev", "seed-dev": "seed-dev", "squad-dev": "squad-dev", "multihop-dev": "multihop-dev",
+           "realdocs-dev": "realdocs-dev"}
 
 
 def _need(path: Path, what: str) -> Path:
