@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generator
 
+from index import sentences
 from qa import abstain
 from qa.history import History
 from qa.resolver import Resolver
@@ -118,6 +119,8 @@ class ExtractiveAnswerer:
                     continue
                 seen.add((p.source, s.start))
                 text = p.text[s.start - p.start:s.end - p.start]
+                if sentences.is_label(text):  # headings, titles, terms: context, never the answer alone
+                    continue
                 score = (self.w.coverage * s.coverage + self.w.similarity * s.similarity
                          + self.w.passage * p.score / top - self.w.rank * rank + self.w.qtype * _kind_bonus(kind, text))
                 out.append(Candidate(p, s.start, s.end, score, s))
