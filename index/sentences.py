@@ -28,10 +28,19 @@ MIN_WRAP = 40      # text whose lines are all shorter than this is not wrapped p
 
 
 def split(text: str, base: int = 0) -> list[tuple[int, int]]:
-    """(start, end) spans of the sentences of `text`, shifted by `base`, whitespace trimmed."""
+    """(start, end) spans of the sentences of `text`, shifted by `base`, whitespace trimmed.
+
+    A term or heading on a line of its own directly above its text (no blank line between: `globstar` over
+    "If set, the pattern ** ...", `-a, --all` over its description) starts that text's first sentence, so
+    the term travels with what it says."""
     spans: list[tuple[int, int]] = []
-    for b_start, b_end in blocks(text):
-        start = b_start
+    found = blocks(text)
+    held = None
+    for n, (b_start, b_end) in enumerate(found):
+        if held is None and _heads(text, (b_start, b_end), found[n + 1] if n + 1 < len(found) else None):
+            held = b_start
+            continue
+        start, held = (b_start if held is None else held), None
         for m in _END.finditer(text, b_start, b_end):
             if (_ABBREV.search(text[max(b_start, m.start() - 12):m.start() + 1])
                     or _NUMBERING.fullmatch(text, start, m.end())):
@@ -40,6 +49,17 @@ def split(text: str, base: int = 0) -> list[tuple[int, int]]:
             start = m.end()
         _add(text, start, b_end, base, spans)
     return spans
+
+
+def _heads(text: str, block: tuple[int, int], nxt: tuple[int, int] | None) -> bool:
+    """Whether `block` is a one-line term or heading sitting directly on top of the next block."""
+    if nxt is None or text.count("\n", block[1], nxt[0]) != 1 or "\n" in text[block[0]:block[1]]:
+        return False
+    head = text[block[0]:block[1]].strip()
+    if head.startswith(("#", "$ ", "% ", "> ")) or head.endswith("?") or _is_code(head) \
+            or _BLOCK_START.match(text, nxt[0]):
+        return False
+    return is_label(head)
 
 
 def blocks(text: str) -> list[tuple[int, int]]:
@@ -105,13 +125,22 @@ LABEL_WORDS = 12  # a line of at most this many words without an ending stop is 
 def is_label(text: str) -> bool:
     """Whether a sentence is structure rather than a statement: a heading, a title, a term or a question.
 
-    A Markdown heading (`# Title`), a question (`1.5 Who makes curl?`), or one short line without a closing
-    stop that pairs no term with a description (`jq`, `EXTRACT_ALL`, `2.11 Schannel TLS 1.2 handshake bug`).
+    A Markdown heading (`# Title`), a question (`1.5 Who makes curl?`), a synopsis or code line
+    (`VACUUM [ ( option [, ...] ) ]`), or one short line without a closing stop that pairs no term with a
+    description (`jq`, `EXTRACT_ALL`, `2.11 Schannel TLS 1.2 handshake bug`).
     Such lines are context for the sentences under them, never an answer on their own.
     """
     stripped = text.strip()
     if not stripped or stripped.startswith("#") or stripped.endswith("?"):
         return True
+    if "\n" not in stripped and _is_code(stripped):
+        return True
     if "\n" in stripped or stripped[-1] in ".!:;)\"'”’" or _PAIRED.search(stripped):
         return False
     return len(stripped.split()) <= LABEL_WORDS
+
+
+def _is_code(line: str) -> bool:
+    """A synopsis or code line: many of its words are brackets, operators or punctuation alone."""
+    words = line.split()
+    return " | " not in line and len(words) >= 5 and sum(not any(ch.isalpha() for ch in w) for w in words) >= 0.4 * len(words)

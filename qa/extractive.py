@@ -110,7 +110,7 @@ class ExtractiveAnswerer:
 
     def candidates(self, question: str, passages: list[Passage]) -> list[Candidate]:
         """Every distinct sentence of `passages`, best first."""
-        kind = _question_kind(question)
+        kind, subject = _question_kind(question), defined_term(question)
         top = max((p.score for p in passages), default=1.0) or 1.0
         seen, out = set(), []
         for rank, p in enumerate(passages):
@@ -122,7 +122,8 @@ class ExtractiveAnswerer:
                 if sentences.is_label(text):  # headings, titles, terms: context, never the answer alone
                     continue
                 score = (self.w.coverage * s.coverage + self.w.similarity * s.similarity
-                         + self.w.passage * p.score / top - self.w.rank * rank + self.w.qtype * _kind_bonus(kind, text))
+                         + self.w.passage * p.score / top - self.w.rank * rank + self.w.qtype * _kind_bonus(kind, text)
+                         + self.w.qtype * defines(subject, text))
                 out.append(Candidate(p, s.start, s.end, score, s))
         return sorted(out, key=lambda c: -c.score)
 
@@ -167,6 +168,26 @@ _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b|\b(January|February|March|Apri
                    r"September|October|November|December)\b|\bcentur", re.I)
 _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|dozen)\b", re.I)
 _NAME = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-z]+")
+
+
+# "What is X", "What's X", "What does X do": X is the first word after an article.
+_DEFINE = re.compile(r"^\s*what(?:'s|\s+is|\s+are|\s+does|\s+do)\s+(?:(?:an?|the)\s+)?([\w.+-]*\w)", re.I)
+_LEAD = re.compile(r"^[^\w]*(?:(?:an?|the)\s+)?", re.I)
+
+
+def defined_term(question: str) -> str | None:
+    """X of a "What is X / What does X do" question, else None."""
+    m = _DEFINE.match(question)
+    return m.group(1).lower() if m else None
+
+
+def defines(term: str | None, text: str) -> float:
+    """1.0 when `text` is a defining sentence of `term`: it starts with the term ("jq is ...", "A coroutine
+    represents ...", "• quilt - this package ...", "VACUUM reclaims ..."), else 0.0."""
+    if not term:
+        return 0.0
+    rest = _LEAD.sub("", text, count=1).lower()
+    return 1.0 if rest.startswith(term) and not rest[len(term):len(term) + 1].isalnum() else 0.0
 
 
 def _question_kind(question: str) -> str | None:

@@ -2,8 +2,9 @@
 
 Navigation is dropped (`nav`, `aside`, `footer`, ARIA navigation/banner/search roles, and blocks whose class or
 id names navigation: `navheader`, `menu`, `breadcrumb`, `sidebar`, `toc`, ...), with scripts, styles and hidden
-parts. What is left is laid out in blocks separated by a blank line: a paragraph, heading, list item, term or
-definition is one line whatever the source's wrapping, with inline elements (`code`, `a`, `em`, `kbd`) inside
+parts. What is left is laid out in blocks separated by a blank line: a paragraph, heading, list item or
+definition is one line whatever the source's wrapping (a definition starts with its term: `AUTO_CD (-J): If a
+command is issued ...`), with inline elements (`code`, `a`, `em`, `kbd`) inside
 their sentence; a `pre` block keeps its lines whole; a table row is one line, its cells joined by ` | `.
 (trafilatura was measured on the realdocs-dev pages: it keeps the answers, but folds `pre` blocks into one
 line and drops some headings, and it is 3-10x slower on large reference pages.)
@@ -60,6 +61,7 @@ class _Layout:
     def __init__(self) -> None:
         self.blocks: list[str] = []
         self.line: list[str] = []
+        self.term = ""  # a definition list's term, waiting to start its definition's first block
 
     def walk(self, node) -> None:
         from bs4 import Comment, NavigableString, Tag
@@ -88,6 +90,13 @@ class _Layout:
             row = " | ".join(c for c in cells if c)
             if row:
                 self.blocks.append(row)
+        elif name == "dt":
+            self.close()
+            self.walk(tag)
+            term = _SPACE.sub(" ", "".join(self.line).replace(_BREAK, " ")).strip()
+            self.line = []
+            self._flush_term()
+            self.term = term
         elif name in BLOCKS:
             self.close()
             self.walk(tag)
@@ -100,9 +109,17 @@ class _Layout:
         raw = "".join(self.line)
         self.line = []
         text = "\n".join(line for line in (_SPACE.sub(" ", part).strip() for part in raw.split(_BREAK)) if line)
+        if text and self.term:
+            text, self.term = f"{self.term}: {text}", ""
         if text:
             self.blocks.append(text)
 
+    def _flush_term(self) -> None:
+        if self.term:
+            self.blocks.append(self.term)
+            self.term = ""
+
     def text(self) -> str:
         self.close()
+        self._flush_term()
         return "\n\n".join(self.blocks)
