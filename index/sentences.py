@@ -23,7 +23,7 @@ _LIST_MARK = re.compile(r"[ \t]*(?:[-*+•◦▪‣·]|\d{1,3}(?:\.\d{1,3})*[.)]
                         r"|[ \t]*-\S*[ \t]{2,}(?=\S)")  # or an option with its text beside it (`-c     with`)
 # A numbered item's number ("7.", "5.3.", "b)") is not a sentence of its own.
 _NUMBERING = re.compile(r"\s*(?:\d{1,3}(?:\.\d{1,3})*|[A-Za-z]|[ivxIVX]{1,4})[.)]")
-SHORT_SHARE = 0.6  # a line shorter than this share of the block's longest line ends where it ends
+SHORT_SHARE = 0.6  # a line shorter than this share of the text's wrap width ends where it ends
 MIN_WRAP = 40      # text whose lines are all shorter than this is not wrapped prose (code, lists, headings)
 
 
@@ -57,7 +57,7 @@ def _heads(text: str, block: tuple[int, int], nxt: tuple[int, int] | None) -> bo
         return False
     head = text[block[0]:block[1]].strip()
     if head.startswith(("#", "$ ", "% ", "> ")) or head.endswith("?") or _is_code(head) \
-            or _BLOCK_START.match(text, nxt[0]):
+            or _BLOCK_START.match(text, nxt[0]) or _UNDERLINE.match(text, nxt[0]) or _UNDERLINE.fullmatch(head):
         return False
     return is_label(head)
 
@@ -65,7 +65,7 @@ def _heads(text: str, block: tuple[int, int], nxt: tuple[int, int] | None) -> bo
 def blocks(text: str) -> list[tuple[int, int]]:
     """(start, end) of each block of `text`: runs of lines that read as one paragraph (see the module doc)."""
     lines = _lines(text)
-    width = max((len(text[s:e].strip()) for s, e in lines), default=0)
+    width = _width(text, lines)
     out: list[tuple[int, int]] = []
     start = None
     for n, (s, e) in enumerate(lines):
@@ -78,6 +78,14 @@ def blocks(text: str) -> list[tuple[int, int]]:
             out.append((start, e))
             start = None
     return out
+
+
+def _width(text: str, lines: list[tuple[int, int]]) -> int:
+    """The wrap width of `text`: the 80th percentile of its line lengths (blank lines and heading underlines
+    aside), so that one long URL, badge or rule line does not make every wrapped line look short."""
+    sizes = sorted(len(text[s:e].strip()) for s, e in lines
+                   if text[s:e].strip() and not _UNDERLINE.fullmatch(text, s, e))
+    return sizes[min(len(sizes) - 1, int(0.8 * len(sizes)))] if sizes else 0
 
 
 def _soft(text: str, line: tuple[int, int], nxt: tuple[int, int], width: int) -> bool:
@@ -119,6 +127,7 @@ def _add(text: str, start: int, end: int, base: int, spans: list) -> None:
 
 # A line that holds a term and what it is ("twopi − filter for radial layouts", "size | 1 GB") is content.
 _PAIRED = re.compile(r"\S\s+(?:[−—–|]|-{1,2})\s+\S|\S:\s+\S")
+_UNDERLINE = re.compile(r"[ \t]*([=\-~^*+#`:.'\"_])\1+[ \t]*(?:\r?$|(?=\n))", re.M)  # under a heading (Markdown, rST)
 LABEL_WORDS = 12  # a line of at most this many words without an ending stop is a heading, title or term
 
 
@@ -130,7 +139,7 @@ def is_label(text: str) -> bool:
     description (`jq`, `EXTRACT_ALL`, `2.11 Schannel TLS 1.2 handshake bug`).
     Such lines are context for the sentences under them, never an answer on their own.
     """
-    stripped = text.strip()
+    stripped = "\n".join(line for line in text.strip().split("\n") if not _UNDERLINE.fullmatch(line)).strip()
     if not stripped or stripped.startswith("#") or stripped.endswith("?"):
         return True
     if "\n" not in stripped and _is_code(stripped):

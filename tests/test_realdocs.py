@@ -113,7 +113,7 @@ def test_man_page_as_text_paragraphs_and_sections():
 
 
 @pytest.mark.parametrize("text, label", [
-    ("jq", True), ("EXTRACT_ALL", True), ("1.5 Who makes curl?", True), ("# Taylor Swift tops the charts", True),
+    ("jq", True), ("==", True), ("Usage\n-----", True), ("EXTRACT_ALL", True), ("1.5 Who makes curl?", True), ("# Taylor Swift tops the charts", True),
     ("2.11 Schannel TLS 1.2 handshake bug in old Windows versions", True),
     ("VACUUM [ ( option [, ...] ) ] [ table_and_columns [, ...] ]", True),
     ("twopi − filter for radial layouts of graphs", False), ("columns per table | 1,600", False),

@@ -210,7 +210,7 @@ def chat_cmd(seeds_dir, db_dir, k, answerer):
 @handled
 def eval_cmd(questions, seeds_dir, db_dir, limit, as_json):
     """Score the assistant on QUESTIONS: a vendored set's name (seed-dev, squad-dev, multihop-dev,
-    conversations-dev, realdocs-dev) or a JSONL file with gold answers and evidence (then --seeds names its corpus).
+    conversations-dev, realdocs-dev, realdocs-own) or a JSONL file with gold answers and evidence (then --seeds names its corpus).
     Conversations are asked turn by turn with the real history; the report gives turns right per kind;
     real-documents questions (realdocs-dev) report right and gold file cited per kind."""
     from qa import evalsets

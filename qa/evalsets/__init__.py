@@ -6,10 +6,11 @@ from pathlib import Path
 from index.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent
-SETS = ("seed-dev", "squad-dev", "multihop-dev", "conversations-dev", "realdocs-dev")
+SETS = ("seed-dev", "squad-dev", "multihop-dev", "conversations-dev", "realdocs-dev", "realdocs-own")
 # A conversation names its corpus; these are the folders those names stand for.
 CORPORA = {"seeds": "seed-dev", "seed-dev": "seed-dev", "squad-dev": "squad-dev", "multihop-dev": "multihop-dev",
-           "realdocs-dev": "realdocs-dev"}
+           "realdocs-dev": "realdocs-dev",
+           "realdocs-own": "realdocs-own"}
 
 
 def _need(path: Path, what: str) -> Path:
