@@ -135,14 +135,14 @@ def is_label(text: str) -> bool:
     """Whether a sentence is structure rather than a statement: a heading, a title, a term or a question.
 
     A Markdown heading (`# Title`), a question (`1.5 Who makes curl?`), a synopsis or code line
-    (`VACUUM [ ( option [, ...] ) ]`), or one short line without a closing stop that pairs no term with a
+    (`VACUUM [ ( option [, ...] ) ]`, every line of it), or one short line without a closing stop that pairs no term with a
     description (`jq`, `EXTRACT_ALL`, `2.11 Schannel TLS 1.2 handshake bug`).
     Such lines are context for the sentences under them, never an answer on their own.
     """
     stripped = "\n".join(line for line in text.strip().split("\n") if not _UNDERLINE.fullmatch(line)).strip()
     if not stripped or stripped.startswith("#") or stripped.endswith("?"):
         return True
-    if "\n" not in stripped and _is_code(stripped):
+    if all(_is_code(line) for line in stripped.split("\n")):
         return True
     if "\n" in stripped or stripped[-1] in ".!:;)\"'”’" or _PAIRED.search(stripped):
         return False

@@ -180,6 +180,11 @@ _DEFINE = re.compile(r"^\s*what(?:'s|\s+is|\s+are|\s+does|\s+do)\s+(?:(?:an?|the
                      r"(?:\s+(?:option|command|tool|program|package|tag|setting))?"
                      r"(?=\s*(?:\?|$|,|\s(?:in|on|for|good|used|actually|do|does|mean|stand)\b))", re.I)
 _LEAD = re.compile(r"^[^\w]*(?:(?:an?|the)\s+)?", re.I)
+# What follows the term in a defining sentence: a copula, a dash or colon, a phrase "in ...", or a verb in -s
+# ("jq is", "quilt - this package", "A coroutine in Lua represents", "VACUUM reclaims"), not a noun it modifies
+# ("The flex distribution", "The quilt command").
+_PREDICATE = re.compile(r"[`'\"*]*(?:\s*\([^)]*\))?(?:\s*[:,]|\s+[-−–—]\s|\s+(?:is|are|was|means|in|of)\b|"
+                        r"\s+[a-z]{2,}s\b)")
 
 
 def defined_term(question: str) -> str | None:
@@ -194,7 +199,7 @@ def defines(term: str | None, text: str) -> float:
     if not term:
         return 0.0
     rest = _LEAD.sub("", text, count=1).lower()
-    return 1.0 if rest.startswith(term) and not rest[len(term):len(term) + 1].isalnum() else 0.0
+    return 1.0 if rest.startswith(term) and _PREDICATE.match(rest, len(term)) else 0.0
 
 
 def _question_kind(question: str) -> str | None:

@@ -116,6 +116,7 @@ def test_man_page_as_text_paragraphs_and_sections():
     ("jq", True), ("==", True), ("Usage\n-----", True), ("EXTRACT_ALL", True), ("1.5 Who makes curl?", True), ("# Taylor Swift tops the charts", True),
     ("2.11 Schannel TLS 1.2 handshake bug in old Windows versions", True),
     ("VACUUM [ ( option [, ...] ) ] [ table_and_columns [, ...] ]", True),
+    ("VACUUM [ ( option [, ...] ) ]\nVACUUM [ FULL ] [ FREEZE ] [ VERBOSE ] [ ANALYZE ] [ table [, ...] ]", True),
     ("twopi − filter for radial layouts of graphs", False), ("columns per table | 1,600", False),
     ("jq is a lightweight and flexible command-line JSON processor.", False),
 ])
@@ -155,3 +156,18 @@ def test_what_is_answered_by_the_defining_sentence_not_the_heading(tmp_path, mak
     answer = build_assistant(settings, embedder=embedder).answer("What is quick?")
     assert not answer.abstained and "summarises log files" in answer.text, answer.text
     assert all(not sentences.is_label(c.quote) for c in answer.citations)
+
+
+@pytest.mark.parametrize("question, sentence, defining", [
+    ("What is flex?", "flex is a tool for generating scanners: programs which recognize lexical patterns.", True),
+    ("What is flex?", "The flex distribution contains the following files which may be of interest:", False),
+    ("What is a coroutine in Lua?", "A coroutine in Lua represents an independent thread of execution.", True),
+    ("what does VACUUM actually do in postgres?", "VACUUM reclaims storage occupied by dead tuples.", True),
+    ("What's quilt, in the context of Debian packaging?", "• quilt - this package helps you manage patches.", True),
+    ("What's quilt, in the context of Debian packaging?", "The quilt command is explained in quilt(1).", False),
+    ("What is Tesla's most famous invention?", "Tesla is known for alternating current.", False),
+])
+def test_what_is_prefers_the_defining_sentence(question, sentence, defining):
+    from qa.extractive import defined_term, defines
+
+    assert (defines(defined_term(question), sentence) == 1.0) is defining
