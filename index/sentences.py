@@ -21,6 +21,8 @@ _BLOCK_START = re.compile(r"[ \t]*(?:[-*+•◦▪‣·][ \t]|\d{1,3}(?:\.\d{1,3
                           r"\.\. |>|\[\d+\][ \t])")
 _LIST_MARK = re.compile(r"[ \t]*(?:[-*+•◦▪‣·]|\d{1,3}(?:\.\d{1,3})*[.)]?|[A-Za-z][.)])[ \t]+"
                         r"|[ \t]*-\S*[ \t]{2,}(?=\S)")  # or an option with its text beside it (`-c     with`)
+# The marker that starts a list item: a bullet or a number ("3. ", "5.3. ", "b) ").
+ITEM_MARK = re.compile(r"^\s*(?:[-*+•◦▪‣·]|\d{1,3}(?:\.\d{1,3})*[.)]|[a-z][.)])\s+")
 # A numbered item's number ("7.", "5.3.", "b)") is not a sentence of its own.
 _NUMBERING = re.compile(r"\s*(?:\d{1,3}(?:\.\d{1,3})*|[A-Za-z]|[ivxIVX]{1,4})[.)]")
 SHORT_SHARE = 0.6  # a line shorter than this share of the text's wrap width ends where it ends

@@ -207,6 +207,7 @@ def _question_kind(question: str) -> str | None:
 
 
 def _kind_bonus(kind: str | None, text: str) -> float:
+    text = sentences.ITEM_MARK.sub("", text, count=1)  # a list item's number ("3. For the first week") is structure
     if kind == "when":
         return 1.0 if _YEAR.search(text) else 0.0
     if kind == "number":
