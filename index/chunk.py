@@ -12,6 +12,9 @@ if TYPE_CHECKING:  # imported when splitting: the query path uses index_text onl
 
 # Paragraphs first, then lines, then sentence ends, then clauses, then words.
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
+# Prose whose lines wrap (a PDF page, a text manual) is cut at sentence ends before line ends, so a chunk
+# does not end in the middle of a sentence; tables (one row a line) keep the order above.
+PROSE_SEPARATORS = ["\n\n", ".\n", ". ", "?\n", "? ", "!\n", "! ", "\n", "; ", ", ", " ", ""]
 # Front-matter fields kept with each chunk; `source` is renamed since it names the file here.
 EXTRA_KEYS = {"source": "site", "author": "author", "url": "url", "category": "category", "to": "to"}
 
@@ -22,25 +25,25 @@ def index_text(text: str, meta: dict) -> str:
     return f"{head}\n{text}" if head else text
 
 
-def make_splitter(size: int, overlap: int) -> RecursiveCharacterTextSplitter:
-    """The LangChain splitter used for every document."""
+def make_splitter(size: int, overlap: int, prose: bool = False) -> RecursiveCharacterTextSplitter:
+    """The LangChain splitter used for every document (`prose`: sentence ends before line ends)."""
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     return RecursiveCharacterTextSplitter(
-        chunk_size=size, chunk_overlap=overlap, separators=SEPARATORS,
+        chunk_size=size, chunk_overlap=overlap, separators=PROSE_SEPARATORS if prose else SEPARATORS,
         keep_separator="end", strip_whitespace=True)
 
 
 def chunk_doc(doc: LoadedDoc, file_hash: str, size: int, overlap: int) -> list[Chunk]:
     """Chunks of every segment of `doc`; ids depend only on source, content and position."""
-    splitter = make_splitter(size, overlap)
+    splitter, prose = make_splitter(size, overlap), make_splitter(size, overlap, prose=True)
     lines = _line_starts(doc.text)
     prefix = file_prefix(doc.source, file_hash)
     chunks: list[Chunk] = []
     extra = {EXTRA_KEYS[k]: str(v)[:500] for k, v in doc.meta.items() if k in EXTRA_KEYS}
     for seg in doc.segments:
         seg_line = bisect.bisect_right(lines, seg.start)
-        for start, end in _spans(doc.text, seg, splitter, overlap):
+        for start, end in _spans(doc.text, seg, splitter if seg.first_row is not None else prose, overlap):
             line = bisect.bisect_right(lines, start)
             chunks.append(Chunk(
                 id=chunk_id(prefix, len(chunks)), source=doc.source, text=doc.text[start:end],

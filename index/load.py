@@ -76,7 +76,8 @@ def load_rst(path: Path, source: str, options: ReadOptions = DEFAULT) -> LoadedD
 
 
 def load_html(path: Path, source: str, options: ReadOptions = DEFAULT) -> LoadedDoc:
-    """HTML: the visible text, `<title>` as the title."""
+    """HTML: the main text in blocks (navigation dropped, inline markup inside its sentence), `<title>` as the
+    title (see `index.formats.html`)."""
     title, text = extract_html(decode(_read(path)))
     return finish(source, text, title or None, {}, [Segment(0, len(text))])
 
@@ -160,7 +161,7 @@ def _fmt(name: str, read, library: str, located_by: str, content: str) -> Format
 
 _TEXT = _fmt("plain text", load_text, "standard library", "lines", "text")
 _MARKDOWN = _fmt("Markdown", load_text, "PyYAML (front matter)", "lines", "text")
-_HTML = _fmt("HTML", load_html, "BeautifulSoup, lxml", "lines", "text")
+_HTML = _fmt("HTML", load_html, "BeautifulSoup, lxml (main content, navigation dropped)", "lines", "text")
 _SHEET_TEXT = _fmt("CSV / TSV", load_csv, "standard library csv", "row (`row 12`)", "text")
 _IMAGE = _fmt("image (OCR)", load_image, "pytesseract + tesseract-ocr, Pillow", "lines (TIFF: page)", "image")
 _MAIL = _fmt("e-mail", load_eml, "standard library email", "lines", "text")
@@ -171,7 +172,7 @@ FORMATS: dict[str, Format] = {
     ".md": _MARKDOWN, ".markdown": _MARKDOWN,
     ".rst": _fmt("reStructuredText", load_rst, "standard library", "lines", "text"),
     ".html": _HTML, ".htm": _HTML, ".xhtml": _HTML,
-    ".pdf": _fmt("PDF", load_pdf, "pypdf; OCR: pytesseract + tesseract-ocr", "page (`p. 3`)", "pdf"),
+    ".pdf": _fmt("PDF", load_pdf, "pypdfium2 (text), pypdf (checks, images); OCR: pytesseract + tesseract-ocr", "page (`p. 3`)", "pdf"),
     ".docx": _fmt("Word", load_docx, "python-docx", "lines", "zip"),
     ".odt": _fmt("OpenDocument text", load_odt, "odfpy", "lines", "zip"),
     ".pptx": _fmt("PowerPoint", load_pptx, "python-pptx", "slide (`slide 3`)", "zip"),

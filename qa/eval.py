@@ -231,3 +231,89 @@ def _turn_metrics(rows: list[TurnRow]) -> dict:
             if any(r.short for r in rows) else None,
             "citation_validity": round(statistics.fmean(r.valid for r in rows), 4) if rows else None,
             "latency_p50_ms": round(m.percentile(lat, 50), 1), "latency_p95_ms": round(m.percentile(lat, 95), 1)}
+
+
+# --- real documents (realdocs-dev) ----------------------------------------------------------------------
+
+REAL_KINDS = ["number", "what-is", "how-to", "fact", "off-topic"]
+
+
+@dataclass
+class RealRow:
+    """One real-documents question's outcome."""
+
+    id: str
+    kind: str
+    right: bool
+    file_cited: bool
+    abstained: bool
+    valid: bool
+    seconds: float
+    answer: str = ""
+
+
+def is_real_documents(rows: list[dict]) -> bool:
+    """Whether question rows are real-documents questions (a gold `source` file, no evidence spans)."""
+    return bool(rows) and all("evidence" not in r and r.get("kind") in REAL_KINDS for r in rows)
+
+
+def evaluate_real_documents(questions: list[dict], settings: IndexSettings, answer: AnswerSettings | None = None,
+                            progress: Callable[[int, int], None] | None = None,
+                            embedder: Embedder | None = None) -> dict:
+    """Index `settings.seeds_dir` if needed, ask every question, report right and "gold file cited" per kind
+    (the realdocs-dev scoring, see qa/evalsets/README.md)."""
+    assistant = build_assistant(settings, answer, embedder=embedder)
+    build(settings, embedder=assistant.embedder)
+    texts: dict[str, str] = {}
+    rows = []
+    for n, item in enumerate(questions, 1):
+        started = time.perf_counter()
+        ans = assistant.answer(item["question"])
+        seconds = time.perf_counter() - started
+        valid = all(c.quote == _file_text(settings, c.source, texts)[c.start:c.end] for c in ans.citations)
+        cited = gold_file_cited(item, ans.citations)
+        rows.append(RealRow(item["id"], item.get("kind", "fact"), real_right(item, ans), cited, ans.abstained,
+                            valid, seconds, ans.text))
+        if progress:
+            progress(n, len(questions))
+    return summarize_real(rows)
+
+
+def _fold(text: str) -> str:
+    return " ".join(m.strip_markers(text).lower().split())
+
+
+def gold_file_cited(item: dict, citations) -> bool:
+    """A citation is from the gold file (and, for a PDF with `pages`, on one of those 1-based pages)."""
+    pages = item.get("pages")
+    return any(c.source == item.get("source") and (not pages or c.page in pages) for c in citations)
+
+
+def real_right(item: dict, ans) -> bool:
+    """Right: an off-topic question abstains; any other answer does not abstain, its text (or short answer)
+    contains a gold phrase (case and whitespace folded) and cites the gold file (page)."""
+    if item.get("unanswerable") or item.get("kind") == "off-topic":
+        return ans.abstained
+    said = _fold(ans.text) + " \n " + (_fold(ans.short.text) if ans.short else "")
+    return (not ans.abstained and any(_fold(g) and _fold(g) in said for g in item.get("answers") or [])
+            and gold_file_cited(item, ans.citations))
+
+
+def summarize_real(rows: list[RealRow]) -> dict:
+    """Right and gold-file-cited overall and per kind, with the answers given (`answers`, by id)."""
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r.kind].append(r)
+    order = sorted(groups, key=lambda k: (REAL_KINDS.index(k) if k in REAL_KINDS else len(REAL_KINDS), k))
+    return {"overall": _real_metrics(rows), "by_type": {k: _real_metrics(groups[k]) for k in order},
+            "answers": {r.id: {"right": r.right, "file_cited": r.file_cited, "text": r.answer} for r in rows}}
+
+
+def _real_metrics(rows: list[RealRow]) -> dict:
+    lat = [r.seconds * 1000 for r in rows]
+    share = lambda xs: round(statistics.fmean(xs), 4) if xs else None
+    answerable = [r for r in rows if r.kind != "off-topic"]
+    return {"questions": len(rows), "right": sum(r.right for r in rows), "share_right": share([r.right for r in rows]),
+            "gold_file_cited": share([r.file_cited for r in answerable]), "abstained": sum(r.abstained for r in rows),
+            "citation_validity": share([r.valid for r in rows]),
+            "latency_p50_ms": round(m.percentile(lat, 50), 1), "latency_p95_ms": round(m.percentile(lat, 95), 1)}

@@ -244,3 +244,53 @@ def test_evaluate_seed_dev(seed_index):
         assert 0.0 <= o[key] <= 1.0, key
     assert o["short_given_typed"] > 0, "typed seed questions get short answers"
     assert o["latency_p95_ms"] >= o["latency_p50_ms"] > 0
+
+
+# --- real documents (realdocs-dev, realdocs-own) ---------------------------------------------------------
+
+def on_page(text: str, source: str = "manual.pdf", page: int | None = 8) -> Answer:
+    c = Citation(1, source, "t", "", 0, 10, 1, 1, "x" * 10, 1.0, page=page)
+    return Answer("q", text, (c,), False, "extractive")
+
+
+def test_real_right_needs_the_phrase_and_the_gold_file_and_page():
+    from qa.eval import gold_file_cited, real_right
+
+    item = {"id": "rd07", "kind": "number", "answers": ["14-point"], "source": "manual.pdf", "pages": [8]}
+    assert real_right(item, on_page("The default font is 14-point\n  Times-Roman. [1]"))
+    assert real_right(item, on_page("The default font is 14-POINT [1]"))                  # case folded
+    assert not real_right(item, on_page("The default font is 14-point. [1]", page=9))    # wrong page
+    assert not real_right(item, on_page("The default font is 14-point. [1]", source="other.pdf"))
+    assert not real_right(item, on_page("Fonts are Times-Roman. [1]"))                   # no gold phrase
+    assert gold_file_cited(item, on_page("x").citations) and not gold_file_cited(item, on_page("x", page=1).citations)
+    html = {"id": "rd01", "kind": "number", "answers": ["1,600"], "source": "limits.html"}
+    assert real_right(html, on_page("columns per table | 1,600 [1]", source="limits.html", page=None))
+    off = {"id": "rd40", "kind": "off-topic", "answers": [], "unanswerable": True}
+    assert real_right(off, Answer("q", "not found", (), True, "extractive")) and not real_right(off, on_page("x"))
+
+
+def test_real_documents_report_right_and_gold_file_per_kind():
+    from qa.eval import RealRow, is_real_documents, summarize_real
+
+    assert is_real_documents(read_questions(EVAL / "realdocs-dev" / "questions.jsonl"))
+    assert is_real_documents(read_questions(EVAL / "realdocs-own" / "questions.jsonl"))
+    assert not is_real_documents(read_questions(SEED_DEV))
+    rows = [RealRow("a", "number", True, True, False, True, 0.01), RealRow("b", "number", False, True, False, True, 0.02),
+            RealRow("c", "what-is", False, False, False, True, 0.01), RealRow("d", "off-topic", True, False, True, True, 0.01)]
+    report = summarize_real(rows)
+    assert list(report["by_type"]) == ["number", "what-is", "off-topic"]
+    o = report["overall"]
+    assert (o["questions"], o["right"], o["share_right"], o["gold_file_cited"], o["abstained"]) == (4, 2, 0.5, 0.6667, 1)
+    assert report["by_type"]["number"]["gold_file_cited"] == 1.0 and report["answers"]["b"]["right"] is False
+
+
+def test_realdocs_corpus_is_the_packaged_files_unchanged():
+    """The vendored corpus matches the sha256 list of its fetch.sh (files copied from the Debian packages)."""
+    import hashlib
+    import re
+
+    folder = EVAL / "realdocs-dev"
+    listed = dict(re.findall(r"^(\S+)\t\S+\t/\S+\t([0-9a-f]{64})$", (folder / "fetch.sh").read_text("utf-8"), re.M))
+    assert len(listed) == 34 and sorted(listed) == sorted(p.name for p in (folder / "corpus").iterdir())
+    for name, digest in listed.items():
+        assert hashlib.sha256((folder / "corpus" / name).read_bytes()).hexdigest() == digest, name

@@ -211,12 +211,13 @@ def chat_cmd(seeds_dir, db_dir, k, answerer):
 @handled
 def eval_cmd(questions, seeds_dir, db_dir, limit, as_json):
     """Score the assistant on QUESTIONS: a vendored set's name (seed-dev, squad-dev, multihop-dev,
-    conversations-dev, conversations-news-dev, conversations-heldout, nonfactoid-dev) or a JSONL file with
-    gold answers and evidence (then --seeds names its corpus). Conversations are asked turn by turn with the
-    real history; the report gives turns right per kind. Non-factoid questions (summaries, lists, yes/no, ...)
-    report right, key recall, citation precision and verdicts per kind."""
+    conversations-dev, conversations-news-dev, conversations-heldout, nonfactoid-dev, realdocs-dev,
+    realdocs-own) or a JSONL file with gold answers and evidence (then --seeds names its corpus).
+    Conversations are asked turn by turn with the real history; the report gives turns right per kind.
+    Non-factoid questions (summaries, lists, yes/no, ...) report right, key recall, citation precision and
+    verdicts per kind; real-documents questions report right and gold file cited per kind."""
     from qa import evalsets
-    from qa.eval import is_conversation, read_questions
+    from qa.eval import evaluate_real_documents, is_conversation, is_real_documents, read_questions
     from qa.eval_forms import is_nonfactoid
     from ui.cli_output import print_metrics, progress_bar
 
@@ -230,6 +231,8 @@ def eval_cmd(questions, seeds_dir, db_dir, limit, as_json):
     with progress_bar(sum(len(r["turns"]) for r in rows) if conversations else len(rows), "answering") as bar:
         if conversations or forms:
             report = _evaluate_per_corpus(rows, cfg, seeds_dir, db_dir, bar, forms)
+        elif is_real_documents(rows):
+            report = evaluate_real_documents(rows, cfg.index, cfg.answer, progress=bar)
         else:
             from qa.eval import evaluate
 

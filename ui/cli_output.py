@@ -87,6 +87,8 @@ def print_metrics(report: dict, as_json: bool) -> None:
         click.echo(json.dumps(report, indent=2))
         return
     groups = {"overall": report["overall"], **report["by_type"]}
+    for qid, got in report.get("answers", {}).items():  # real documents: each question's outcome
+        click.echo(f"{qid} {'right' if got['right'] else 'wrong'}: {' '.join(got['text'].split())[:150]}")
     keys = list(report["overall"])
     click.echo(f"{'metric':24}" + "".join(f"{g[:14]:>16}" for g in groups))
     for key in keys:

@@ -7,11 +7,13 @@ from index.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent
 CONVERSATIONS = ("conversations-dev", "conversations-news-dev", "conversations-heldout")
-SETS = ("seed-dev", "squad-dev", "multihop-dev", *CONVERSATIONS, "nonfactoid-dev")
+SETS = ("seed-dev", "squad-dev", "multihop-dev", *CONVERSATIONS, "nonfactoid-dev", "realdocs-dev", "realdocs-own")
 # Sets whose rows name their own corpus (`"corpus": "seeds"`, ...).
 PER_ROW = (*CONVERSATIONS, "nonfactoid-dev")
 # A conversation names its corpus; these are the folders those names stand for.
-CORPORA = {"seeds": "seed-dev", "seed-dev": "seed-dev", "squad-dev": "squad-dev", "multihop-dev": "multihop-dev"}
+CORPORA = {"seeds": "seed-dev", "seed-dev": "seed-dev", "squad-dev": "squad-dev", "multihop-dev": "multihop-dev",
+           "realdocs-dev": "realdocs-dev",
+           "realdocs-own": "realdocs-own"}
 
 
 def _need(path: Path, what: str) -> Path:
