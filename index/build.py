@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Collection
 
+import numpy as np
+
 from index import generation, lexical, sentences, sentvec
 from index import plan as build_plan
 from index import manifest as mf
@@ -41,6 +43,7 @@ from index.types import Chunk, IndexReport, Skipped, SkipFile
 Progress = Callable[[str, int, int], None]
 Cancel = Callable[[], bool]
 GROUP = 512  # chunks embedded and committed together
+STEP = 64  # chunks embedded between two progress reports (a group of 512 takes a while on a laptop)
 
 
 def build(settings: IndexSettings, embedder: Embedder | None = None, progress: Progress | None = None,
@@ -155,6 +158,7 @@ class _Run:
         self.reader = Reader(settings.read_options)  # files are read in a capped child process
         self.stopped, self.info, self.committed = False, {}, set()
         self.counts = (0, 0, 0)
+        self._embedded = (0, 0)  # (passages embedded, passages to embed) in this build
         self.plan: build_plan.Plan | None = None  # set by `_publish`: why this build started where it did
 
     @property
@@ -256,7 +260,8 @@ class _Run:
         self.manifest.remember_skip(f.source, f.hash, reason)
 
     def _embed_all(self, todo: list[SeedFile], chunks: dict[str, list[Chunk]]) -> None:
-        total, done, group = sum(map(len, chunks.values())), 0, []
+        total, group = sum(map(len, chunks.values())), []
+        self._embedded = (0, total)
         self.progress("embedding", 0, total)
         for f in todo:
             if f.source in chunks:
@@ -264,7 +269,8 @@ class _Run:
             if sum(len(chunks[g.source]) for g in group) >= GROUP or (f is todo[-1] and group):
                 if self._cancelled():
                     break
-                done += self._commit(group, chunks)
+                done = self._embedded[0] + self._commit(group, chunks)
+                self._embedded = (done, total)
                 self.progress("embedding", done, total)
                 group = []
 
@@ -293,13 +299,26 @@ class _Run:
         spans = [sentences.split(c.text) for c in batch]
         shifted = [[(s + len(t) - len(c.text), e + len(t) - len(c.text)) for s, e in sp]
                    for t, c, sp in zip(texts, batch, spans)]
-        vectors, span_vecs = self.embedder.embed_spans(texts, shifted)
+        vectors, span_vecs = self._embed_steps(texts, shifted)
         by_file: dict[str, list] = {}
         for n, (c, sp, sv) in enumerate(zip(batch, spans, span_vecs)):
             by_file.setdefault(prefix_of(c.id), []).append((number_of(c.id), c.start, sp, sv))
         for prefix, rows in by_file.items():
             _write_sentences(self.dir, prefix, rows)
         return vectors
+
+    def _embed_steps(self, texts: list[str], spans: list) -> tuple:
+        """`embed_spans` over `STEP` texts at a time, reporting the passages embedded so far after each step,
+        so that progress moves inside a commit group."""
+        done, total = self._embedded
+        vectors, span_vecs = [], []
+        for at in range(0, len(texts), STEP):
+            v, sv = self.embedder.embed_spans(texts[at:at + STEP], spans[at:at + STEP])
+            vectors.append(v)
+            span_vecs += sv
+            if at + STEP < len(texts):
+                self.progress("embedding", done + at + STEP, total)
+        return (np.concatenate(vectors) if vectors else np.zeros((0, self.embedder.dimension), "float32")), span_vecs
 
     def _snapshot(self) -> None:
         self.progress("lexical index", 0, 1)
