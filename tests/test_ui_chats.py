@@ -63,3 +63,25 @@ def test_the_browser_secret_is_kept_beside_the_index(tmp_path):
     first = chats.browser_secret(tmp_path / "db")
     assert first and chats.browser_secret(tmp_path / "db") == first
     assert (tmp_path / "db" / "browser-secret").stat().st_mode & 0o077 == 0
+
+
+def test_a_pending_turn_is_settled_in_its_own_chat_even_after_a_new_chat_opened():
+    store = chats.add_turn(chats.empty(), "Q?", None, "", chats.PENDING)
+    asked_in = store["current"]
+    store = chats.new_chat(store)  # not reused: the open chat holds a pending question
+    assert store["current"] != asked_in and chats.listed(store) == [c for c in store["chats"] if c["id"] == asked_in]
+    store = chats.settle(store, asked_in, 0, chats.turn_dict("Q?", answer()))
+    settled = next(c for c in store["chats"] if c["id"] == asked_in)
+    assert chats.turns(settled)[0].answer.text == "The quote. [1]" and store["current"] != asked_in
+    assert chats.history_of(chats.turns(chats.current(chats.add_turn(chats.empty(), "Lost?", None, "",
+                                                                         chats.PENDING)))) == []
+    assert chats.settle(store, "gone", 0, {}) == store
+
+
+def test_a_deleted_chat_can_be_brought_back():
+    store = chats.add_turn(chats.empty(), "Q?", answer())
+    gone = store["current"]
+    store = chats.delete_chat(store, gone)
+    assert store["chats"] == [] and store["deleted"]["id"] == gone
+    back = chats.undo_delete(chats.normalise(store))
+    assert back["current"] == gone and back["deleted"] is None and len(back["chats"]) == 1

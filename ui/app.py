@@ -137,7 +137,7 @@ def _chat_tab(cfg: Config) -> SimpleNamespace:
     return SimpleNamespace(chatbot=chatbot, question=question, send=send, stop=stop, new=new, chat_list=chat_list,
                            regenerate=regenerate, export_md=export_md, export_json=export_json, backend=backend,
                            k=k, collection=collection, where=where, sources=sources, reason_row=reason_row, reason=reason, reason_send=reason_send,
-                           pending=gr.State(None), vote=gr.State(None))
+                           pending=gr.State(None), settled=gr.State(None), vote=gr.State(None))
 
 
 def _viewer() -> tuple:
@@ -171,9 +171,10 @@ def _advanced(cfg: Config) -> tuple[gr.Dropdown, gr.Slider, gr.Dropdown, gr.Text
 def _wire_chat(chat: Chat, ui: SimpleNamespace) -> list:
     """Connect the chat's events; returns the outputs that show a conversation (for the page load)."""
     store, private = ui.store, dict(api_visibility="private")
-    started = [ui.pending, ui.question, ui.chatbot, ui.sources, ui.send, ui.stop]
-    answered = [ui.chatbot, ui.sources, store, ui.pending, ui.chat_list, ui.export_md, ui.export_json]
-    shown = [store, ui.chatbot, ui.sources, ui.chat_list, ui.export_md, ui.export_json]
+    started = [ui.pending, ui.question, ui.chatbot, ui.sources, ui.send, ui.stop, store, ui.chat_list, ui.settled]
+    answered = [ui.chatbot, ui.sources, ui.pending, ui.settled]
+    lists = [ui.chat_list, ui.export_md, ui.export_json]
+    shown = [store, ui.chatbot, ui.sources, *lists]
     for event, fn, inputs in ((ui.question.submit, chat.start, [ui.question, store]),
                               (ui.send.click, chat.start, [ui.question, store]),
                               (ui.chatbot.example_select, chat.start_example, [store]),
@@ -181,8 +182,11 @@ def _wire_chat(chat: Chat, ui: SimpleNamespace) -> list:
         run = event(fn, inputs, started, **private).then(
             chat.respond, [ui.pending, store, ui.k, ui.backend, ui.collection, ui.where], answered,
             show_progress="hidden", **private)
-        run.then(chat.finish, None, [ui.send, ui.stop], queue=False, **private)
-    ui.stop.click(chat.stopped, [ui.pending, store], answered + [ui.send, ui.stop], queue=False, **private)
+        # the store as it is once the answer is in (a New chat clicked meanwhile included), not as it was asked
+        run.then(chat.settle, [ui.settled, store], [store, *lists], queue=False, **private).then(
+            chat.finish, None, [ui.send, ui.stop], queue=False, **private)
+    ui.stop.click(chat.stopped, [ui.pending, store], [ui.chatbot, ui.sources, store, ui.pending, *lists,
+                                                      ui.send, ui.stop], queue=False, **private)
     ui.chatbot.select(chat.select, [store], ui.sources, queue=False, **private).then(
         None, js="() => window.qaOpenSheet && window.qaOpenSheet()")
     ui.sources.click(chat.cite, [store], [ui.sources, ui.viewer, ui.viewer_doc], **private)

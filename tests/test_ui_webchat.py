@@ -1,0 +1,168 @@
+"""The web chat in daily use, in a real browser: chats that keep a New chat click made during a slow answer,
+deletions that can be undone, an honest Regenerate, a phone layout that gives the conversation the screen,
+uploads from the chat box, a large PDF opened at its cited page, and a page that recovers when the server
+is lost mid-answer and comes back on the same port.
+
+One real app (`python -m ui`, real model, temp copy of the seeds plus a generated 40-page PDF, temp index,
+an OpenAI-protocol stub as its LLM server) serves the module; the last test stops and restarts it.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from ui.testing import (ARTIFACTS, SEEDS, XI_QUESTION, XI_QUOTE, free_port, start_ui, stop_server,
+                        wait_until_up)
+
+sys.path.insert(0, str(Path(__file__).parent))
+from llm_stub import StubLLM  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+WAIT = 90_000
+LAPTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
+STUB_REPLY = ("Xi heralded a new year of growing coordination with Russia [1] during a long call with Putin, "
+              "the report says, and the two leaders spoke of trade, energy and security for the year ahead.")
+
+
+class App:
+    """The module's server, which a test may stop and start again on the same port."""
+
+    def __init__(self, root: Path, env: dict):
+        import shutil
+
+        self.root, self.env, self.port = root, env, free_port()
+        self.seeds, self.db, self.log = root / "seeds", root / "db", root / "server.log"
+        shutil.copytree(SEEDS, self.seeds, copy_function=shutil.copyfile)
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.proc = None
+
+    def start(self) -> None:
+        self.proc = start_ui(self.seeds, self.db, self.port, self.log, self.env)
+        wait_until_up(self.url, self.proc, self.log, timeout=300)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_server(self.proc)
+            self.proc = None
+
+
+@pytest.fixture(scope="module")
+def stub():
+    with StubLLM(STUB_REPLY) as llm:
+        yield llm
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, stub):
+    env = {"QA_LLM_BASE_URL": stub.url, "QA_LLM_MODEL": "stub", "QA_LLM_TIMEOUT": "30"}
+    running = App(tmp_path_factory.mktemp("ui-webchat"), env)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def open_page(browser, app, viewport=LAPTOP) -> tuple:
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.goto(app.url)
+    expect(page.locator("#question textarea")).to_be_visible()
+    return context, page
+
+
+@pytest.fixture
+def page(browser, app) -> Page:
+    context, page = open_page(browser, app)
+    yield page
+    context.close()
+
+
+def bots(page: Page):
+    return page.locator("#chat [data-testid=bot]")
+
+
+def finished(page: Page):
+    return page.locator("#chat [data-testid=bot] .qa-answer:not(.qa-streaming)")
+
+
+def send(page: Page, question: str) -> None:
+    page.locator("#question textarea").fill(question)
+    page.locator("#question textarea").press("Enter")
+
+
+def ask(page: Page, question: str) -> None:
+    before = finished(page).count()
+    send(page, question)
+    expect(finished(page)).to_have_count(before + 1, timeout=WAIT)
+    expect(page.locator("#ask")).to_be_visible()
+
+
+def choose_llm(page: Page) -> None:
+    page.get_by_text("Settings").click()
+    page.locator("#backend input").click()
+    page.get_by_role("option", name="openai").click()
+    page.get_by_text("Settings").click()
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / name)
+
+
+def chat_items(page: Page):
+    return page.locator("#chat-list .qa-chat")
+
+
+def test_new_chat_during_a_slow_answer_is_kept_and_the_answer_lands_in_its_own_chat(page, stub):
+    choose_llm(page)
+    stub.delay = 0.15
+    try:
+        send(page, XI_QUESTION)
+        expect(bots(page).last).to_contain_text("Xi heralded", timeout=WAIT)
+        page.locator("#new-chat").click()  # while the answer still streams
+        expect(page.locator("#chat [data-testid=user]")).to_have_count(0)
+        expect(page.locator("#ask")).to_be_visible(timeout=WAIT)
+    finally:
+        stub.delay = 0.0
+    expect(page.locator("#chat [data-testid=user]")).to_have_count(0)  # the late answer did not paint over it
+    # the next question starts a second conversation; the first one kept its whole answer
+    page.get_by_text("Settings").click()
+    page.locator("#backend input").click()
+    page.get_by_role("option", name="extractive").click()
+    page.get_by_text("Settings").click()
+    ask(page, "Who is the commander of US European Command?")
+    expect(bots(page)).to_have_count(1)
+    expect(chat_items(page)).to_have_count(2)
+    page.locator("#chat-list .qa-chat-open", has_text=XI_QUESTION[:20]).click()
+    expect(bots(page)).to_have_count(1)
+    expect(bots(page).first).to_contain_text("security for the year ahead")
+    expect(bots(page).first.locator(".qa-cite")).to_have_count(1)
+
+
+def test_no_empty_chat_is_listed_and_a_deletion_can_be_undone(page):
+    page.locator("#new-chat").click()
+    expect(page.locator("#chat-list .qa-chat")).to_have_count(0)
+    expect(page.locator("#chat-list")).not_to_contain_text("0 questions")
+    ask(page, XI_QUESTION)
+    page.locator("#new-chat").click()
+    expect(chat_items(page)).to_have_count(1)
+    expect(page.locator("#chat-list")).not_to_contain_text("0 questions")
+    chat_items(page).first.locator(".qa-chat-delete").click()
+    expect(chat_items(page)).to_have_count(0)
+    undo = page.locator("#chat-list").get_by_role("button", name="Undo")
+    expect(undo).to_be_visible()
+    undo.click()
+    expect(chat_items(page)).to_have_count(1)
+    expect(bots(page).first).to_contain_text(XI_QUOTE)
+
+
+def test_regenerate_says_why_the_answer_is_the_same(page):
+    ask(page, XI_QUESTION)
+    page.locator("#regenerate").click()
+    expect(page.get_by_text("The same answer again")).to_be_visible(timeout=WAIT)
+    expect(bots(page)).to_have_count(1)
