@@ -166,3 +166,30 @@ def test_regenerate_says_why_the_answer_is_the_same(page):
     page.locator("#regenerate").click()
     expect(page.get_by_text("The same answer again")).to_be_visible(timeout=WAIT)
     expect(bots(page)).to_have_count(1)
+
+
+def test_a_lost_server_ends_the_pending_answer_with_retry_and_the_page_recovers(page, app, stub):
+    """Last in the module: it stops the server mid-answer and starts it again on the same port."""
+    choose_llm(page)
+    stub.delay = 0.3
+    send(page, XI_QUESTION)
+    expect(bots(page).last).to_contain_text("Xi heralded", timeout=WAIT)
+    app.stop()
+    stub.delay = 0.0
+    pending = bots(page).last
+    expect(pending).to_contain_text("connection to the server was lost", timeout=WAIT)
+    expect(pending.get_by_role("button", name="Retry")).to_be_visible()
+    expect(page.locator("#stop")).to_be_hidden()  # nothing left to stop
+    page.wait_for_timeout(3000)  # both of the stream's and the queue's errors have arrived
+    expect(page.locator("[data-testid=toast-text]:visible")).to_have_count(1)
+    shot(page, "lost-server.png")
+    app.start()
+    # the page reconnects by itself; the question is still there, unanswered, with Retry
+    retry = bots(page).last.get_by_role("button", name="Retry")
+    expect(retry).to_be_visible(timeout=WAIT)
+    expect(page.locator("#chat [data-testid=user]").last).to_contain_text(XI_QUESTION)
+    retry.click()
+    expect(bots(page).last.locator(".qa-cite")).to_have_count(1, timeout=WAIT)
+    expect(bots(page)).to_have_count(1)
+    send(page, "Who is the commander of US European Command?")  # a new question is answered too
+    expect(finished(page)).to_have_count(2, timeout=WAIT)

@@ -17,7 +17,55 @@
   };
   window.qaOpenSheet = () => sheet(true);
 
+  // A lost server: Gradio shows a toast and reloads the page once the server answers again (the chats are
+  // kept in the browser). Meanwhile the pending answer says so and offers Retry, and a toast shown twice
+  // (by two events that lost their connection) is shown once.
+  const LOST_TOAST = "Connection to the server was lost";
+  let lost = false;
+  const markLost = () => {
+    lost = true;
+    document.body.classList.add("qa-lost-server");  // hides Stop: there is nothing left to stop
+    document.querySelectorAll("#chat .qa-answer.qa-streaming").forEach((el) => {
+      el.className = "qa-answer qa-lost";
+      el.innerHTML = '<div class="qa-note">⚠️ The connection to the server was lost before this answer ' +
+        'arrived. The page reconnects by itself when the server is back; your conversations are kept. ' +
+        '<button type="button" class="qa-retry">Retry</button></div>';
+    });
+  };
+  new MutationObserver(() => {
+    const seen = new Set();
+    document.querySelectorAll('[data-testid="toast-text"]').forEach((t) => {
+      const text = t.textContent.trim(), item = t.closest(".toast-item") || t;
+      if (seen.has(text)) item.style.display = "none";
+      seen.add(text);
+      if (text.startsWith(LOST_TOAST) && !lost) markLost();
+    });
+  }).observe(document.body, {childList: true, subtree: true});
+  const retryLater = () => {  // after the reload, press the restored question's Retry
+    sessionStorage.removeItem("qa-retry");
+    let tries = 0;
+    const timer = setInterval(() => {
+      const button = document.querySelector("#chat .qa-retry");
+      if (button || ++tries > 100) { clearInterval(timer); if (button) button.click(); }
+    }, 200);
+  };
+  if (sessionStorage.getItem("qa-retry")) retryLater();
+
   document.addEventListener("click", (e) => {
+    const retry = e.target.closest(".qa-retry");
+    if (retry) {
+      e.preventDefault();
+      e.stopPropagation();
+      if (lost) {  // asked again once the page has reconnected
+        sessionStorage.setItem("qa-retry", "1");
+        retry.textContent = "Retrying when the server is back…";
+        retry.disabled = true;
+      } else {
+        const again = document.getElementById("regenerate");
+        if (again) again.click();
+      }
+      return;
+    }
     const cite = e.target.closest(".qa-cite");
     if (cite) {
       e.preventDefault();
