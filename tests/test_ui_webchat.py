@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from index.samples import write_pdf
 from ui.testing import (ARTIFACTS, SEEDS, XI_QUESTION, XI_QUOTE, free_port, start_ui, stop_server,
                         wait_until_up)
 
@@ -28,6 +29,20 @@ STUB_REPLY = ("Xi heralded a new year of growing coordination with Russia [1] du
               "the report says, and the two leaders spoke of trade, energy and security for the year ahead.")
 
 
+MANUAL_PAGES, FERRY_PAGE = 40, 31
+FERRY_FACT = "The ferry Albatross carried 412 crates of saffron to Lindqvist harbour in the spring of 1932."
+FERRY_QUESTION = "What did the ferry Albatross carry to Lindqvist harbour?"
+
+
+def manual_page(n: int) -> str:
+    """A page of the generated manual: maintenance notes, and on one page, half way down, the ferry's cargo."""
+    notes = [f"Section {n}.{i}: inspect valve {n * 10 + i} of the pump room and log its pressure each morning."
+             for i in range(1, 13)]
+    if n == FERRY_PAGE:
+        notes.insert(8, FERRY_FACT)
+    return "\n".join(notes)
+
+
 class App:
     """The module's server, which a test may stop and start again on the same port."""
 
@@ -39,6 +54,8 @@ class App:
         shutil.copytree(SEEDS, self.seeds, copy_function=shutil.copyfile)
         self.url = f"http://127.0.0.1:{self.port}/"
         self.proc = None
+
+        write_pdf(self.seeds / "harbour-manual.pdf", [manual_page(n) for n in range(1, MANUAL_PAGES + 1)])
 
     def start(self) -> None:
         self.proc = start_ui(self.seeds, self.db, self.port, self.log, self.env)
@@ -166,6 +183,44 @@ def test_regenerate_says_why_the_answer_is_the_same(page):
     page.locator("#regenerate").click()
     expect(page.get_by_text("The same answer again")).to_be_visible(timeout=WAIT)
     expect(bots(page)).to_have_count(1)
+
+
+HIGHLIGHT_SHOWN = """() => {
+  const fig = document.querySelector('#viewer figure.qa-page[data-fy]');
+  const img = fig && fig.querySelector('img');
+  if (!img || !img.clientHeight) return null;
+  const r = img.getBoundingClientRect(), v = document.querySelector('#viewer-doc').getBoundingClientRect();
+  const x = r.left + Number(fig.dataset.fx) * r.width, y = r.top + Number(fig.dataset.fy) * r.height;
+  const f = fig.getBoundingClientRect();
+  return {inside: y > v.top && y < v.bottom && x > Math.max(v.left, f.left) && x < Math.min(v.right, f.right),
+          width: r.width, screen: window.innerWidth};
+}"""
+OPENING_SEEN = """() => {
+  window.qaSeen = [];
+  new MutationObserver(() => {
+    const doc = document.querySelector('#viewer-doc');
+    if (doc) window.qaSeen.push(doc.innerText);
+  }).observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["laptop", "phone"])
+def test_a_pdf_citation_opens_at_its_drawn_page_with_the_highlight_in_view(browser, app, viewport):
+    context, page = open_page(browser, app, viewport)
+    ask(page, FERRY_QUESTION)
+    expect(finished(page).last).to_contain_text("412 crates of saffron")
+    page.evaluate(OPENING_SEEN)
+    finished(page).last.locator(".qa-cite").first.click()
+    viewer = page.locator("#viewer")
+    expect(viewer.locator("figure.qa-page img")).to_be_visible(timeout=WAIT)
+    expect(viewer).to_contain_text(f"harbour-manual.pdf, p. {FERRY_PAGE}")
+    assert any(f"Opening harbour-manual.pdf, p. {FERRY_PAGE}…" in t for t in page.evaluate("window.qaSeen"))
+    page.wait_for_function(f"() => ({HIGHLIGHT_SHOWN})()?.inside", timeout=10_000)
+    shown = page.evaluate(HIGHLIGHT_SHOWN)
+    if viewport is PHONE:  # the page is drawn large enough to read, not shrunk to the phone's width
+        assert shown["width"] >= 1.5 * shown["screen"], shown
+    shot(page, f"viewer-pdf-{'phone' if viewport is PHONE else 'laptop'}.png")
+    context.close()
 
 
 def test_a_lost_server_ends_the_pending_answer_with_retry_and_the_page_recovers(page, app, stub):

@@ -29,8 +29,24 @@ CHAT_LIST_JS = """element.addEventListener('click', (e) => {
   const b = e.target.closest('[data-action]');
   if (b) trigger('click', {action: b.dataset.action, chat: b.dataset.chat});
 });"""
-# Each time the viewer shows a document (it mounts with the first one), scroll it to the highlighted quote.
+# Each time the viewer shows a document (it mounts with the first one), scroll it to the quote: on a PDF's
+# drawn page (shown first) to its highlight, elsewhere to the highlighted text.
 VIEWER_JS = """const toQuote = () => {
+  const fig = element.querySelector('figure.qa-page[data-fy]');
+  const img = fig && fig.querySelector('img');
+  if (img) {
+    const go = () => {
+      let box = img.parentElement;  // the nearest ancestor that scrolls vertically
+      while (box && box !== document.body && !(box.scrollHeight > box.clientHeight
+             && /auto|scroll/.test(getComputedStyle(box).overflowY))) box = box.parentElement;
+      if (!box || box === document.body) box = document.scrollingElement;
+      const y = img.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+      box.scrollTop = Math.max(0, y + Number(fig.dataset.fy) * img.clientHeight - box.clientHeight / 2);
+      fig.scrollLeft = Math.max(0, Number(fig.dataset.fx) * img.clientWidth - 16);
+    };
+    if (img.complete) go(); else img.addEventListener('load', go, {once: true});
+    return;
+  }
   const mark = element.querySelector('mark.qa-quote');
   if (mark) mark.scrollIntoView({block: 'center'});
 };

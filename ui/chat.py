@@ -22,7 +22,7 @@ from ui import chats, feedback, render
 from ui.examples import ExampleQuestions
 from ui.gradio_import import gr
 from ui.settings import Config
-from ui.viewer import Documents, view_html
+from ui.viewer import Documents, opening_html, view_html
 
 EMPTY_QUESTION = "Type a question about your documents first."
 SAME_ANSWER = ("The same answer again: the extractive answerer always quotes the passage that matches best. "
@@ -189,18 +189,19 @@ class Chat:
         found = self._turn(store, turn)
         return render.sources_html(found.answer, turn, question=found.question) if found else gr.skip()
 
-    def cite(self, store, evt: gr.EventData) -> tuple:
+    def cite(self, store, evt: gr.EventData) -> Iterator[tuple]:
         """A `[n]` or a source card was clicked: that answer's sources, source n outlined, and the viewer open
-        at its quote; outputs (sources, viewer, viewer content)."""
+        at its quote ("Opening NAME, p. N…" until it is read); outputs (sources, viewer, viewer content)."""
         data = evt._data if isinstance(getattr(evt, "_data", None), dict) else {}
         turn, n = _int(data.get("turn")), _int(data.get("n"))
         asked = self._turn(store, turn) if turn is not None else None
         found = {s.n: s for s in sources(asked.answer)} if asked else {}
         if n not in found:
-            return gr.skip(), gr.skip(), gr.skip()
-        html = view_html(self.docs_for(asked.answer.collection), found[n], asked.answer.short)
+            yield gr.skip(), gr.skip(), gr.skip()
+            return
         panel = render.sources_html(asked.answer, turn, active=n, question=asked.question)
-        return panel, gr.update(visible=True), html
+        yield panel, gr.update(visible=True), opening_html(found[n])
+        yield gr.skip(), gr.skip(), view_html(self.docs_for(asked.answer.collection), found[n], asked.answer.short)
 
     def docs_for(self, collection: str) -> Documents:
         """The document loader of a collection's folder ("" = the default one)."""
