@@ -185,6 +185,21 @@ def test_regenerate_says_why_the_answer_is_the_same(page):
     expect(bots(page)).to_have_count(1)
 
 
+def test_on_a_phone_the_conversation_gets_the_screen(browser, app):
+    """At 390x844 the conversation takes most of the height, and the chats, the composer, Regenerate and the
+    sources bar are all on screen without scrolling."""
+    context, page = open_page(browser, app, PHONE)
+    ask(page, XI_QUESTION)
+    ask(page, "Who is the commander of US European Command?")
+    shot(page, "phone-conversation.png")
+    assert page.locator("#chat").bounding_box()["height"] >= 0.6 * PHONE["height"]
+    for element in ("#new-chat", "#chat-list .qa-chat", "#question textarea", "#ask", "#regenerate",
+                    "#sources .qa-sheet-bar"):
+        expect(page.locator(element).first).to_be_in_viewport(ratio=0.75)
+    assert page.evaluate("() => document.scrollingElement.scrollTop") == 0
+    context.close()
+
+
 HIGHLIGHT_SHOWN = """() => {
   const fig = document.querySelector('#viewer figure.qa-page[data-fy]');
   const img = fig && fig.querySelector('img');

@@ -217,8 +217,10 @@ class Chat:
     # conversations
 
     def restore(self, store, request: gr.Request = None) -> tuple:
-        """Page load: the open conversation as it was; outputs (store, chat, sources, chat list, markdown, json)."""
-        return self._show(chats.normalise(store), request)
+        """Page load: the open conversation as it was; outputs (store, chat, sources, chat list, markdown, json).
+        The store is shown, never written back: on a slow machine this may return after a first question has
+        changed it, and writing the store as read at load would drop that question."""
+        return (gr.skip(), *self._show(chats.normalise(store), request)[1:])
 
     def new(self, store, request: gr.Request = None) -> tuple:
         """New chat: an empty conversation with example questions."""
