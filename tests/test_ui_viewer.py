@@ -107,6 +107,17 @@ def test_names_are_recurring_capitalised_phrases():
     assert names(text)[:2] == ["Chris Cavoli", "Harbour Office"]
 
 
+def test_names_are_never_a_word_repeated_or_capitals_glued_across_lines():
+    """A manual's running header read on every page, and its labels in capitals, recur more than any name:
+    neither is offered as one."""
+    page = "ACME MARINE\nACME MARINE\nWARNING\nCAUTION HOT SURFACE\nThe pump was serviced by Odile Franck.\n"
+    found = names(page * 5)
+    assert "Odile Franck" in found
+    assert not [n for n in found if len(set(n.split())) < len(n.split()) or sum(w.isupper() for w in n.split()) > 1]
+    assert names("Gen. Chris Cavoli, commander of US European Command.\n" * 2)[:2] == ["Chris Cavoli",
+                                                                                      "US European Command"]
+
+
 def test_example_questions_come_from_the_index_and_are_answerable(seeds_copy, make_settings, embedder):
     settings = make_settings(seeds_copy)
     assert ExampleQuestions(settings, None).get() == []  # no index yet: no examples, no error

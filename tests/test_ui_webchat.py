@@ -43,6 +43,11 @@ def manual_page(n: int) -> str:
     return "\n".join(notes)
 
 
+# A manual's running header and labels in capitals, on every page: they recur more than any name in it.
+PUMP_NOTES = ("ACME MARINE PUMP MANUAL\nACME MARINE PUMP MANUAL\nWARNING\nHOT SURFACE\n"
+              "The relief valve of the bilge pump opens at 4 bar, and Odile Franck services it each spring.\n\n")
+
+
 class App:
     """The module's server, which a test may stop and start again on the same port."""
 
@@ -55,6 +60,7 @@ class App:
         self.url = f"http://127.0.0.1:{self.port}/"
         self.proc = None
 
+        (self.seeds / "pump-notes.txt").write_text(PUMP_NOTES * 6, "utf-8")
         write_pdf(self.seeds / "harbour-manual.pdf", [manual_page(n) for n in range(1, MANUAL_PAGES + 1)])
 
     def start(self) -> None:
@@ -133,6 +139,20 @@ def shot(page: Page, name: str) -> None:
 
 def chat_items(page: Page):
     return page.locator("#chat-list .qa-chat")
+
+
+def test_example_questions_read_like_questions_and_are_answered_from_a_quote_naming_them(page):
+    examples = page.locator("#chat").get_by_role("button", name="What do the documents say about")
+    expect(examples.first).to_be_visible(timeout=WAIT)
+    texts = examples.all_inner_texts()
+    for text in texts:
+        words = text.removeprefix("What do the documents say about ").rstrip("?").split()
+        assert len(set(words)) == len(words), text  # no doubled name
+        assert sum(len(w) > 1 and w.isupper() for w in words) <= 1, text  # no capitals glued together
+    name = texts[0].removeprefix("What do the documents say about ").rstrip("?")
+    examples.first.click()
+    expect(finished(page)).to_have_count(1, timeout=WAIT)
+    expect(page.locator("#sources mark.qa-quote").first).to_contain_text(name)
 
 
 def test_new_chat_during_a_slow_answer_is_kept_and_the_answer_lands_in_its_own_chat(page, stub):
