@@ -220,6 +220,37 @@ def test_on_a_phone_the_conversation_gets_the_screen(browser, app):
     context.close()
 
 
+DROP = """([name, text]) => {
+  const files = new DataTransfer();
+  files.items.add(new File([text], name));
+  const target = document.querySelector('#chat');
+  for (const type of ['dragover', 'drop'])
+    target.dispatchEvent(new DragEvent(type, {dataTransfer: files, bubbles: true, cancelable: true}));
+}"""
+
+
+def test_files_attached_or_dropped_in_the_chat_are_checked_saved_and_indexed(page, app, tmp_path):
+    status = page.locator("#attach-status")
+    before = sorted(p.name for p in app.seeds.iterdir())
+    page.evaluate(DROP, ["setup.exe", "MZ" + "\0" * 64])  # refused, as in the Documents tab
+    expect(status).to_contain_text("Refused: setup.exe: file type .exe is not allowed", timeout=WAIT)
+    assert sorted(p.name for p in app.seeds.iterdir()) == before
+    page.evaluate(DROP, ["lighthouse.txt", "date 2023-05-02 The Quillmere lighthouse was painted teal in 1897."])
+    expect(status).to_contain_text("lighthouse.txt: saved", timeout=WAIT)
+    expect(status).to_contain_text("1 added", timeout=WAIT)
+    doc = tmp_path / "keeper.txt"
+    doc.write_text("date 2023-05-03 Odile Franck kept the Quillmere lighthouse from 1890 to 1931.", "utf-8")
+    with page.expect_file_chooser() as chooser:  # the attach button
+        page.locator("#attach").click()
+    chooser.value.set_files(str(doc))
+    expect(status).to_contain_text("keeper.txt: saved", timeout=WAIT)
+    expect(status).to_contain_text("1 added", timeout=WAIT)
+    ask(page, "What colour was the Quillmere lighthouse painted?")
+    expect(finished(page).last).to_contain_text("teal")
+    page.get_by_role("tab", name="Documents").click()
+    expect(page.locator("#doc-table")).to_contain_text("keeper.txt")
+
+
 HIGHLIGHT_SHOWN = """() => {
   const fig = document.querySelector('#viewer figure.qa-page[data-fy]');
   const img = fig && fig.querySelector('img');

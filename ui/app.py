@@ -113,7 +113,8 @@ def build_app(cfg: Config, assistant: Assistant | None = None) -> gr.Blocks:
             with gr.Tab("Chat", id="chat-tab"):
                 chat_ui = _chat_tab(cfg)
             with gr.Tab("Documents", id="documents-tab"):
-                documents_tab.build(cfg, assistant, app)
+                docs_ui = documents_tab.build(cfg, assistant, app)
+        documents_tab.wire_attach(docs_ui, chat_ui.attach, chat_ui.attach_status)
         chat_ui.viewer, chat_ui.viewer_doc, chat_ui.viewer_close = _viewer()
         chat_ui.store = store
         shown = _wire_chat(chat, chat_ui)
@@ -137,8 +138,11 @@ def _chat_tab(cfg: Config) -> SimpleNamespace:
                 question = gr.Textbox(label="Question", show_label=False, elem_id="question", scale=5, lines=1,
                                       max_lines=6, autofocus=True, submit_btn=False,
                                       placeholder="Ask about your documents (Enter sends, Shift+Enter adds a line)")
+                attach = gr.UploadButton("📎", file_count="multiple", elem_id="attach", scale=0, min_width=44,
+                                         size="sm")
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask", min_width=80)
                 stop = gr.Button("Stop", variant="stop", scale=1, elem_id="stop", min_width=80, visible=False)
+            attach_status = gr.Markdown("", elem_id="attach-status")
             with gr.Row(visible=False, elem_id="reason-row") as reason_row:
                 reason = gr.Textbox(label="Why? (optional)", elem_id="reason", scale=5, lines=1,
                                     placeholder="What was good or wrong about this answer?")
@@ -153,6 +157,7 @@ def _chat_tab(cfg: Config) -> SimpleNamespace:
     return SimpleNamespace(chatbot=chatbot, question=question, send=send, stop=stop, new=new, chat_list=chat_list,
                            regenerate=regenerate, export_md=export_md, export_json=export_json, backend=backend,
                            k=k, collection=collection, where=where, sources=sources, reason_row=reason_row, reason=reason, reason_send=reason_send,
+                           attach=attach, attach_status=attach_status,
                            pending=gr.State(None), settled=gr.State(None), vote=gr.State(None))
 
 

@@ -26,6 +26,7 @@ from ui.settings import Config
 from ui.upload import ALLOWED, KEEP_BOTH, REPLACE
 
 POLL = 0.3  # seconds between progress updates
+ATTACH_CONFLICT = "\n\nA different document with this name is already there: choose in the Documents tab."
 # File, Status, Title, Pages, Chunks, Published, Indexed, Note (documents.HEADERS): short columns stay legible
 COLUMN_WIDTHS = ["210px", "90px", "280px", "90px", "80px", "110px", "150px", "220px"]
 PRIVATE = dict(api_visibility="private")
@@ -37,7 +38,16 @@ def build(cfg: Config, assistant: Assistant, app: gr.Blocks) -> SimpleNamespace:
     tab = DocumentsTab(cfg, assistant)
     ui = _layout(cfg)
     tab.wire(ui, app)
+    ui.tab = tab
     return ui
+
+
+def wire_attach(ui: SimpleNamespace, attach: gr.UploadButton, status: gr.Markdown) -> None:
+    """Files attached to (or dropped on) the chat box: the same checks, saving and indexing as the tab's
+    upload (`ui` is what `build` returned), the tab updated too, and the progress shown under the chat box."""
+    after = [ui.status, ui.table, ui.pick, ui.counts, ui.cancel, ui.upload, ui.conflict_row, ui.conflict_text,
+             ui.pending]
+    attach.upload(ui.tab.attached, attach, after + [status], **BUILDS)
 
 
 def _layout(cfg: Config) -> SimpleNamespace:
@@ -186,6 +196,12 @@ class DocumentsTab:
     def upload(self, files) -> Iterator[tuple]:
         """Check and save the uploaded files (nothing written for a refused one); then index the new ones."""
         yield from self._upload(list(files or ()), None)
+
+    def attached(self, files) -> Iterator[tuple]:
+        """`upload` for files attached in the chat: its outputs, then the status again for the chat box."""
+        for out in self._upload(list(files or ()), None):
+            waiting = isinstance(out[-1], list) and bool(out[-1])
+            yield (*out, out[0] + (ATTACH_CONFLICT if waiting else ""))
 
     def replace_existing(self, pending: list) -> Iterator[tuple]:
         """Replace the existing documents with the waiting uploads of the same names."""

@@ -84,6 +84,25 @@
     }
   }, true);
 
+  // Files dropped on the chat go to the chat box's attach button, which checks, saves and indexes them as the
+  // Documents tab does.
+  const inChat = (e) => e.target.closest && e.target.closest("#chat-col");
+  document.addEventListener("dragover", (e) => {
+    if (inChat(e) && e.dataTransfer && [...e.dataTransfer.types].includes("Files")) e.preventDefault();
+  });
+  document.addEventListener("drop", (e) => {
+    if (!inChat(e) || !e.dataTransfer || !e.dataTransfer.files.length) return;
+    const button = document.getElementById("attach");  // Gradio's upload button keeps its input beside it
+    const input = button && button.parentElement.querySelector("input[type=file]");
+    if (!input) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const files = new DataTransfer();
+    [...e.dataTransfer.files].forEach((f) => files.items.add(f));
+    input.files = files.files;
+    input.dispatchEvent(new Event("change", {bubbles: true}));
+  }, true);
+
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
       const close = document.getElementById("viewer-close");
