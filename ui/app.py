@@ -138,8 +138,8 @@ def _chat_tab(cfg: Config) -> SimpleNamespace:
                 question = gr.Textbox(label="Question", show_label=False, elem_id="question", scale=5, lines=1,
                                       max_lines=6, autofocus=True, submit_btn=False,
                                       placeholder="Ask about your documents (Enter sends, Shift+Enter adds a line)")
-                attach = gr.UploadButton("📎", file_count="multiple", elem_id="attach", scale=0, min_width=44,
-                                         size="sm")
+                attach = gr.UploadButton("Attach", file_count="multiple", elem_id="attach", scale=0, min_width=70,
+                                         size="sm")  # or drop files on the chat (static/app.js)
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask", min_width=80)
                 stop = gr.Button("Stop", variant="stop", scale=1, elem_id="stop", min_width=80, visible=False)
             attach_status = gr.Markdown("", elem_id="attach-status")
