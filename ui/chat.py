@@ -43,6 +43,10 @@ class Chat:
         self._docs = {"": self.docs}
         self._stopped: set[str] = set()  # runs the user stopped; their answers are dropped, not shown
         self._showing: dict[str, str | None] = {}  # browser session -> the conversation it shows
+        # browser session -> its last finished turns. Each handler gets the store as the browser had it when
+        # the event fired, so two events close together (an answer settling, New chat) each miss the other's
+        # change; every handler settles these again (settling is idempotent), so no answer is ever lost.
+        self._finished: dict[str, list[dict]] = {}
 
     # asking: start (question shown and kept as a pending turn) -> respond (streamed) -> settle (the answer
     # stored in the conversation it was asked in, read afresh, so a New chat clicked meanwhile is kept) ->
@@ -71,15 +75,17 @@ class Chat:
         return self._started(turns[-1].question, store, replace=True, request=request)
 
     def _started(self, question: str, store: dict, replace: bool, request=None) -> tuple:
+        store = self._healed(store, request)
         before = chats.turns(chats.current(store))
-        previous = before[-1].answer.text if replace and before[-1].answer else None
-        store = chats.add_turn(store, question, None, "", chats.PENDING, replace)
+        previous = before[-1].answer.text if replace and before and before[-1].answer else None
+        run = uuid.uuid4().hex
+        store = chats.add_turn(store, question, None, "", chats.PENDING, replace, run=run)
         chat = chats.current(store)
         prior = chats.turns(chat)[:-1]
         self._show_chat(request, chat["id"])
         shown = render.conversation(prior, self.changed) + [{"role": "user", "content": render.user_html(question)},
                                                             _bot(render.pending_html(""))]
-        pending = {"question": question, "replace": replace, "text": "", "run": uuid.uuid4().hex,
+        pending = {"question": question, "replace": replace, "text": "", "run": run,
                    "chat": chat["id"], "turn": len(prior), "previous": previous}
         return (pending, "", shown, render.SEARCHING, gr.update(visible=False), gr.update(visible=True), store,
                 self._list(store), None)
@@ -98,33 +104,35 @@ class Chat:
         shown = functools.partial(self._shown, request, pending["chat"])
         try:
             scope = {"collection": collection, "where": where or None}
-            yield from self._stream(pending, prior, base, int(k), backend, scope, shown)
+            yield from self._stream(pending, prior, base, int(k), backend, scope, shown, request)
         except _Stopped:
             # The Stop handler has already shown and kept the stopped turn. Nothing more is sent: by now the
             # user may have asked again, and outputs from here would overwrite that run's pending state.
             yield (gr.skip(),) * 4
         except Exception as exc:  # the edge: every failure becomes a message, never a traceback
-            yield (gr.skip(),) * 4 if self._was_stopped(pending) else self._failed(exc, pending, base, shown())
+            yield (gr.skip(),) * 4 if self._was_stopped(pending) else self._failed(exc, pending, base, shown(),
+                                                                                   request)
         finally:
             self._stopped.discard(pending["run"])
 
-    def _failed(self, exc: Exception, pending: dict, base: list, shown: bool) -> tuple:
+    def _failed(self, exc: Exception, pending: dict, base: list, shown: bool, request=None) -> tuple:
         """The outputs of `respond` after an error: a friendly message, kept as a failed turn."""
         message = render.error_text(exc)
         gr.Warning(message)
-        settled = _settled(pending, chats.turn_dict(pending["question"], None, message, "error"))
+        settled = self._finish_turn(request, _settled(pending, chats.turn_dict(pending["question"], None, message,
+                                                                              "error")))
         if not shown:
             return gr.skip(), gr.skip(), None, settled
         return base + [_bot(render.error_answer_html(message))], render.error_html(message), None, settled
 
-    def _stream(self, pending, prior, base, k, backend, scope, shown) -> Iterator[tuple]:
+    def _stream(self, pending, prior, base, k, backend, scope, shown, request=None) -> Iterator[tuple]:
         history = as_dicts(chats.history_of(prior))
         text = ""
         for piece in self.assistant.answer_stream(pending["question"], history, k=k, backend=backend, **(scope or {})):
             if self._was_stopped(pending):
                 raise _Stopped(text)
             if isinstance(piece, Answer):
-                settled = _settled(pending, chats.turn_dict(pending["question"], piece))
+                settled = self._finish_turn(request, _settled(pending, chats.turn_dict(pending["question"], piece)))
                 if pending.get("previous") is not None and piece.text == pending["previous"]:
                     gr.Info(SAME_ANSWER)
                 if not shown():
@@ -138,15 +146,35 @@ class Chat:
             view = base + [_bot(render.pending_html(text))] if shown() else gr.skip()
             yield view, gr.skip(), {**pending, "text": text}, gr.skip()
 
-    def settle(self, settled: dict | None, store) -> tuple:
+    def settle(self, settled: dict | None, store, request: gr.Request = None) -> tuple:
         """Store a finished turn in its conversation, read from the browser now (not when it was asked);
-        outputs (store, chat list, markdown, json)."""
+        outputs (store, chat list, markdown, json). The open conversation stays the one this browser shows
+        (a New chat clicked just before may not be in the store read here: the next question starts one)."""
         if not settled:
             return (gr.skip(),) * 4
-        store = chats.settle(chats.normalise(store), settled["chat"], settled["turn"], settled["record"])
+        store = self._healed(chats.normalise(store), request)
+        store = chats.settle(store, settled["chat"], settled["turn"], settled["record"], settled["run"])
+        shows = self._showing.get(getattr(request, "session_hash", None) or "", store["current"])
+        if shows != store["current"]:
+            store = {**store, "current": shows if any(c["id"] == shows for c in store["chats"]) else None}
         return (store, *self._lists(store))
 
-    def stopped(self, pending: dict | None, store) -> tuple:
+    def _finish_turn(self, request, settled: dict) -> dict:
+        """Remember a finished turn for this browser (see `_finished`); returns it."""
+        session = getattr(request, "session_hash", None)
+        if session:
+            self._finished[session] = (self._finished.get(session, []) + [settled])[-4:]
+            while len(self._finished) > MAX_SESSIONS:
+                self._finished.pop(next(iter(self._finished)))
+        return settled
+
+    def _healed(self, store: dict, request) -> dict:
+        """`store` with this browser's last finished turns settled in it (those already there are kept)."""
+        for done in self._finished.get(getattr(request, "session_hash", None) or "", []):
+            store = chats.settle(store, done["chat"], done["turn"], done["record"], done["run"])
+        return store
+
+    def stopped(self, pending: dict | None, store, request: gr.Request = None) -> tuple:
         """Stop pressed: keep what had arrived as a stopped turn; outputs (chat, sources, store, pending, chat
         list, markdown, json, ask, stop). The stream is told to end (it drops what comes after), rather than
         cancelled mid-update."""
@@ -155,7 +183,9 @@ class Chat:
             return (gr.skip(),) * 7 + buttons
         self._stopped.add(pending["run"])
         record = chats.turn_dict(pending["question"], None, pending["text"], "stopped")
-        store = chats.settle(chats.normalise(store), pending["chat"], pending["turn"], record)
+        done = self._finish_turn(request, _settled(pending, record))
+        store = self._healed(chats.normalise(store), request)
+        store = chats.settle(store, done["chat"], done["turn"], done["record"], done["run"])
         shown = render.conversation(chats.turns(chats.current(store)), self.changed)
         return (shown, render.PLACEHOLDER, store, None, *self._lists(store)) + buttons
 
@@ -224,12 +254,12 @@ class Chat:
 
     def new(self, store, request: gr.Request = None) -> tuple:
         """New chat: an empty conversation with example questions."""
-        return self._show(chats.new_chat(chats.normalise(store)), request)
+        return self._show(chats.new_chat(self._healed(chats.normalise(store), request)), request)
 
     def pick(self, store, evt: gr.EventData, request: gr.Request = None) -> tuple:
         """A conversation in the list was opened or deleted, or a deletion undone."""
         data = evt._data if isinstance(getattr(evt, "_data", None), dict) else {}
-        store, chat_id = chats.normalise(store), str(data.get("chat") or "")
+        store, chat_id = self._healed(chats.normalise(store), request), str(data.get("chat") or "")
         if data.get("action") == "delete":
             return self._show(chats.delete_chat(store, chat_id), request)
         if data.get("action") == "undo":
@@ -322,7 +352,7 @@ class _Stopped(Exception):
 
 def _settled(pending: dict, record: dict) -> dict:
     """A finished turn, and where it goes: turn `pending["turn"]` of conversation `pending["chat"]`."""
-    return {"chat": pending["chat"], "turn": pending["turn"], "record": record}
+    return {"chat": pending["chat"], "turn": pending["turn"], "record": record, "run": pending["run"]}
 
 
 def _bot(html: str) -> dict:

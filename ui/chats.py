@@ -102,11 +102,15 @@ def listed(store: dict) -> list[dict]:
     return [c for c in store["chats"] if c["turns"]]
 
 
-def settle(store: dict, chat_id: str, index: int, turn: dict) -> dict:
-    """`store` with turn `index` of conversation `chat_id` replaced by `turn` (an answer that arrived);
-    unchanged when that conversation or turn is gone (deleted meanwhile)."""
+def settle(store: dict, chat_id: str, index: int, turn: dict, run: str | None = None) -> dict:
+    """`store` with the pending turn `index` of conversation `chat_id` (asked by `run`) replaced by `turn`
+    (an answer that arrived); unchanged when that turn is gone (deleted meanwhile) or already settled, so
+    settling twice is harmless."""
     chat = next((c for c in store["chats"] if c["id"] == chat_id), None)
     if chat is None or not 0 <= index < len(chat["turns"]):
+        return store
+    old = chat["turns"][index]
+    if old.get("status") != PENDING or old.get("question") != turn.get("question") or old.get("run") != run:
         return store
     turns = chat["turns"][:index] + [turn] + chat["turns"][index + 1:]
     return {**store, "chats": [{**c, "turns": turns} if c is chat else c for c in store["chats"]]}
@@ -119,13 +123,15 @@ def turn_dict(question: str, answer: Answer | None, text: str = "", status: str 
 
 
 def add_turn(store: dict, question: str, answer: Answer | None, text: str = "", status: str = "answered",
-             replace_last: bool = False) -> dict:
+             replace_last: bool = False, run: str | None = None) -> dict:
     """`store` with a turn appended to the open conversation (replacing its last turn when regenerating);
     the conversation is titled by its first question and moves to the top of the list."""
     store = store if current(store) is not None else new_chat(store)
     chat = current(store)
     turns = chat["turns"][:-1] if replace_last and chat["turns"] else chat["turns"]
     turn = turn_dict(question, answer, text, status)
+    if run:
+        turn["run"] = run  # which run's answer settles this pending turn
     title = chat["title"] if turns else _title(question)
     updated = {**chat, "title": title, "turns": (turns + [turn])[-MAX_TURNS:]}
     return {**store, "chats": [updated] + [c for c in store["chats"] if c["id"] != chat["id"]]}
