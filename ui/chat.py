@@ -28,6 +28,7 @@ EMPTY_QUESTION = "Type a question about your documents first."
 SAME_ANSWER = ("The same answer again: the extractive answerer always quotes the passage that matches best. "
                "Rephrase the question, search more passages (Settings) or pick an LLM answerer for another answer.")
 MAX_SESSIONS = 10_000  # browsers whose open conversation is remembered
+RECENT_SESSIONS = 256  # browsers whose last finished turns are kept (needed for seconds only; answers are big)
 
 
 class Chat:
@@ -163,8 +164,8 @@ class Chat:
         """Remember a finished turn for this browser (see `_finished`); returns it."""
         session = getattr(request, "session_hash", None)
         if session:
-            self._finished[session] = (self._finished.get(session, []) + [settled])[-4:]
-            while len(self._finished) > MAX_SESSIONS:
+            self._finished[session] = (self._finished.pop(session, []) + [settled])[-4:]  # newest last
+            while len(self._finished) > RECENT_SESSIONS:
                 self._finished.pop(next(iter(self._finished)))
         return settled
 
