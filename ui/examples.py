@@ -18,6 +18,7 @@ from ui.viewer import Documents
 WANTED = 4
 NAMES = 8  # names tried per document
 MAX_DOCS = 12
+TRIES = 12  # questions answered at most to find the examples (each is a full answer: keep page loads quick)
 _WORD = r"[A-Z][\w'’.-]*[\w]"
 _NAME = re.compile(rf"{_WORD}(?:[ \t]+(?:of[ \t]+|the[ \t]+)?{_WORD}){{1,3}}")  # on one line: never glued across lines
 _LEADING = {"The", "A", "An", "In", "On", "At", "According", "As", "But", "And", "Earlier", "Later", "This", "That",
@@ -79,14 +80,17 @@ class ExampleQuestions:
         return stat.st_mtime_ns, stat.st_size
 
     def _compute(self) -> list[str]:
-        """Round-robin over the documents, each one's most recurrent names first, until `WANTED` are found."""
+        """Round-robin over the documents, each one's most recurrent names first, until `WANTED` are found
+        or `TRIES` were asked."""
         sources = sorted(mf.read(self.settings.db_dir).files)[:MAX_DOCS]
         per_doc = [self._names(source) for source in sources]
+        ranked = [c[rank] for rank in range(NAMES) for c in per_doc if rank < len(c)]
         chosen: list[str] = []
-        for rank in range(NAMES):
-            for candidates in per_doc:
-                if len(chosen) < WANTED and rank < len(candidates) and self._answerable(candidates[rank]):
-                    chosen.append(question_for(candidates[rank]))
+        for name in ranked[:TRIES]:
+            if len(chosen) == WANTED:
+                break
+            if self._answerable(name):
+                chosen.append(question_for(name))
         return chosen
 
     def _names(self, source: str) -> list[str]:
