@@ -232,6 +232,7 @@ DROP = """([name, text]) => {
 def test_files_attached_or_dropped_in_the_chat_are_checked_saved_and_indexed(page, app, tmp_path):
     status = page.locator("#attach-status")
     before = sorted(p.name for p in app.seeds.iterdir())
+    page.wait_for_function("() => window.qaReady === true")  # the page's script, which takes the drops, ran
     page.evaluate(DROP, ["setup.exe", "MZ" + "\0" * 64])  # refused, as in the Documents tab
     expect(status).to_contain_text("Refused: setup.exe: file type .exe is not allowed", timeout=WAIT)
     assert sorted(p.name for p in app.seeds.iterdir()) == before
