@@ -43,7 +43,7 @@ from index.types import Chunk, IndexReport, Skipped, SkipFile
 Progress = Callable[[str, int, int], None]
 Cancel = Callable[[], bool]
 GROUP = 512  # chunks embedded and committed together
-STEP = 64  # chunks embedded between two progress reports (a group of 512 takes a while on a laptop)
+STEP = 32  # the fewest chunks embedded between two progress reports (a group of 512 takes a while on a laptop)
 
 
 def build(settings: IndexSettings, embedder: Embedder | None = None, progress: Progress | None = None,
@@ -308,17 +308,24 @@ class _Run:
         return vectors
 
     def _embed_steps(self, texts: list[str], spans: list) -> tuple:
-        """`embed_spans` over `STEP` texts at a time, reporting the passages embedded so far after each step,
-        so that progress moves inside a commit group."""
+        """`embed_spans` in steps, reporting the passages embedded so far after each, so that progress moves
+        inside a commit group. Steps are an eighth of the build (32 to `GROUP` texts): a small upload reports
+        every few seconds, a large build embeds whole groups as before. The texts go longest first, as an
+        encoder sorts one call's texts, so that steps pad as little as one call would."""
         done, total = self._embedded
-        vectors, span_vecs = [], []
-        for at in range(0, len(texts), STEP):
-            v, sv = self.embedder.embed_spans(texts[at:at + STEP], spans[at:at + STEP])
-            vectors.append(v)
-            span_vecs += sv
-            if at + STEP < len(texts):
-                self.progress("embedding", done + at + STEP, total)
-        return (np.concatenate(vectors) if vectors else np.zeros((0, self.embedder.dimension), "float32")), span_vecs
+        step = min(GROUP, max(STEP, total // 8))
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        vectors = np.zeros((len(texts), self.embedder.dimension), np.float32)
+        span_vecs: list = [None] * len(texts)
+        for at in range(0, len(order), step):
+            rows = order[at:at + step]
+            v, sv = self.embedder.embed_spans([texts[i] for i in rows], [spans[i] for i in rows])
+            vectors[rows] = v
+            for i, one in zip(rows, sv):
+                span_vecs[i] = one
+            if at + step < len(order):
+                self.progress("embedding", done + at + step, total)
+        return vectors, span_vecs
 
     def _snapshot(self) -> None:
         self.progress("lexical index", 0, 1)
