@@ -44,7 +44,7 @@ from index.types import Chunk, IndexReport, Skipped, SkipFile
 Progress = Callable[[str, int, int], None]
 Cancel = Callable[[], bool]
 GROUP = 512  # chunks embedded and committed together
-STEP = 128  # chunks embedded between two progress reports (a group on a slow machine takes a minute)
+STEP = 32  # the fewest chunks embedded between two progress reports (a group of 512 takes a while on a laptop)
 
 
 def build(settings: IndexSettings, embedder: Embedder | None = None, progress: Progress | None = None,
@@ -168,6 +168,7 @@ class _Run:
         self.reader = Reader(settings.read_options)  # files are read in a capped child process
         self.stopped, self.info, self.committed = False, {}, set()
         self.counts = (0, 0, 0)
+        self._embedded = (0, 0)  # (passages embedded, passages to embed) in this build
         self.plan: build_plan.Plan | None = None  # set by `_publish`: why this build started where it did
 
     @property
@@ -273,7 +274,8 @@ class _Run:
         self.manifest.remember_skip(f.source, f.hash, reason)
 
     def _embed_all(self, todo: list[SeedFile], chunks: dict[str, list[Chunk]]) -> None:
-        total, done, group = sum(map(len, chunks.values())), 0, []
+        total, group = sum(map(len, chunks.values())), []
+        self._embedded = (0, total)
         self.progress("embedding", 0, total)
         for f in todo:
             if f.source in chunks:
@@ -281,13 +283,14 @@ class _Run:
             if sum(len(chunks[g.source]) for g in group) >= GROUP or (f is todo[-1] and group):
                 if self._cancelled():
                     break
-                done += self._commit(group, chunks, lambda n, at=done: self.progress("embedding", at + n, total))
+                done = self._embedded[0] + self._commit(group, chunks)
+                self._embedded = (done, total)
                 self.progress("embedding", done, total)
                 group = []
 
-    def _commit(self, group: list[SeedFile], chunks: dict[str, list[Chunk]], embedded=lambda n: None) -> int:
+    def _commit(self, group: list[SeedFile], chunks: dict[str, list[Chunk]]) -> int:
         batch = [c for f in group for c in chunks[f.source]]
-        vectors = self._embed(batch, embedded)
+        vectors = self._embed(batch)
         self.store.upsert(batch, vectors)
         for f in group:
             new = chunks[f.source]
@@ -304,29 +307,40 @@ class _Run:
         release_memory()
         return len(batch)
 
-    def _embed(self, batch: list[Chunk], embedded=lambda n: None):
-        """Chunk vectors; from the same pass also sentence vectors, saved per file. `embedded(n)` is told
-        after each `STEP` chunks."""
+    def _embed(self, batch: list[Chunk]):
+        """Chunk vectors; from the same pass also sentence vectors, saved per file (progress reported by
+        `_embed_steps`)."""
         texts = [index_text(c.text, c.metadata()) for c in batch]
         spans = [sentences.split(c.text) for c in batch]
         shifted = [[(s + len(t) - len(c.text), e + len(t) - len(c.text)) for s, e in sp]
                    for t, c, sp in zip(texts, batch, spans)]
-        # Longest first, as the encoders batch them anyway: each slice then pads as little as the whole would.
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        vectors, span_vecs = np.zeros((len(texts), self.embedder.dimension), np.float32), [None] * len(texts)
-        for at in range(0, len(order), STEP):
-            rows = order[at:at + STEP]
-            v, sv = self.embedder.embed_spans([texts[i] for i in rows], [shifted[i] for i in rows])
-            vectors[rows] = v
-            for i, one in zip(rows, sv):
-                span_vecs[i] = one
-            embedded(min(at + STEP, len(texts)))
+        vectors, span_vecs = self._embed_steps(texts, shifted)
         by_file: dict[str, list] = {}
         for n, (c, sp, sv) in enumerate(zip(batch, spans, span_vecs)):
             by_file.setdefault(prefix_of(c.id), []).append((number_of(c.id), c.start, sp, sv))
         for prefix, rows in by_file.items():
             _write_sentences(self.dir, prefix, rows)
         return vectors
+
+    def _embed_steps(self, texts: list[str], spans: list) -> tuple:
+        """`embed_spans` in steps, reporting the passages embedded so far after each, so that progress moves
+        inside a commit group. Steps are an eighth of the build (32 to `GROUP` texts): a small upload reports
+        every few seconds, a large build embeds whole groups as before. The texts go longest first, as an
+        encoder sorts one call's texts, so that steps pad as little as one call would."""
+        done, total = self._embedded
+        step = min(GROUP, max(STEP, total // 8))
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        vectors = np.zeros((len(texts), self.embedder.dimension), np.float32)
+        span_vecs: list = [None] * len(texts)
+        for at in range(0, len(order), step):
+            rows = order[at:at + step]
+            v, sv = self.embedder.embed_spans([texts[i] for i in rows], [spans[i] for i in rows])
+            vectors[rows] = v
+            for i, one in zip(rows, sv):
+                span_vecs[i] = one
+            if at + step < len(order):
+                self.progress("embedding", done + at + step, total)
+        return vectors, span_vecs
 
     def _snapshot(self) -> None:
         self.progress("lexical index", 0, 1)

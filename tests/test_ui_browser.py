@@ -250,12 +250,12 @@ def test_on_a_phone_the_sources_are_one_tap_away(browser, server):
     bar = page.locator("#sources .qa-sheet-bar")
     expect(bar).to_be_in_viewport()
     expect(bar).to_contain_text("1 source")
-    shot(page, "phone-chat.png")
+    shot(page, "screenshot-phone.png")  # the README's picture: the conversation gets the screen
     bar.click()
     card = page.locator("#sources .qa-source").first
     expect(card).to_be_in_viewport()
     page.wait_for_timeout(300)  # the sheet slides up
-    shot(page, "screenshot-phone.png")
+    shot(page, "phone-sheet.png")
     card.click()
     expect(page.locator("#viewer mark.qa-quote").first).to_be_in_viewport()
     shot(page, "viewer-phone.png")

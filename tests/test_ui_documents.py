@@ -194,3 +194,25 @@ def test_a_rebuild_shows_progress_per_file_and_can_be_cancelled(page, server, tm
     index_state(settings).assert_consistent()
     assert not [d for d in documents(settings) if d.status == "pending"]
     expect(row_of(page, "scan11.pdf")).to_contain_text("2 (2 by OCR)")
+
+
+def test_an_upload_shows_embedding_progress_that_moves_and_cancel_only_while_building(page, server, tmp_path):
+    """Embedding progress is reported as the passages are embedded (not only 0, then all at the end), and
+    Cancel build is offered only while a build runs."""
+    cancel = page.locator("#rebuild-cancel")
+    expect(cancel).to_be_hidden()
+    long_doc = tmp_path / "almanac.txt"
+    long_doc.write_text("\n\n".join(
+        f"Entry {n}. The almanac records that on day {n} the tide at Harwick rose {n % 7 + 1} feet, the ferry "
+        f"{'Ostrava' if n % 2 else 'Kestrel'} carried {n * 3} passengers and the keeper noted a {n % 5} knot "
+        f"breeze from the {('north', 'east', 'south', 'west')[n % 4]} before the evening bell." for n in range(700)),
+        "utf-8")
+    upload(page, long_doc)
+    expect(cancel).to_be_visible(timeout=WAIT)
+    # some passages embedded but not all: the count moved between 0 and the total while the build ran
+    page.wait_for_function("""() => {
+      const m = (document.querySelector('#doc-status')?.innerText || '').match(/Embedding: (\\d+) of (\\d+) passages/);
+      return m && Number(m[1]) > 0 && Number(m[1]) < Number(m[2]);
+    }""", timeout=WAIT)
+    expect(status(page)).to_contain_text("1 added", timeout=WAIT)
+    expect(cancel).to_be_hidden()

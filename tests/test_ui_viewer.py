@@ -84,9 +84,38 @@ def test_a_pdf_shows_the_cited_page_with_the_quote_marked(tmp_path):
     assert f'<mark class="qa-quote">{PAGE2}</mark>' in shown and "Page one" not in shown
 
 
+def test_a_pdf_citation_reads_only_its_page_and_marks_the_short_answer(tmp_path, monkeypatch):
+    """The whole document is never read for a PDF page (a 300-page manual would take seconds): the page's
+    text comes from pypdf alone, the quote and short answer are marked in it, the drawn page comes first."""
+    _pdf(tmp_path / "log.pdf")
+    c = cite_in(tmp_path / "log.pdf", "log.pdf", PAGE2, page=2)
+    short = Short("teal", c.start + PAGE2.index("teal"), c.start + PAGE2.index("teal") + 4, 1, "colour")
+
+    def whole_document(*args, **kwargs):
+        raise AssertionError("the viewer read the whole document")
+
+    monkeypatch.setattr("ui.viewer.load", whole_document)
+    html = view_html(Documents(tmp_path), Source(1, (c,)), short)
+    assert html.index('<figure class="qa-page" data-fx=') < html.index('class="qa-doc"')
+    assert '<mark class="qa-quote">The lighthouse keeper Odile Franck painted the tower <mark class="qa-short-mark">' \
+           'teal</mark> in 1897.</mark>' in html
+    assert "Page one" not in html and "no longer" not in html
+
+
 def test_names_are_recurring_capitalised_phrases():
     text = "Gen. Chris Cavoli spoke. The Harbour Office agreed. Chris Cavoli left. In March nothing happened."
     assert names(text)[:2] == ["Chris Cavoli", "Harbour Office"]
+
+
+def test_names_are_never_a_word_repeated_or_capitals_glued_across_lines():
+    """A manual's running header read on every page, and its labels in capitals, recur more than any name:
+    neither is offered as one."""
+    page = "ACME MARINE\nACME MARINE\nWARNING\nCAUTION HOT SURFACE\nThe pump was serviced by Odile Franck.\n"
+    found = names(page * 5)
+    assert "Odile Franck" in found
+    assert not [n for n in found if len(set(n.split())) < len(n.split()) or sum(w.isupper() for w in n.split()) > 1]
+    assert names("Gen. Chris Cavoli, commander of US European Command.\n" * 2)[:2] == ["Chris Cavoli",
+                                                                                      "US European Command"]
 
 
 def test_example_questions_come_from_the_index_and_are_answerable(seeds_copy, make_settings, embedder):

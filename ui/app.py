@@ -30,8 +30,24 @@ CHAT_LIST_JS = """element.addEventListener('click', (e) => {
   const b = e.target.closest('[data-action]');
   if (b) trigger('click', {action: b.dataset.action, chat: b.dataset.chat});
 });"""
-# Each time the viewer shows a document (it mounts with the first one), scroll it to the highlighted quote.
+# Each time the viewer shows a document (it mounts with the first one), scroll it to the quote: on a PDF's
+# drawn page (shown first) to its highlight, elsewhere to the highlighted text.
 VIEWER_JS = """const toQuote = () => {
+  const fig = element.querySelector('figure.qa-page[data-fy]');
+  const img = fig && fig.querySelector('img');
+  if (img) {
+    const go = () => {
+      let box = img.parentElement;  // the nearest ancestor that scrolls vertically
+      while (box && box !== document.body && !(box.scrollHeight > box.clientHeight
+             && /auto|scroll/.test(getComputedStyle(box).overflowY))) box = box.parentElement;
+      if (!box || box === document.body) box = document.scrollingElement;
+      const y = img.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+      box.scrollTop = Math.max(0, y + Number(fig.dataset.fy) * img.clientHeight - box.clientHeight / 2);
+      fig.scrollLeft = Math.max(0, Number(fig.dataset.fx) * img.clientWidth - 16);
+    };
+    if (img.complete) go(); else img.addEventListener('load', go, {once: true});
+    return;
+  }
   const mark = element.querySelector('mark.qa-quote');
   if (mark) mark.scrollIntoView({block: 'center'});
 };
@@ -115,7 +131,8 @@ def build_app(cfg: Config, assistant: Assistant | None = None) -> gr.Blocks:
             with gr.Tab("Chat", id="chat-tab"):
                 chat_ui = _chat_tab(cfg)
             with gr.Tab("Documents", id="documents-tab"):
-                documents_tab.build(cfg, assistant, app)
+                docs_ui = documents_tab.build(cfg, assistant, app)
+        documents_tab.wire_attach(docs_ui, chat_ui.attach, chat_ui.attach_status)
         chat_ui.viewer, chat_ui.viewer_doc, chat_ui.viewer_close = _viewer()
         chat_ui.store = store
         shown = _wire_chat(chat, chat_ui)
@@ -139,8 +156,11 @@ def _chat_tab(cfg: Config) -> SimpleNamespace:
                 question = gr.Textbox(label="Question", show_label=False, elem_id="question", scale=5, lines=1,
                                       max_lines=6, autofocus=True, submit_btn=False,
                                       placeholder="Ask about your documents (Enter sends, Shift+Enter adds a line)")
+                attach = gr.UploadButton("Attach", file_count="multiple", elem_id="attach", scale=0, min_width=70,
+                                         size="sm")  # or drop files on the chat (static/app.js)
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask", min_width=80)
                 stop = gr.Button("Stop", variant="stop", scale=1, elem_id="stop", min_width=80, visible=False)
+            attach_status = gr.Markdown("", elem_id="attach-status")
             with gr.Row(visible=False, elem_id="reason-row") as reason_row:
                 reason = gr.Textbox(label="Why? (optional)", elem_id="reason", scale=5, lines=1,
                                     placeholder="What was good or wrong about this answer?")
@@ -155,7 +175,8 @@ def _chat_tab(cfg: Config) -> SimpleNamespace:
     return SimpleNamespace(chatbot=chatbot, question=question, send=send, stop=stop, new=new, chat_list=chat_list,
                            regenerate=regenerate, export_md=export_md, export_json=export_json, backend=backend,
                            k=k, collection=collection, where=where, sources=sources, reason_row=reason_row, reason=reason, reason_send=reason_send,
-                           pending=gr.State(None), vote=gr.State(None))
+                           attach=attach, attach_status=attach_status,
+                           pending=gr.State(None), settled=gr.State(None), vote=gr.State(None))
 
 
 def _viewer() -> tuple:
@@ -189,9 +210,10 @@ def _advanced(cfg: Config) -> tuple[gr.Dropdown, gr.Slider, gr.Dropdown, gr.Text
 def _wire_chat(chat: Chat, ui: SimpleNamespace) -> list:
     """Connect the chat's events; returns the outputs that show a conversation (for the page load)."""
     store, private = ui.store, dict(api_visibility="private")
-    started = [ui.pending, ui.question, ui.chatbot, ui.sources, ui.send, ui.stop]
-    answered = [ui.chatbot, ui.sources, store, ui.pending, ui.chat_list, ui.export_md, ui.export_json]
-    shown = [store, ui.chatbot, ui.sources, ui.chat_list, ui.export_md, ui.export_json]
+    started = [ui.pending, ui.question, ui.chatbot, ui.sources, ui.send, ui.stop, store, ui.chat_list, ui.settled]
+    answered = [ui.chatbot, ui.sources, ui.pending, ui.settled]
+    lists = [ui.chat_list, ui.export_md, ui.export_json]
+    shown = [store, ui.chatbot, ui.sources, *lists]
     for event, fn, inputs in ((ui.question.submit, chat.start, [ui.question, store]),
                               (ui.send.click, chat.start, [ui.question, store]),
                               (ui.chatbot.example_select, chat.start_example, [store]),
@@ -199,8 +221,11 @@ def _wire_chat(chat: Chat, ui: SimpleNamespace) -> list:
         run = event(fn, inputs, started, **private).then(
             chat.respond, [ui.pending, store, ui.k, ui.backend, ui.collection, ui.where], answered,
             show_progress="hidden", **private)
-        run.then(chat.finish, None, [ui.send, ui.stop], queue=False, **private)
-    ui.stop.click(chat.stopped, [ui.pending, store], answered + [ui.send, ui.stop], queue=False, **private)
+        # the store as it is once the answer is in (a New chat clicked meanwhile included), not as it was asked
+        run.then(chat.settle, [ui.settled, store], [store, *lists], queue=False, **private).then(
+            chat.finish, None, [ui.send, ui.stop], queue=False, **private)
+    ui.stop.click(chat.stopped, [ui.pending, store], [ui.chatbot, ui.sources, store, ui.pending, *lists,
+                                                      ui.send, ui.stop], queue=False, **private)
     ui.chatbot.select(chat.select, [store], ui.sources, queue=False, **private).then(
         None, js="() => window.qaOpenSheet && window.qaOpenSheet()")
     ui.sources.click(chat.cite, [store], [ui.sources, ui.viewer, ui.viewer_doc], **private)

@@ -1,8 +1,14 @@
 """The conversations kept in the browser (Gradio's `BrowserState`): a plain dict, changed only through these
 functions, each returning a new dict.
 
-    {"version": 1, "current": "<id>", "chats": [{"id", "title", "created", "turns": [turn, ...]}, ...]}
+    {"version": 1, "current": "<id>", "chats": [{"id", "title", "created", "turns": [turn, ...]}, ...],
+     "deleted": chat | None}
     turn = {"question": str, "answer": answer_to_dict(...) | None, "text": str, "status": str}
+
+A question is kept as a "pending" turn from the moment it is asked, and settled (`settle`) in the
+conversation it was asked in when its answer arrives, whichever conversation is open by then; one still
+pending when the page loads never got its answer (the page was reloaded, or the server was lost).
+`deleted` keeps the last deleted conversation, so that a deletion can be undone.
 
 What comes back from the browser is checked (`normalise`): anything unreadable is dropped, never trusted.
 """
@@ -22,11 +28,12 @@ MAX_CHATS = 30
 MAX_TURNS = 100
 TITLE_CHARS = 60
 STORAGE_KEY = "seedqa-chats"
+PENDING = "pending"  # the status of a turn whose answer has not arrived (yet)
 
 
 def empty() -> dict:
     """A store with no conversation."""
-    return {"version": VERSION, "current": None, "chats": []}
+    return {"version": VERSION, "current": None, "chats": [], "deleted": None}
 
 
 def normalise(store: Any) -> dict:
@@ -35,7 +42,7 @@ def normalise(store: Any) -> dict:
         return empty()
     chats = [c for c in (_chat(c) for c in store["chats"][:MAX_CHATS]) if c]
     current = store.get("current") if any(c["id"] == store.get("current") for c in chats) else None
-    return {"version": VERSION, "current": current, "chats": chats}
+    return {"version": VERSION, "current": current, "chats": chats, "deleted": _chat(store.get("deleted"))}
 
 
 def _chat(chat: Any) -> dict | None:
@@ -71,21 +78,60 @@ def open_chat(store: dict, chat_id: str) -> dict:
 
 
 def delete_chat(store: dict, chat_id: str) -> dict:
-    """`store` without conversation `chat_id`; if it was open, the most recent other one opens."""
+    """`store` without conversation `chat_id` (kept as `deleted` until the next deletion, for an undo); if it
+    was open, the most recent other one opens."""
+    gone = next((c for c in store["chats"] if c["id"] == chat_id), None)
+    if gone is None:
+        return store
     chats = [c for c in store["chats"] if c["id"] != chat_id]
     keep = store["current"] if store["current"] != chat_id else (chats[0]["id"] if chats else None)
-    return {**store, "current": keep, "chats": chats}
+    return {**store, "current": keep, "chats": chats, "deleted": gone}
+
+
+def undo_delete(store: dict) -> dict:
+    """`store` with the last deleted conversation back in the list, and open."""
+    gone = store.get("deleted")
+    if not gone:
+        return store
+    chats = [gone] + [c for c in store["chats"] if c["id"] != gone["id"]][:MAX_CHATS - 1]
+    return {**store, "current": gone["id"], "chats": chats, "deleted": None}
+
+
+def listed(store: dict) -> list[dict]:
+    """The conversations worth listing: those with at least one question."""
+    return [c for c in store["chats"] if c["turns"]]
+
+
+def settle(store: dict, chat_id: str, index: int, turn: dict, run: str | None = None) -> dict:
+    """`store` with the pending turn `index` of conversation `chat_id` (asked by `run`) replaced by `turn`
+    (an answer that arrived); unchanged when that turn is gone (deleted meanwhile) or already settled, so
+    settling twice is harmless."""
+    chat = next((c for c in store["chats"] if c["id"] == chat_id), None)
+    if chat is None or not 0 <= index < len(chat["turns"]):
+        return store
+    old = chat["turns"][index]
+    if old.get("status") != PENDING or old.get("question") != turn.get("question") or old.get("run") != run:
+        return store
+    turns = chat["turns"][:index] + [turn] + chat["turns"][index + 1:]
+    return {**store, "chats": [{**c, "turns": turns} if c is chat else c for c in store["chats"]]}
+
+
+def turn_dict(question: str, answer: Answer | None, text: str = "", status: str = "answered") -> dict:
+    """One stored turn."""
+    return {"question": question, "answer": answer_to_dict(answer) if answer else None, "text": text,
+            "status": status}
 
 
 def add_turn(store: dict, question: str, answer: Answer | None, text: str = "", status: str = "answered",
-             replace_last: bool = False) -> dict:
+             replace_last: bool = False, run: str | None = None) -> dict:
     """`store` with a turn appended to the open conversation (replacing its last turn when regenerating);
     the conversation is titled by its first question and moves to the top of the list."""
     store = store if current(store) is not None else new_chat(store)
     chat = current(store)
     turns = chat["turns"][:-1] if replace_last and chat["turns"] else chat["turns"]
-    turn = {"question": question, "answer": answer_to_dict(answer) if answer else None, "text": text,
-            "status": status}
+    turn = turn_dict(question, answer, text, status)
+    if run:
+        turn["run"] = run  # which run's answer settles this pending turn
     title = chat["title"] if turns else _title(question)
     updated = {**chat, "title": title, "turns": (turns + [turn])[-MAX_TURNS:]}
     return {**store, "chats": [updated] + [c for c in store["chats"] if c["id"] != chat["id"]]}
@@ -99,10 +145,10 @@ def turns(chat: dict | None) -> list[Turn]:
 
 def history_of(turns_: list[Turn]) -> list[dict]:
     """The conversation as `{"role", "content"}` messages for the answerer: answers as plain text, stopped
-    answers as far as they got, failed turns left out."""
+    answers as far as they got, failed and unanswered turns left out."""
     out: list[dict] = []
     for t in turns_:
-        if t.status == "error":
+        if t.status in ("error", PENDING):
             continue
         out.append({"role": "user", "content": t.question})
         out.append({"role": "assistant", "content": t.answer.text if t.answer else t.text})

@@ -26,6 +26,7 @@ from ui.settings import Config
 from ui.upload import ALLOWED, KEEP_BOTH, REPLACE
 
 POLL = 0.3  # seconds between progress updates
+ATTACH_CONFLICT = "\n\nA different document with this name is already there: choose in the Documents tab."
 # File, Status, Title, Pages, Chunks, Published, Indexed, Note (documents.HEADERS): short columns stay legible
 COLUMN_WIDTHS = ["210px", "90px", "280px", "90px", "80px", "110px", "150px", "220px"]
 PRIVATE = dict(api_visibility="private")
@@ -37,7 +38,16 @@ def build(cfg: Config, assistant: Assistant, app: gr.Blocks) -> SimpleNamespace:
     tab = DocumentsTab(cfg, assistant)
     ui = _layout(cfg)
     tab.wire(ui, app)
+    ui.tab = tab
     return ui
+
+
+def wire_attach(ui: SimpleNamespace, attach: gr.UploadButton, status: gr.Markdown) -> None:
+    """Files attached to (or dropped on) the chat box: the same checks, saving and indexing as the tab's
+    upload (`ui` is what `build` returned), the tab updated too, and the progress shown under the chat box."""
+    after = [ui.status, ui.table, ui.pick, ui.counts, ui.cancel, ui.upload, ui.conflict_row, ui.conflict_text,
+             ui.pending]
+    attach.upload(ui.tab.attached, attach, after + [status], **BUILDS)
 
 
 def _layout(cfg: Config) -> SimpleNamespace:
@@ -57,7 +67,7 @@ def _layout(cfg: Config) -> SimpleNamespace:
         keep = gr.Button("Keep it", elem_id="doc-remove-keep", scale=0)
     with gr.Row():
         rebuild = gr.Button("Rebuild index", variant="primary", elem_id="rebuild", scale=0, min_width=160)
-        cancel = gr.Button("Cancel build", elem_id="rebuild-cancel", scale=0, min_width=150)
+        cancel = gr.Button("Cancel build", elem_id="rebuild-cancel", scale=0, min_width=150, visible=False)
     serve = cfg.serve
     gr.Markdown(f"**Add documents**: {' '.join(sorted(ALLOWED))}; up to {serve.upload_limit_mb:g} MB each, "
                 f"{serve.upload_max_files} files and {serve.upload_total_mb:g} MB at a time. They are checked, "
@@ -88,19 +98,20 @@ class DocumentsTab:
     def wire(self, ui: SimpleNamespace, app: gr.Blocks) -> None:
         """Connect the components to the handlers."""
         view = [ui.status, ui.table, ui.pick, ui.counts]
+        built = view + [ui.cancel]  # a build also shows Cancel while it runs, and hides it when done
         app.load(self.view, None, view[1:], queue=False, **PRIVATE)
         ui.table.select(self.pick_row, None, ui.pick, queue=False, **PRIVATE)
         ui.pick.change(self.download, ui.pick, ui.download, queue=False, **PRIVATE)
         ui.exclude.click(lambda s: self.toggle(s, True), ui.pick, view, **PRIVATE)
         ui.include.click(lambda s: self.toggle(s, False), ui.pick, view, **PRIVATE)
-        ui.reindex.click(self.reindex, ui.pick, view, **BUILDS)
+        ui.reindex.click(self.reindex, ui.pick, built, **BUILDS)
         ui.remove.click(self.ask_remove, ui.pick, [ui.confirm_row, ui.confirm_text], queue=False, **PRIVATE)
         ui.keep.click(lambda: gr.Row(visible=False), None, ui.confirm_row, queue=False, **PRIVATE)
         ui.confirm.click(lambda: gr.Row(visible=False), None, ui.confirm_row, queue=False, **PRIVATE).then(
-            self.remove, ui.pick, view, **BUILDS)
-        ui.rebuild.click(self.rebuild, None, view, **BUILDS)
+            self.remove, ui.pick, built, **BUILDS)
+        ui.rebuild.click(self.rebuild, None, built, **BUILDS)
         ui.cancel.click(self.cancel, None, None, queue=False, **PRIVATE)
-        after = view + [ui.upload, ui.conflict_row, ui.conflict_text, ui.pending]
+        after = built + [ui.upload, ui.conflict_row, ui.conflict_text, ui.pending]
         ui.upload.upload(self.upload, ui.upload, after, **BUILDS)
         ui.replace.click(self.replace_existing, ui.pending, after, **BUILDS)
         ui.keep_both.click(self.keep_both, ui.pending, after, **BUILDS)
@@ -161,14 +172,14 @@ class DocumentsTab:
     def remove(self, source: str | None) -> Iterator[tuple]:
         """Delete the picked document and its passages (by an incremental build, with progress)."""
         if not source:
-            yield self._with_view("Pick a document first.")
+            yield (*self._with_view("Pick a document first."), gr.skip())
             return
         yield from self._build(lambda args: _removed(self.settings, source, args), f"Removing `{source}`…")
 
     def reindex(self, source: str | None) -> Iterator[tuple]:
         """Read and embed the picked document again."""
         if not source:
-            yield self._with_view("Pick a document first.")
+            yield (*self._with_view("Pick a document first."), gr.skip())
             return
         yield from self._build(lambda args: _built(lambda: catalog.reindex(self.settings, [source], **args)),
                                f"Re-indexing `{source}`…")
@@ -186,6 +197,12 @@ class DocumentsTab:
         """Check and save the uploaded files (nothing written for a refused one); then index the new ones."""
         yield from self._upload(list(files or ()), None)
 
+    def attached(self, files) -> Iterator[tuple]:
+        """`upload` for files attached in the chat: its outputs, then the status again for the chat box."""
+        for out in self._upload(list(files or ()), None):
+            waiting = isinstance(out[-1], list) and bool(out[-1])
+            yield (*out, out[0] + (ATTACH_CONFLICT if waiting else ""))
+
     def replace_existing(self, pending: list) -> Iterator[tuple]:
         """Replace the existing documents with the waiting uploads of the same names."""
         yield from self.resolve(pending, REPLACE)
@@ -201,20 +218,20 @@ class DocumentsTab:
     def resolve(self, pending: list, choice: str | None) -> Iterator[tuple]:
         """The user's answer for uploads named like existing documents: replace, keep both, or don't add."""
         if choice is None:
-            yield (f"Not added: {', '.join(f'`{n}`' for _, n in pending or ())}.", *self.view(),
+            yield (f"Not added: {', '.join(f'`{n}`' for _, n in pending or ())}.", *self.view(), gr.skip(),
                    None, gr.Row(visible=False), "", [])
             return
         yield from self._upload([tuple(p) for p in pending or ()], choice)
 
     def _upload(self, files: list, on_conflict: str | None) -> Iterator[tuple]:
-        yield (f"Checking {len(files)} file{'s' if len(files) != 1 else ''}…", *[gr.skip()] * 7)
+        yield (f"Checking {len(files)} file{'s' if len(files) != 1 else ''}…", *[gr.skip()] * 8)
         result = documents.save_all(files, self.settings, self.serve, on_conflict)
         (gr.Warning if result.refused else gr.Info)(result.summary())
         listed = "\n".join(f"- {m}" for m in result.messages)
         conflict = _conflict_text(result.conflicts)
         tail = (None, gr.Row(visible=bool(result.conflicts)), conflict, result.conflicts)
         if not result.saved:
-            yield (listed, *self.view(), *tail)
+            yield (listed, *self.view(), gr.skip(), *tail)
             return
         for update in self._build(lambda args: documents.run_build(self.settings, **args), "Indexing…",
                                   header=listed + "\n\n"):
@@ -223,8 +240,8 @@ class DocumentsTab:
     # --- running a build with progress --------------------------------------------------------------
 
     def _build(self, work: Callable[[dict], str], intro: str, header: str = "") -> Iterator[tuple]:
-        """Run `work(build_args)` in a thread; yield (status, table, menu, counts) with its progress: `header`
-        and `intro` while it runs, then `header` and the report."""
+        """Run `work(build_args)` in a thread; yield (status, table, menu, counts, Cancel) with its progress:
+        `header` and `intro` while it runs (Cancel shown), then `header` and the report (Cancel hidden)."""
         self.cancelled.clear()
         state: dict = {}
         args = dict(embedder=self.assistant.embedder, store=self.assistant.store, cancel=self.cancelled.is_set,
@@ -233,11 +250,13 @@ class DocumentsTab:
         result: dict = {}
         worker = threading.Thread(target=lambda: result.update(text=_safely(work, args)), daemon=True)
         worker.start()
+        running = gr.update(visible=True)
+        yield header + intro, gr.skip(), gr.skip(), gr.skip(), running
         while worker.is_alive():
             worker.join(POLL)
             if worker.is_alive():
-                yield header + intro + _progress_text(state, self.cancelled.is_set()), gr.skip(), gr.skip(), gr.skip()
-        yield self._with_view(header + result.get("text", ""))
+                yield header + intro + _progress_text(state, self.cancelled.is_set()), *[gr.skip()] * 3, running
+        yield (*self._with_view(header + result.get("text", "")), gr.update(visible=False))
 
 
 def _safely(work: Callable[[dict], str], args: dict) -> str:

@@ -38,8 +38,17 @@ def pending_html(text: str) -> str:
     return f'<div class="qa-answer qa-streaming">{body}</div>'
 
 
-def note_html(text: str, status: str) -> str:
-    """A stopped or failed answer: what had arrived, then a note saying what happened."""
+LOST = ("No answer arrived for this question: the connection to the server was lost, or the page was "
+        "reloaded while it was answered.")
+RETRY = '<button type="button" class="qa-retry">Retry</button>'
+
+
+def note_html(text: str, status: str, last: bool = False) -> str:
+    """A stopped, failed or unanswered answer: what had arrived, then a note saying what happened (the last
+    unanswered one offers Retry)."""
+    if status == "pending":
+        retry = f" {RETRY}" if last else ""
+        return f'<div class="qa-answer qa-lost"><div class="qa-note">⚠️ {escape(LOST)}{retry}</div></div>'
     note = {"stopped": "Stopped.", "error": ""}.get(status, "")
     shown = f'<div class="qa-partial">{escape(text)}</div>' if text else ""
     return f'<div class="qa-answer qa-{escape(status)}">{shown}<div class="qa-note">{escape(note)}</div></div>'
@@ -163,7 +172,7 @@ def conversation(turns: list[Turn], changed=None) -> list[dict]:
     for i, t in enumerate(turns):
         messages.append({"role": "user", "content": user_html(t.question)})
         shown = answer_html(i, t.answer, changed(t.answer) if changed else ()) if t.answer else \
-            note_html(t.text, t.status)
+            note_html(t.text, t.status, last=i == len(turns) - 1)
         messages.append({"role": "assistant", "content": shown})
     return messages
 
@@ -281,12 +290,15 @@ def related_html(p: Passage) -> str:
             f'<p class="qa-passage">{escape(text)}</p></div>')
 
 
-def chat_list_html(chats: list[dict], current: str | None) -> str:
-    """The list of conversations, newest first: open one by its title, delete it with ×."""
+def chat_list_html(chats: list[dict], current: str | None, deleted: dict | None = None) -> str:
+    """The list of conversations, newest first: open one by its title, delete it with ×; after a deletion,
+    a line to undo it."""
+    undo = (f'<div class="qa-undo" role="status">Deleted “{escape(deleted["title"])}”. <button type="button" '
+            f'class="qa-undo-button" data-action="undo">Undo</button></div>') if deleted else ""
     if not chats:
-        return '<div class="qa-chats"><div class="qa-empty">Your conversations are listed here.</div></div>'
+        return f'<div class="qa-chats">{undo}<div class="qa-empty">Your conversations are listed here.</div></div>'
     items = "".join(_chat_item(c, c["id"] == current) for c in chats)
-    return f'<nav class="qa-chats" aria-label="Conversations">{items}</nav>'
+    return f'<nav class="qa-chats" aria-label="Conversations">{undo}{items}</nav>'
 
 
 def _chat_item(chat: dict, active: bool) -> str:

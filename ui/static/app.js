@@ -17,7 +17,55 @@
   };
   window.qaOpenSheet = () => sheet(true);
 
+  // A lost server: Gradio shows a toast and reloads the page once the server answers again (the chats are
+  // kept in the browser). Meanwhile the pending answer says so and offers Retry, and a toast shown twice
+  // (by two events that lost their connection) is shown once.
+  const LOST_TOAST = "Connection to the server was lost";
+  let lost = false;
+  const markLost = () => {
+    lost = true;
+    document.body.classList.add("qa-lost-server");  // hides Stop: there is nothing left to stop
+    document.querySelectorAll("#chat .qa-answer.qa-streaming").forEach((el) => {
+      el.className = "qa-answer qa-lost";
+      el.innerHTML = '<div class="qa-note">⚠️ The connection to the server was lost before this answer ' +
+        'arrived. The page reconnects by itself when the server is back; your conversations are kept. ' +
+        '<button type="button" class="qa-retry">Retry</button></div>';
+    });
+  };
+  new MutationObserver(() => {
+    const seen = new Set();
+    document.querySelectorAll('[data-testid="toast-text"]').forEach((t) => {
+      const text = t.textContent.trim(), item = t.closest(".toast-item") || t;
+      if (seen.has(text)) item.style.display = "none";
+      seen.add(text);
+      if (text.startsWith(LOST_TOAST) && !lost) markLost();
+    });
+  }).observe(document.body, {childList: true, subtree: true});
+  const retryLater = () => {  // after the reload, press the restored question's Retry
+    sessionStorage.removeItem("qa-retry");
+    let tries = 0;
+    const timer = setInterval(() => {
+      const button = document.querySelector("#chat .qa-retry");
+      if (button || ++tries > 100) { clearInterval(timer); if (button) button.click(); }
+    }, 200);
+  };
+  if (sessionStorage.getItem("qa-retry")) retryLater();
+
   document.addEventListener("click", (e) => {
+    const retry = e.target.closest(".qa-retry");
+    if (retry) {
+      e.preventDefault();
+      e.stopPropagation();
+      if (lost) {  // asked again once the page has reconnected
+        sessionStorage.setItem("qa-retry", "1");
+        retry.textContent = "Retrying when the server is back…";
+        retry.disabled = true;
+      } else {
+        const again = document.getElementById("regenerate");
+        if (again) again.click();
+      }
+      return;
+    }
     const cite = e.target.closest(".qa-cite");
     if (cite) {
       e.preventDefault();
@@ -34,6 +82,25 @@
     if (card && num(card, "turn") !== null) {
       send({action: "card", turn: num(card, "turn"), n: num(card, "n")});
     }
+  }, true);
+
+  // Files dropped on the chat go to the chat box's attach button, which checks, saves and indexes them as the
+  // Documents tab does.
+  const inChat = (e) => e.target.closest && e.target.closest("#chat-col");
+  document.addEventListener("dragover", (e) => {
+    if (inChat(e) && e.dataTransfer && [...e.dataTransfer.types].includes("Files")) e.preventDefault();
+  });
+  document.addEventListener("drop", (e) => {
+    if (!inChat(e) || !e.dataTransfer || !e.dataTransfer.files.length) return;
+    const button = document.getElementById("attach");  // Gradio's upload button keeps its input beside it
+    const input = button && button.parentElement.querySelector("input[type=file]");
+    if (!input) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const files = new DataTransfer();
+    [...e.dataTransfer.files].forEach((f) => files.items.add(f));
+    input.files = files.files;
+    input.dispatchEvent(new Event("change", {bubbles: true}));
   }, true);
 
   document.addEventListener("keydown", (e) => {
