@@ -17,7 +17,6 @@ from qa import prompt, support
 from qa.wording import NOT_FOUND
 from qa.llm import chat_model
 from qa.settings import AnswerSettings
-from qa.wording import UNCITED
 from qa.pipeline import build_assistant
 from qa.retrieve import HybridSearch
 from qa.types import Answer, Passage
@@ -70,7 +69,9 @@ def test_streams_pieces_then_cited_answer(ask, indexed):
              "its war effort without PRC inputs [2].")
     with StubLLM(reply) as stub:
         pieces, ans, _ = ask(stub, RUSSIA)
-    assert len(pieces) >= 5 and "".join(pieces) == ans.text == reply
+    cut = reply.index("Russia would")
+    assert [p for p in pieces if p] == [reply[:cut], reply[cut:]]  # sentence by sentence, each once verified
+    assert "".join(pieces) == ans.text == reply
     assert not ans.abstained and ans.flagged is None and ans.backend == "openai"
     assert [c.n for c in ans.citations] == [1, 2] and len(ans.passages) == 4
     for c in ans.citations:
@@ -79,32 +80,60 @@ def test_streams_pieces_then_cited_answer(ask, indexed):
         assert file_text(indexed, c.source)[c.start:c.end] == c.quote
     body = stub.requests[0]["body"]
     assert len(stub.requests) == 1 and body["stream"] is True and body["model"] == "stub"
+    assert body["max_tokens"] == body["max_completion_tokens"] == 512  # the cap is sent: a server may read either
 
 
-def test_unknown_markers_are_dropped(ask):
+def test_unknown_markers_are_dropped_and_so_is_a_sentence_left_uncited(ask):
     with StubLLM("China helps Russia [1]. It also builds drones [9]. China keeps helping Russia [2, 7][11].") as stub:
         pieces, ans, _ = ask(stub, RUSSIA)
-    assert ans.text == "".join(pieces) == "China helps Russia [1]. It also builds drones. China keeps helping Russia [2]."
+    assert ans.text == "".join(pieces) == "China helps Russia [1]. China keeps helping Russia [2]."
     assert [c.n for c in ans.citations] == [1, 2]
+    assert ans.flagged == "1 sentence of the model's reply that the cited passages do not support was left out"
 
 
-def test_uncited_answer_is_flagged(ask):
-    with StubLLM("China is helping Russia.") as stub:
-        _, ans, _ = ask(stub, RUSSIA)
-    assert ans.flagged == UNCITED and ans.citations == () and not ans.abstained
+def assert_fallback(pieces, ans, reason: str, indexed=None):
+    """The model's reply was not shown: the extractive answer was, labelled with why."""
+    assert ans.backend == "extractive" and not ans.abstained and ans.citations
+    assert ans.flagged == f"the model's answer was not used ({reason}); this is the extractive answer, quoted " \
+                          "from the passages"
+    assert "".join(pieces) == ans.text  # nothing of the model's reply was streamed either
+    if indexed is not None:
+        for c in ans.citations:
+            assert file_text(indexed, c.source)[c.start:c.end] == c.quote
 
 
-def test_only_unknown_citations_is_flagged(ask):
-    with StubLLM("China is helping Russia [5].") as stub:
-        _, ans, _ = ask(stub, RUSSIA)
-    assert ans.text == "China is helping Russia." and ans.flagged == UNCITED
+@pytest.mark.parametrize("reply", ["China is helping Russia.", "China is helping Russia [5].", "anything [1]",
+                                   "Mercury boils at 357 degrees [1]."])
+def test_a_reply_citing_nothing_that_holds_falls_back_to_the_extractive_answer(ask, indexed, reply):
+    """It used to be shown in full with a small "cites no passage" note."""
+    with StubLLM(reply) as stub:
+        pieces, ans, _ = ask(stub, RUSSIA)
+    assert_fallback(pieces, ans, "it cited no passage that supports it", indexed)
 
 
-def test_sentinel_abstains_without_leaking_it(ask):
-    with StubLLM(prompt.SENTINEL) as stub:
+def test_with_nothing_to_quote_either_it_abstains_and_says_why(ask):
+    with StubLLM("The boiling point of mercury is 357 degrees.") as stub:
         pieces, ans, _ = ask(stub, "What is the boiling point of mercury?")
-    assert ans.abstained and ans.text == NOT_FOUND and ans.citations == ()
+    assert ans.abstained and ans.text == NOT_FOUND and ans.citations == () and "".join(pieces) == NOT_FOUND
+    assert ans.flagged == ("the model's answer was not used (it cited no passage that supports it), and the "
+                           "passages hold no sentence to quote instead")
+
+
+@pytest.mark.parametrize("reply", [prompt.SENTINEL, "**Not in documents.**", "NOT IN DOCUMENTS\nThe boiling point "
+                                   "of mercury is 357 degrees [1]."])
+def test_sentinel_abstains_without_leaking_it(ask, reply):
+    with StubLLM(reply) as stub:
+        pieces, ans, _ = ask(stub, "What is the boiling point of mercury?")
+    assert ans.abstained and ans.text == NOT_FOUND and ans.citations == () and ans.flagged is None
     assert ans.related and "".join(pieces) == NOT_FOUND
+
+
+def test_the_refusal_counts_only_as_the_whole_reply_or_its_first_line(ask, indexed):
+    """A model that wrote on and then echoed the instruction used to count as abstaining."""
+    reply = "Mercury boils somewhere hot. " * 20 + "If they do not contain the answer, reply exactly: NOT IN DOCUMENTS"
+    with StubLLM(reply) as stub:
+        pieces, ans, _ = ask(stub, RUSSIA)
+    assert_fallback(pieces, ans, "it cited no passage that supports it", indexed)
 
 
 def test_follow_up_is_rewritten_before_retrieval(ask, monkeypatch):
@@ -116,7 +145,7 @@ def test_follow_up_is_rewritten_before_retrieval(ask, monkeypatch):
         _, ans, _ = ask(stub, "Why does that matter?", history)
     assert len(stub.requests) == 2 and queries == [rewritten]
     first, second = stub.requests[0]["body"], stub.requests[1]["body"]
-    assert not first.get("stream")
+    assert first["stream"]  # streamed, so that it is cut at its first line
     assert [m["content"] for m in first["messages"][1:3]] == [RUSSIA, "China is helping Russia [1]."]
     assert "Why does that matter?" in first["messages"][-1]["content"]
     assert second["stream"] and f"Question: {rewritten}" in second["messages"][-1]["content"]
@@ -125,16 +154,13 @@ def test_follow_up_is_rewritten_before_retrieval(ask, monkeypatch):
 
 def test_a_citation_must_support_its_sentence(ask):
     """Only the marker numbers used to be checked: "anything [1]" counted as a cited answer."""
-    with StubLLM("anything [1]") as stub:
-        pieces, ans, _ = ask(stub, RUSSIA)
-    assert ans.abstained and ans.text == NOT_FOUND and ans.citations == () and ans.related
     reply = ("China is helping Russia ramp up its defence industrial base. [1] The moon is made of green cheese [2]. "
              "Officials said Russia would struggle \"without PRC inputs\" [2].")
     with StubLLM(reply) as stub:
         _, ans, _ = ask(stub, RUSSIA)
-    assert ans.text == ("China is helping Russia ramp up its defence industrial base. [1] The moon is made of green "
-                        "cheese. Officials said Russia would struggle \"without PRC inputs\" [2].")
-    assert [c.n for c in ans.citations] == [1, 2] and not ans.abstained and ans.flagged is None
+    assert ans.text == ("China is helping Russia ramp up its defence industrial base. [1] Officials said Russia would "
+                        "struggle \"without PRC inputs\" [2].")
+    assert [c.n for c in ans.citations] == [1, 2] and not ans.abstained and ans.flagged.startswith("1 sentence")
 
 
 def test_prompt_injection_stays_inside_passage_data(ask):
@@ -242,6 +268,9 @@ def test_support_check(reply, expected):
     (["Fact [", "1", "] and [", "9]", "."], "Fact [1] and.", False),
     (["A [1,", " 2] b [2-3", "]"], "A [1][2] b [2][3]", False),
     (["NOT ", "IN DOC", "UMENTS."], "NOT IN DOCUMENTS.", True),
+    (["NOT IN DOCUMENTS\n", "But here it is [1]."], "NOT IN DOCUMENTS\nBut here it is [1].", True),
+    (["NOT IN DOCUMENTS, but", " here it is [1]."], "NOT IN DOCUMENTS, but here it is [1].", False),
+    (["Here it is [1]. NOT IN DOCUMENTS"], "Here it is [1]. NOT IN DOCUMENTS", False),
     (["No", "t in the passages [1]"], "Not in the passages [1]", False),
     (["x[0] [4]"], "x", False),
 ])

@@ -1,0 +1,79 @@
+"""Only verified text leaves the LLM answerer: a reply is released sentence by sentence, each sentence once
+it is complete and only if a passage it cites supports it (`qa.support.check`). A sentence that cites
+nothing, or only passages that do not support it, is left out (and counted); a reply that repeats the
+prompt's `<passage>` markup fails. What was released is what the final answer says, so a streamed answer
+never shows text that the final answer takes back.
+"""
+from __future__ import annotations
+
+import re
+
+from qa import prompt, support
+from qa.types import Passage
+
+_WORDS = re.compile(r"\w")
+_ENDED = re.compile(r"[.!?…][\"'”’)]*(?:\s*\[\d+\])*\s*$")  # a sentence that was finished
+
+
+class Verified:
+    """`feed(reply_so_far)` returns the newly released text; `close(reply)` judges the last sentence.
+
+    `text` is all that was released, `dropped` the sentences left out, `markup` whether the reply
+    repeated the prompt's markup (nothing is released after that)."""
+
+    def __init__(self, passages: list[Passage], question: str):
+        self.passages, self.question = passages, question
+        self.text = ""
+        self.dropped = 0
+        self.markup = False
+        self._done = 0  # offset in the reply up to which sentences were judged
+
+    def feed(self, reply: str) -> str:
+        """Judge the sentences of `reply` (the cleaned reply so far) that are complete: a new one has begun."""
+        return self._judge(reply, final=False)
+
+    def close(self, reply: str, cut: bool = False) -> str:
+        """The reply is over: judge what is left of it as a sentence. When it was `cut` short, a last
+        sentence that was not finished is left out."""
+        return self._judge(reply, final=True, cut=cut)
+
+    def _judge(self, reply: str, final: bool, cut: bool = False) -> str:
+        if self.markup or prompt.has_markup(reply):
+            self.markup = True
+            return ""
+        rest = reply[self._done:]
+        spans = support.spans(rest)
+        if not final or (cut and spans and not _ENDED.search(rest[spans[-1][0]:spans[-1][1]])):
+            if final and _WORDS.search(rest[spans[-1][0]:]):
+                self.dropped += 1
+            spans = spans[:-1]  # the last sentence may still grow (or was cut off)
+        out = []
+        for s, e in spans:
+            kept = self._one(rest[s:e])
+            if not kept:  # a left-out sentence keeps the space after it, once, so its neighbours stay apart
+                before = "".join(out) or self.text
+                kept = "" if not before or before[-1:].isspace() else rest[s:e][len(rest[s:e].rstrip()):]
+            out.append(kept)
+        if spans:
+            self._done += spans[-1][1]
+        released = "".join(out)
+        if not self.text:
+            released = released.lstrip()
+        if final:
+            released = released.rstrip()
+        self.text += released
+        return released
+
+    def _one(self, sentence: str) -> str:
+        """`sentence` with its unsupported markers removed if one passage it cites supports it, else ""."""
+        checked = support.check(sentence, self.passages, self.question)
+        if prompt.cited(checked):
+            return checked
+        if _WORDS.search(sentence):
+            self.dropped += 1
+        return ""
+
+    @property
+    def citations(self) -> list[int]:
+        """The passage numbers the released text cites."""
+        return [n for n in prompt.cited(self.text) if 1 <= n <= len(self.passages)]
