@@ -23,6 +23,7 @@ from qa.wording import NOT_FOUND
 OPENAI_URL = "https://api.openai.com/v1"
 OLLAMA_URL = "http://localhost:11434"
 DEFAULT_MODELS = {"openai": "gpt-4o-mini", "ollama": "llama3.2"}
+STALL_MARGIN = 5.0  # seconds the HTTP client waits beyond QA_LLM_TIMEOUT before giving up by itself
 
 
 def endpoint(name: str, settings: AnswerSettings) -> str:
@@ -43,6 +44,9 @@ def chat_model(name: str, settings: AnswerSettings):
     most `llm_max_tokens` tokens, over a transport whose requests `qa.upstream.Call` can cancel."""
     url = endpoint(name, settings)
     model = settings.llm_model or served_model(name, url, settings) or DEFAULT_MODELS.get(name)
+    # The client's own read timeout is only a backstop: `qa.upstream.Call` ends a stalled stream at
+    # QA_LLM_TIMEOUT itself, with what was verified so far, and cancels the request.
+    timeout = settings.llm_timeout + STALL_MARGIN
     if name == "openai":
         from langchain_openai import ChatOpenAI
 
@@ -50,14 +54,14 @@ def chat_model(name: str, settings: AnswerSettings):
         # `max_tokens`, sent too (but not to api.openai.com, whose newer models refuse it).
         extra = {} if url == OPENAI_URL else {"max_tokens": settings.llm_max_tokens}
         return ChatOpenAI(base_url=url, model=model, api_key=settings.llm_api_key or "not-needed",
-                          timeout=settings.llm_timeout, max_retries=0, max_tokens=settings.llm_max_tokens,
+                          timeout=timeout, max_retries=0, max_tokens=settings.llm_max_tokens,
                           extra_body=extra or None, stream_usage=False,
-                          http_client=httpx.Client(transport=CancellableTransport(), timeout=settings.llm_timeout))
+                          http_client=httpx.Client(transport=CancellableTransport(), timeout=timeout))
     if name == "ollama":
         from langchain_ollama import ChatOllama
 
         return ChatOllama(base_url=url, model=model, num_predict=settings.llm_max_tokens,
-                          client_kwargs={"timeout": settings.llm_timeout},
+                          client_kwargs={"timeout": timeout},
                           sync_client_kwargs={"transport": CancellableTransport()})
     raise UsageError(f"{name!r} is not an LLM answerer", hint="choose openai or ollama")
 
@@ -110,11 +114,13 @@ class LLMAnswerer:
         reply, verified = prompt.ReplyFilter(len(passages)), Verified(passages, standalone)
         call = Call(lambda: self.model.stream(prompt.answer_messages(question, standalone, passages)), budget,
                     self.settings.llm_timeout)
-        cut = ""
+        cut, pieces = "", 0
         for chunk in self._guarded(call):
             if chunk is not None:
-                reply.feed(_text(chunk.content))
-                cut = self._over(call, reply, chunk)
+                piece = _text(chunk.content)
+                pieces += bool(piece)
+                reply.feed(piece)
+                cut = self._over(pieces, reply, chunk)
                 if reply.decided and reply.abstained:
                     break  # the refusal: nothing more to read
                 released = verified.feed(reply.text) if reply.decided else ""
@@ -147,14 +153,14 @@ class LLMAnswerer:
         reason = "markup" if verified.markup else cut if cut in wording.LLM_FAILED else "uncited"
         return (yield from self._fall_back(question, history, k, reason))
 
-    def _over(self, call: Call, reply: prompt.ReplyFilter, chunk) -> str:
-        """"tokens" once the reply reaches the token cap: the server said so, or it ignores the cap (more
-        pieces, or far more characters, than that many tokens)."""
+    def _over(self, pieces: int, reply: prompt.ReplyFilter, chunk) -> str:
+        """"tokens" once the reply reaches the token cap: the server said so, or it ignores the cap (as many
+        pieces as tokens allowed - servers stream a token a piece -, or far more characters)."""
         meta = getattr(chunk, "response_metadata", None) or {}
         limit = self.settings.llm_max_tokens
         if "length" in (meta.get("finish_reason"), meta.get("done_reason")):
             return "tokens"
-        return "tokens" if call.received >= limit or len(reply.text) > 8 * limit else ""
+        return "tokens" if pieces >= limit or len(reply.text) > 8 * limit else ""
 
     def _facts(self) -> dict:
         return {"budget": self.settings.llm_budget, "tokens": self.settings.llm_max_tokens,

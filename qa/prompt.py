@@ -81,10 +81,11 @@ def cited(text: str) -> list[int]:
     return sorted({int(n) for n in _CITED.findall(text)})
 
 
-def has_markup(text: str) -> bool:
-    """Whether a reply repeats the prompt's `<passage ...>` markup: the model is echoing or inventing
-    passages, not answering, and the reply fails whatever it cites."""
-    return bool(_TAG.search(text))
+def markup_at(text: str) -> int | None:
+    """Where a reply begins to repeat the prompt's `<passage ...>` markup (None: it does not). A model doing
+    so is echoing or inventing passages, not answering: nothing from there on is shown."""
+    found = _TAG.search(text)
+    return found.start() if found else None
 
 
 def is_refusal(line: str) -> bool:

@@ -20,14 +20,33 @@ import threading
 import time
 from typing import Callable, Iterable, Iterator
 
+import httpcore
 import httpx
 
 HEARTBEAT = 1.0  # seconds between `None` items while the server sends nothing
 _CALL: contextvars.ContextVar["Call | None"] = contextvars.ContextVar("seedqa_llm_call", default=None)
 
 
+class _Backend(httpcore.SyncBackend):
+    """httpcore's network backend, noting each new connection's socket with the active `Call`, so that a
+    request still waiting for its response's headers (a busy server) can be cut off too."""
+
+    def connect_tcp(self, *args, **kwargs) -> httpcore.NetworkStream:
+        stream = super().connect_tcp(*args, **kwargs)
+        call = _CALL.get()
+        if call is not None:
+            call.opened(stream.get_extra_info("socket"))
+        return stream
+
+
 class CancellableTransport(httpx.HTTPTransport):
-    """An `httpx.HTTPTransport` whose responses, opened inside a `Call`, that call can cut off."""
+    """An `httpx.HTTPTransport` whose connections and responses, opened inside a `Call`, that call can cut
+    off."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # httpx offers no parameter for the network backend: set on its connection pool (httpcore's API)
+        self._pool._network_backend = _Backend()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send `request`; register the response's socket with the active `Call` (if any)."""
@@ -122,8 +141,11 @@ class Call:
         """Called by the transport for each response opened by this call."""
         with self._lock:
             if not self.cancelled:
-                self._sockets.append(sock)
+                if sock is not None and sock not in self._sockets:
+                    self._sockets.append(sock)
                 return
+        if sock is None:
+            return
         try:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:

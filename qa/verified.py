@@ -19,7 +19,7 @@ class Verified:
     """`feed(reply_so_far)` returns the newly released text; `close(reply)` judges the last sentence.
 
     `text` is all that was released, `dropped` the sentences left out, `markup` whether the reply
-    repeated the prompt's markup (nothing is released after that)."""
+    repeated the prompt's markup (what came before it is judged as a reply cut there; nothing after)."""
 
     def __init__(self, passages: list[Passage], question: str):
         self.passages, self.question = passages, question
@@ -27,6 +27,7 @@ class Verified:
         self.dropped = 0
         self.markup = False
         self._done = 0  # offset in the reply up to which sentences were judged
+        self._space = ""  # the space after the last released sentence
 
     def feed(self, reply: str) -> str:
         """Judge the sentences of `reply` (the cleaned reply so far) that are complete: a new one has begun."""
@@ -38,14 +39,14 @@ class Verified:
         return self._judge(reply, final=True, cut=cut)
 
     def _judge(self, reply: str, final: bool, cut: bool = False) -> str:
-        if self.markup or prompt.has_markup(reply):
-            self.markup = True
+        if self.markup:
             return ""
+        markup = prompt.markup_at(reply)
+        if markup is not None:  # judge what came before it as a reply cut there; nothing after
+            self.markup, reply, final, cut = True, reply[:markup], True, True
         rest = reply[self._done:]
         spans = support.spans(rest)
         if not final or (cut and spans and not _ENDED.search(rest[spans[-1][0]:spans[-1][1]])):
-            if final and _WORDS.search(rest[spans[-1][0]:]):
-                self.dropped += 1
             spans = spans[:-1]  # the last sentence may still grow (or was cut off)
         out = []
         for s, e in spans:
@@ -59,8 +60,8 @@ class Verified:
         released = "".join(out)
         if not self.text:
             released = released.lstrip()
-        if final:
-            released = released.rstrip()
+        if released:  # the space after a sentence waits for the next one: an answer never ends in it
+            released, self._space = self._space + released.rstrip(), released[len(released.rstrip()):]
         self.text += released
         return released
 

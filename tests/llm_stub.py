@@ -10,12 +10,14 @@ purpose: `mode` "500", "garbage" or "hang" (no answer at all), or, streaming:
   (a server that ignores cancellation).
 
 In "ok" mode it honours `max_tokens` as a real server does: so many pieces, then `finish_reason: length`.
-`disconnected` is set when the client closes a stream before its end; `sent` counts the pieces written.
+`disconnected` is set when the client closes a stream before its end; `sent` counts the pieces generated.
 """
 from __future__ import annotations
 
 import json
 import re
+import select
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -73,6 +75,16 @@ def pieces(text: str) -> list[str]:
     return re.findall(r"\S+\s*|\s+", text) or [""]
 
 
+def _closed(conn: socket.socket) -> bool:
+    """Whether the client has closed the connection (readable, with nothing to read)."""
+    if not select.select([conn], [], [], 0)[0]:
+        return False
+    try:
+        return conn.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
 def _handler(stub: StubLLM):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -128,7 +140,10 @@ def _handler(stub: StubLLM):
                 parts = pieces(reply)
                 yield from (chunk(p) for p in parts[:cap])
                 if stub.mode == "stall":
-                    stub._release.wait(30)
+                    while not stub._release.wait(0.05):
+                        if _closed(self.connection):
+                            stub.disconnected.set()
+                            return
                     return
                 yield chunk(None, "length" if cap and len(parts) > cap else "stop")
                 yield "data: [DONE]\n\n"
@@ -166,10 +181,10 @@ def _handler(stub: StubLLM):
                 if stub._release.is_set() and stub.mode in ("ramble", "deaf"):
                     return
                 data = line.encode()
+                stub.sent += 1
                 try:
                     self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
                     self.wfile.flush()
-                    stub.sent += 1
                 except OSError:  # the client went away
                     stub.disconnected.set()
                     if stub.mode != "deaf":

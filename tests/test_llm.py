@@ -279,3 +279,116 @@ def test_reply_filter(parts, expected, abstained):
     shown = "".join(f.feed(p) for p in parts) + f.close()
     assert f.text == expected and f.abstained == abstained
     assert shown == ("" if abstained else expected)
+
+
+# misbehaving model servers
+
+CITED = "China is helping Russia ramp up its defence industrial base [1]. "
+
+
+def reader_threads() -> list:
+    import threading
+
+    return [t for t in threading.enumerate() if t.name == "seedqa-llm-read" and t.is_alive()]
+
+
+def wait_for(check, seconds: float = 5.0) -> bool:
+    ends = time.monotonic() + seconds
+    while time.monotonic() < ends:
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()
+
+
+def test_a_rambling_server_is_cut_at_the_token_cap_and_cancelled(ask):
+    """No cap was sent or enforced: a model that did not stop wrote until its context was full."""
+    with StubLLM(CITED, mode="ramble") as stub:  # ignores max_tokens, never stops
+        started = time.perf_counter()
+        pieces, ans, _ = ask(stub, RUSSIA, llm_max_tokens=44)
+        took = time.perf_counter() - started
+        assert stub.disconnected.wait(5)  # the request was closed, not left generating
+    assert stub.requests[0]["body"]["max_tokens"] == 44
+    assert ans.flagged == "the answer was cut at the length limit (44 tokens)" and not ans.abstained
+    assert ans.text == "".join(pieces) == (CITED * 4).strip()  # 44 pieces: four whole sentences of eleven words
+    assert [c.n for c in ans.citations] == [1] and took < 30
+
+
+def test_a_server_honouring_the_cap_says_so_and_the_answer_is_cut_cleanly(ask):
+    with StubLLM(CITED * 3 + "Russia would struggle") as stub:
+        _, ans, _ = ask(stub, RUSSIA, llm_max_tokens=30)  # 30 pieces: two sentences and most of the third
+    assert ans.text == (CITED * 2).strip() and ans.flagged == "the answer was cut at the length limit (30 tokens)"
+
+
+def test_a_rambling_server_that_never_cites_ends_within_the_budget(ask, indexed):
+    """The timeout used to apply between pieces only: answers ran 137 s with a 60 s timeout."""
+    with StubLLM("Russia and China are friends. ", mode="ramble", delay=0.02) as stub:
+        started = time.perf_counter()
+        pieces, ans, _ = ask(stub, RUSSIA, llm_budget=2.0)
+        took = time.perf_counter() - started
+        assert stub.disconnected.wait(5)
+    assert took < 2.0 + 8  # the budget, then the extractive answer
+    assert_fallback(pieces, ans, "it did not finish within 2 s", indexed)
+    assert all(p == "" for p in pieces[:-1])  # while the model rambled, only heartbeats went out
+
+
+def test_echoed_prompt_markup_is_a_failed_answer(ask, indexed):
+    """A model that wrote `<passage source=...>` blocks naming a real file used to be shown in full."""
+    reply = ('<passage id="1" source="000_ce4e22ba4c4cf3bd.txt">China is helping Russia ramp up its defence '
+             'industrial base [1].</passage>')
+    with StubLLM(reply) as stub:
+        pieces, ans, _ = ask(stub, RUSSIA)
+    assert_fallback(pieces, ans, "it repeated the prompt's passage markup instead of answering", indexed)
+
+
+def test_markup_after_verified_sentences_cuts_the_answer_there(ask):
+    with StubLLM(CITED + '<passage id="2" source="x.txt">Invented [2].</passage> More [1].', mode="ramble") as stub:
+        _, ans, _ = ask(stub, RUSSIA)
+        assert stub.disconnected.wait(5)
+    assert ans.text == CITED.strip()
+    assert ans.flagged == "the answer was cut where the model began repeating the prompt's passage markup"
+
+
+def test_a_server_stalling_mid_stream_is_cut_with_a_note(ask):
+    with StubLLM(CITED + "Russia would struggle to", mode="stall") as stub:
+        started = time.perf_counter()
+        pieces, ans, _ = ask(stub, RUSSIA, llm_timeout=1.0)
+        took = time.perf_counter() - started
+        assert stub.disconnected.wait(5)
+    assert ans.text == "".join(pieces) == CITED.strip() and took < 10
+    assert ans.flagged == "the answer was cut: the server sent nothing for 1 s"  # the half sentence is not shown
+
+
+def test_a_server_ignoring_cancellation_does_not_hold_the_answer(ask):
+    """The server keeps generating after the client left; the answer and the client's reader end anyway."""
+    with StubLLM(CITED, mode="deaf", deaf_seconds=4.0) as stub:
+        started = time.perf_counter()
+        _, ans, _ = ask(stub, RUSSIA, llm_max_tokens=22)
+        took = time.perf_counter() - started
+        assert stub.disconnected.wait(5) and took < 10 and ans.text == (CITED * 2).strip()
+        sent = stub.sent
+        assert wait_for(lambda: stub.sent > sent, 2)  # it really does go on writing into the void
+        assert wait_for(lambda: not reader_threads(), 3)  # and nothing of ours waits for it
+
+
+def test_stopping_the_stream_cancels_the_request(ask, indexed, embedder):
+    """The web chat's Stop, a /v1 client that disconnects: the stream is closed, so is the HTTP request."""
+    with StubLLM(CITED, mode="ramble", delay=0.05) as stub:
+        settings = AnswerSettings(llm_model="stub", answerer="openai", llm_base_url=stub.url)
+        stream = build_assistant(indexed, settings, embedder=embedder).answer_stream(RUSSIA)
+        first = next(p for p in stream if p)
+        assert first == CITED.strip() and not stub.disconnected.is_set()
+        stream.close()
+        assert stub.disconnected.wait(5)
+        assert wait_for(lambda: not reader_threads(), 3)
+
+
+def test_the_model_is_named_by_the_server_when_unset(indexed, embedder):
+    with StubLLM(CITED, models=["gemma-3-270m-it"]) as stub:
+        settings = AnswerSettings(answerer="openai", llm_base_url=stub.url)
+        build_assistant(indexed, settings, embedder=embedder).answer(RUSSIA)
+    assert stub.requests[0]["body"]["model"] == "gemma-3-270m-it"
+    with StubLLM(CITED) as stub:  # no /v1/models: the default name, and the question still answered
+        ans = build_assistant(indexed, AnswerSettings(answerer="openai", llm_base_url=stub.url),
+                              embedder=embedder).answer(RUSSIA)
+    assert stub.requests[0]["body"]["model"] == "gpt-4o-mini" and ans.citations
