@@ -180,11 +180,13 @@ def _now() -> str:
 
 
 def reply_text(answer: Answer) -> str:
-    """An answer as one plain-text reply (chat clients, MCP): its text with the `[n]` markers, then the list
-    of sources, one line per citation number: title, date, location and the quote."""
+    """An answer as one plain-text reply (chat clients, MCP): its text with the `[n]` markers, its note
+    (`flagged`: an LLM answer cut short, or replaced by the extractive one, and why), then the list of
+    sources, one line per citation number: title, date, location and the quote."""
+    lines = [answer.text] + (["", f"Note: {answer.flagged}"] if answer.flagged else [])
     if not answer.citations:
-        return answer.text
-    lines = [answer.text, "", "Sources:"]
+        return "\n".join(lines)
+    lines += ["", "Sources:"]
     for c in answer.citations:
         date = f" ({c.published})" if c.published else ""
         lines.append(f"[{c.n}] {c.title or c.source}{date}, {c.location()}: “{' '.join(c.quote.split())}”")

@@ -29,11 +29,12 @@ class StubLLM:
     """`with StubLLM(["reply"]) as stub: ...` serves on `stub.url` (OpenAI) / `stub.ollama_url`."""
 
     def __init__(self, replies: list[str] | str = "Hello [1].", mode: str = "ok", delay: float = 0.0,
-                 deaf_seconds: float = 3.0, models: list[str] | None = None):
+                 deaf_seconds: float = 3.0, models: list[str] | None = None, failures: int = 0):
         assert mode in MODES, mode
         self.replies = [replies] if isinstance(replies, str) else list(replies)
         self.mode, self.delay, self.deaf_seconds = mode, delay, deaf_seconds
         self.models = models  # what GET /v1/models lists (None: 404, as a server without that route)
+        self.failures = failures  # the first so many requests get HTTP 500, whatever the mode
         self.disconnected = threading.Event()
         self.sent = 0
         self.requests: list[dict] = []  # {"path": ..., "body": ...} in arrival order
@@ -109,7 +110,7 @@ def _handler(stub: StubLLM):
             if stub.mode == "hang":
                 stub._release.wait(30)
                 return
-            if stub.mode == "500":
+            if stub.mode == "500" or len(stub.requests) <= stub.failures:
                 return self._send(500, "application/json", b'{"error": {"message": "boom"}}')
             if stub.mode == "garbage":
                 return self._send(200, "application/json", b"<html>this is not json")

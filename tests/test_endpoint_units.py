@@ -2,6 +2,8 @@
 chat-completion requests, the plain-text reply. No model, no server process."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
@@ -70,6 +72,9 @@ def test_the_reply_lists_each_citation_after_the_text():
     answer = Answer("Q", "It rains. [1]", (cite,), False, "extractive")
     assert reply_text(answer) == "It rains. [1]\n\nSources:\n[1] A (2024-01-02), a.txt, line 1: “It rains.”"
     assert reply_text(Answer("Q", "Not found.", (), True, "extractive")) == "Not found."
+    noted = dataclasses.replace(answer, flagged="the model's answer was not used")
+    assert reply_text(noted).startswith("It rains. [1]\n\nNote: the model's answer was not used\n\nSources:\n[1] A")
+    assert reply_text(Answer("Q", "Not found.", (), True, "extractive", flagged="why")) == "Not found.\n\nNote: why"
 
 
 def test_an_answer_survives_its_public_shape():
