@@ -392,3 +392,32 @@ def test_the_model_is_named_by_the_server_when_unset(indexed, embedder):
         ans = build_assistant(indexed, AnswerSettings(answerer="openai", llm_base_url=stub.url),
                               embedder=embedder).answer(RUSSIA)
     assert stub.requests[0]["body"]["model"] == "gpt-4o-mini" and ans.citations
+
+
+def test_every_edge_gets_the_validated_answer(indexed, embedder):
+    """/v1 (through the official `openai` client, whole and streamed) and MCP's `ask` show the extractive
+    answer with its label, never the uncited reply."""
+    from openai import OpenAI
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from ui.mcp_server import Tools
+    from ui.openai_api import routes
+    from ui.settings import Config
+
+    uncited = "Russia is being helped by its friends, as everyone knows."
+    with StubLLM(uncited) as stub:
+        answer = AnswerSettings(answerer="openai", llm_base_url=stub.url, llm_model="stub")
+        assistant = build_assistant(indexed, answer, embedder=embedder)
+        cfg = Config(index=indexed, answer=answer)
+        client = OpenAI(base_url="http://testserver/v1", api_key="none",
+                        http_client=TestClient(Starlette(routes=routes(cfg, assistant))))
+        whole = client.chat.completions.create(model="openai", messages=[{"role": "user", "content": RUSSIA}])
+        streamed = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(
+            model="openai", stream=True, messages=[{"role": "user", "content": RUSSIA}]))
+        tool = Tools(cfg, lambda: assistant).ask(RUSSIA)
+    label = "Note: the model's answer was not used (it cited no passage that supports it)"
+    for text in (whole.choices[0].message.content, streamed, tool.content[0].text):
+        assert uncited not in text and label in text and "Sources:\n[1]" in text
+    assert whole.model_extra["seedqa"]["backend"] == "extractive"
+    assert tool.structured_content["flagged"].startswith("the model's answer was not used")
