@@ -3,6 +3,7 @@ Ollama server, releasing only the sentences whose `[n]` citations the passages s
 and length, cancelled upstream when abandoned, replaced by the extractive answer when nothing holds."""
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Generator
 
@@ -16,7 +17,7 @@ from qa.history import History, messages
 from qa.retrieve import HybridSearch
 from qa.settings import AnswerSettings
 from qa.types import Answer, Citation, Passage
-from qa.upstream import Budget, Call, CancellableTransport
+from qa.upstream import HEARTBEAT, Budget, Call, CancellableTransport
 from qa.verified import Verified
 from qa.wording import NOT_FOUND
 
@@ -114,7 +115,7 @@ class LLMAnswerer:
         reply, verified = prompt.ReplyFilter(len(passages)), Verified(passages, standalone)
         call = Call(lambda: self.model.stream(prompt.answer_messages(question, standalone, passages)), budget,
                     self.settings.llm_timeout)
-        cut, pieces = "", 0
+        cut, pieces, beat = "", 0, time.monotonic()
         for chunk in self._guarded(call):
             if chunk is not None:
                 piece = _text(chunk.content)
@@ -126,12 +127,15 @@ class LLMAnswerer:
                 released = verified.feed(reply.text) if reply.decided else ""
                 if released:
                     yield released
+                    beat = time.monotonic()
                     continue
                 if verified.markup:
                     cut = "markup"
             if cut:
                 break
-            yield ""  # nothing new to show: the caller may stop here
+            if time.monotonic() - beat >= HEARTBEAT:
+                yield ""  # nothing new to show for a while: the caller may stop here
+                beat = time.monotonic()
         cut = cut or call.stopped
         reply.close()
         if not reply.text.strip() and not reply.abstained:

@@ -48,20 +48,19 @@ class Verified:
         spans = support.spans(rest)
         if not final or (cut and spans and not _ENDED.search(rest[spans[-1][0]:spans[-1][1]])):
             spans = spans[:-1]  # the last sentence may still grow (or was cut off)
-        out = []
+        out = ""
         for s, e in spans:
-            kept = self._one(rest[s:e])
-            if not kept:  # a left-out sentence keeps the space after it, once, so its neighbours stay apart
-                before = "".join(out) or self.text
-                kept = "" if not before or before[-1:].isspace() else rest[s:e][len(rest[s:e].rstrip()):]
-            out.append(kept)
+            sentence = rest[s:e]
+            kept = self._one(sentence)
+            started = bool(self.text or out)
+            if kept:  # the space after a sentence waits for the next one: an answer never ends in it
+                out += self._space + kept.rstrip() if started else kept.strip()
+                self._space = kept[len(kept.rstrip()):]
+            elif started:  # left out: its space stands in for the one before it, if that is missing
+                self._space = self._space or sentence[len(sentence.rstrip()):]
         if spans:
             self._done += spans[-1][1]
-        released = "".join(out)
-        if not self.text:
-            released = released.lstrip()
-        if released:  # the space after a sentence waits for the next one: an answer never ends in it
-            released, self._space = self._space + released.rstrip(), released[len(released.rstrip()):]
+        released = out
         self.text += released
         return released
 
