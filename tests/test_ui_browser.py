@@ -32,7 +32,7 @@ FACT = ("date 2023-05-02 The Quillmere lighthouse was painted teal in 1897 by it
 LIGHTHOUSE_QUESTION = "What colour was the Quillmere lighthouse painted?"
 # Two sentences: the answerer shows a sentence once it is complete and its citation holds, so Stop can
 # land between them.
-STUB_REPLY = "Xi heralded a new year of growing coordination with Russia [1]. He said so in a call with Putin [1]."
+STUB_REPLY = "Xi heralded a new year of growing coordination with Russia [1]. He said so in a call with Putin. [1]"
 
 
 @pytest.fixture(scope="module")
