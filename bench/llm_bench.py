@@ -101,6 +101,7 @@ def _free_port() -> int:
 
 def _start_server(python: str, model: Path, args) -> tuple[subprocess.Popen, str]:
     port = _free_port()
+    Path(args.work).mkdir(parents=True, exist_ok=True)
     log = Path(args.work) / "server.log"
     command = [python, "-m", "llama_cpp.server", "--model", str(model.absolute()), "--host", "127.0.0.1",
                "--port", str(port), "--n_ctx", str(args.n_ctx)]
