@@ -22,6 +22,7 @@ _REPEAT = re.compile(r"\[(\d+)\](?:\s*\[\1\])+")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>!|#])")
 SHORT_LABEL = "Answer"  # the short answer's line: `Answer: Chris Cavoli [1]` (the CLI, the chat, replies)
 SOURCES = "\n\nSources:\n"  # where a reply's list of sources starts
+NOTE = "\n\nNote: "  # where a reply's note starts (before its sources)
 QUOTE_SHOWN = 120  # characters of a quote a reply's source line shows, when the text does not hold it
 _HEAD = re.compile(rf"{SHORT_LABEL}: [^\n]* \[\d+\]\n\n")
 
@@ -189,8 +190,14 @@ def _now() -> str:
 def reply_text(answer: Answer) -> str:
     """An answer as one plain-text reply (OpenAI clients, MCP): the short answer first, as the terminal and
     the chat show it (`Answer: Chris Cavoli [1]`, when there is one), then the text with its `[n]` markers,
-    then the sources (`reply_sources`)."""
-    return reply_head(answer) + answer.text + reply_sources(answer)
+    its note (`reply_note`), then the sources (`reply_sources`)."""
+    return reply_head(answer) + answer.text + reply_note(answer) + reply_sources(answer)
+
+
+def reply_note(answer: Answer) -> str:
+    """The answer's note, when it has one (`flagged`: an LLM answer cut short, or replaced by the extractive
+    one, and why), as a paragraph of its own."""
+    return f"{NOTE}{answer.flagged}" if answer.flagged else ""
 
 
 def reply_head(answer: Answer) -> str:
@@ -218,4 +225,4 @@ def answer_of_reply(reply: str) -> str:
     """The answer's text inside a reply made by `reply_text` (as a client sends it back in its history):
     without the short-answer line and the sources. Other text is returned as it is."""
     head = _HEAD.match(reply)
-    return reply[head.end() if head else 0:].split(SOURCES, 1)[0]
+    return reply[head.end() if head else 0:].split(SOURCES, 1)[0].split(NOTE, 1)[0]

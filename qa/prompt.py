@@ -99,10 +99,25 @@ def cited(text: str) -> list[int]:
     return sorted({int(n) for n in _CITED.findall(text)})
 
 
+def markup_at(text: str) -> int | None:
+    """Where a reply begins to repeat the prompt's `<passage ...>` markup (None: it does not). A model doing
+    so is echoing or inventing passages, not answering: nothing from there on is shown."""
+    found = _TAG.search(text)
+    return found.start() if found else None
+
+
+def is_refusal(line: str) -> bool:
+    """Whether `line` is the refusal and nothing more (`NOT IN DOCUMENTS`, case, spaces and surrounding
+    punctuation aside)."""
+    return " ".join(re.sub(r"^[\W_]+|[\W_]+$", "", line).split()).upper() == SENTINEL
+
+
 class ReplyFilter:
     """Cleans a reply as it streams: rewrites `[1, 2]` as `[1][2]`, drops markers naming no passage,
-    and holds back text that may still turn out to be the `SENTINEL`.
+    and holds back text that may still turn out to be the refusal.
 
+    The refusal counts only as the whole reply or its first line: a model that writes an answer and then
+    repeats the instruction "reply exactly: NOT IN DOCUMENTS" has not abstained.
     `feed(piece)` and `close()` return the text that is safe to show now; `text` is all of it.
     """
 
@@ -124,10 +139,15 @@ class ReplyFilter:
         return self._release(final=False)
 
     def close(self) -> str:
-        """The end of the reply: flush what was held back (nothing, if it is the sentinel)."""
+        """The end of the reply: flush what was held back (nothing, if it is the refusal)."""
         self.text += self._clean(self._raw)
         self._raw = ""
         return self._release(final=True)
+
+    @property
+    def decided(self) -> bool:
+        """Whether it is known yet if the reply is the refusal."""
+        return self._decided
 
     def _clean(self, text: str) -> str:
         def keep(m: re.Match) -> str:
@@ -142,10 +162,14 @@ class ReplyFilter:
 
     def _release(self, final: bool) -> str:
         if not self._decided:
-            head = re.sub(r"^[\W_]+", "", self.text).upper()
-            if head.startswith(SENTINEL):
-                self.abstained = self._decided = True
-            elif final or (head and not SENTINEL.startswith(head)):
+            body = self.text.lstrip()
+            line, newline, _ = body.partition("\n")
+            head = " ".join(re.sub(r"^[\W_]+", "", line).split()).upper()
+            if newline or final:
+                self.abstained, self._decided = is_refusal(line), True
+            elif head and not SENTINEL.startswith(head[:len(SENTINEL)]):
+                self._decided = True
+            elif len(re.sub(r"[\W_]+$", "", head)) > len(SENTINEL):
                 self._decided = True
         if not self._decided or self.abstained:
             return ""

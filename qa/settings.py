@@ -22,8 +22,14 @@ class AnswerSettings(EnvSettings):
     llm_model: str | None = setting(None, "the model the LLM server should use", env="QA_LLM_MODEL")
     llm_api_key: str | None = setting(None, "API key for the LLM server (or name a variable holding it "
                                       "with QA_LLM_API_KEY_ENV)", env="QA_LLM_API_KEY", secret=True)
-    llm_timeout: float = setting(60.0, "seconds to wait for the LLM server", env="QA_LLM_TIMEOUT",
-                                 check=above(0))
+    llm_timeout: float = setting(60.0, "seconds to wait for the LLM server to connect, and for each next piece of "
+                                 "a streamed answer", env="QA_LLM_TIMEOUT", check=above(0))
+    llm_budget: float = setting(60.0, "seconds one answer may take from the LLM server in all (rewriting a "
+                                "follow-up included); a longer answer is cut there, with a note",
+                                env="QA_LLM_BUDGET", check=above(0))
+    llm_max_tokens: int = setting(512, "most tokens the LLM may write per answer (sent as `max_tokens`, and "
+                                  "enforced on the stream when a server ignores it)", env="QA_LLM_MAX_TOKENS",
+                                  check=between(16, 32768))
 
     @classmethod
     def _from_env_extra(cls, env: Mapping[str, str], values: dict) -> dict:

@@ -62,6 +62,12 @@ def check(text: str, passages: list[Passage], question: str = "") -> str:
     return "".join(out) + text[last:]
 
 
+def spans(text: str) -> list[tuple[int, int]]:
+    """Sentence spans covering `text` without gaps, a marker run that opens a sentence ("... in 1931. [2]")
+    joined to the sentence before it: the units whose citations `check` judges."""
+    return _sentences(text)
+
+
 def _sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans covering `text`, a leading marker run joined to the sentence before it."""
     spans = [[s, e] for s, e in sentences.split(text)] or [[0, len(text)]]

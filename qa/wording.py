@@ -6,7 +6,6 @@ from typing import Mapping
 
 NOT_FOUND = "The documents do not contain an answer to this question."
 RELATED = "Related passages (closest, not an answer)"
-UNCITED = "the answer cites no passage"
 DASH = "–"  # between the first and last line of a range
 
 
@@ -45,3 +44,27 @@ def documents(count: int, shown: int) -> str:
 def which_document(titles: list[str]) -> str:
     """The reply to a question about "the article" when several documents could be meant."""
     return "Which document do you mean? Ask about its content first, or name it: " + "; ".join(titles[:10])
+
+
+# How the LLM answerer says what became of a model's reply (qa/llm.py).
+LLM_FAILED = {
+    "uncited": "it cited no passage that supports it",
+    "markup": "it repeated the prompt's passage markup instead of answering",
+    "budget": "it did not finish within {budget:g} s",
+    "tokens": "it reached the limit of {tokens} tokens",
+    "stall": "the server sent nothing for {stall:g} s",
+}
+LLM_CUT = {
+    "budget": "the answer was cut at the time limit ({budget:g} s)",
+    "tokens": "the answer was cut at the length limit ({tokens} tokens)",
+    "stall": "the answer was cut: the server sent nothing for {stall:g} s",
+    "markup": "the answer was cut where the model began repeating the prompt's passage markup",
+}
+LLM_FALLBACK = "the model's answer was not used ({reason}); this is the extractive answer, quoted from the passages"
+LLM_ABSTAIN = "the model's answer was not used ({reason}), and the passages hold no sentence to quote instead"
+LLM_DROPPED = "{n} sentence{s} of the model's reply that the cited passages do not support {were} left out"
+
+
+def llm_note(template: str, **facts) -> str:
+    """One of the notes above, filled in."""
+    return template.format(**facts)

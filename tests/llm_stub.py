@@ -2,25 +2,41 @@
 
 It answers with scripted replies (one per request, the last one repeating), records every
 request body it receives, can stream slowly (`delay` seconds between pieces), and can misbehave on
-purpose: `mode` "500", "garbage" or "hang".
+purpose: `mode` "500", "garbage" or "hang" (no answer at all), or, streaming:
+
+* "ramble": the reply over and over, never stopping, ignoring `max_tokens`;
+* "stall": the reply's pieces, then nothing (the stream stays open);
+* "deaf": like "ramble", but it goes on generating for `deaf_seconds` after the client has gone
+  (a server that ignores cancellation).
+
+In "ok" mode it honours `max_tokens` as a real server does: so many pieces, then `finish_reason: length`.
+`disconnected` is set when the client closes a stream before its end; `sent` counts the pieces generated.
 """
 from __future__ import annotations
 
 import json
 import re
+import select
+import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODES = ("ok", "500", "garbage", "hang")
+MODES = ("ok", "500", "garbage", "hang", "ramble", "stall", "deaf")
 
 
 class StubLLM:
     """`with StubLLM(["reply"]) as stub: ...` serves on `stub.url` (OpenAI) / `stub.ollama_url`."""
 
-    def __init__(self, replies: list[str] | str = "Hello [1].", mode: str = "ok", delay: float = 0.0):
+    def __init__(self, replies: list[str] | str = "Hello [1].", mode: str = "ok", delay: float = 0.0,
+                 deaf_seconds: float = 3.0, models: list[str] | None = None, failures: int = 0):
         assert mode in MODES, mode
         self.replies = [replies] if isinstance(replies, str) else list(replies)
-        self.mode, self.delay = mode, delay
+        self.mode, self.delay, self.deaf_seconds = mode, delay, deaf_seconds
+        self.models = models  # what GET /v1/models lists (None: 404, as a server without that route)
+        self.failures = failures  # the first so many requests get HTTP 500, whatever the mode
+        self.disconnected = threading.Event()
+        self.sent = 0
         self.requests: list[dict] = []  # {"path": ..., "body": ...} in arrival order
         self._release = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -60,12 +76,29 @@ def pieces(text: str) -> list[str]:
     return re.findall(r"\S+\s*|\s+", text) or [""]
 
 
+def _closed(conn: socket.socket) -> bool:
+    """Whether the client has closed the connection (readable, with nothing to read)."""
+    if not select.select([conn], [], [], 0)[0]:
+        return False
+    try:
+        return conn.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
 def _handler(stub: StubLLM):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def log_message(self, *args) -> None:  # keep test output quiet
             pass
+
+        def do_GET(self) -> None:
+            if self.path.endswith("/models") and stub.models is not None:
+                data = {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "stub"}
+                                                   for m in stub.models]}
+                return self._send(200, "application/json", json.dumps(data).encode())
+            self._send(404, "application/json", b'{"error": {"message": "not found"}}')
 
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -77,7 +110,7 @@ def _handler(stub: StubLLM):
             if stub.mode == "hang":
                 stub._release.wait(30)
                 return
-            if stub.mode == "500":
+            if stub.mode == "500" or len(stub.requests) <= stub.failures:
                 return self._send(500, "application/json", b'{"error": {"message": "boom"}}')
             if stub.mode == "garbage":
                 return self._send(200, "application/json", b"<html>this is not json")
@@ -93,13 +126,30 @@ def _handler(stub: StubLLM):
                     "index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
                     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
                 return self._send(200, "application/json", json.dumps(data).encode())
-            events = [{**base, "object": "chat.completion.chunk", "choices": [{
-                "index": 0, "delta": {"role": "assistant", "content": p}, "finish_reason": None}]}
-                for p in pieces(reply)]
-            events.append({**base, "object": "chat.completion.chunk",
-                           "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-            lines = [f"data: {json.dumps(e)}\n\n" for e in events] + ["data: [DONE]\n\n"]
-            self._stream("text/event-stream", lines)
+            cap = body.get("max_tokens") or body.get("max_completion_tokens")
+
+            def chunk(piece: str | None, finish: str | None = None) -> str:
+                delta = {} if piece is None else {"role": "assistant", "content": piece}
+                event = {**base, "object": "chat.completion.chunk",
+                         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+                return f"data: {json.dumps(event)}\n\n"
+
+            def lines():
+                if stub.mode in ("ramble", "deaf"):
+                    while True:
+                        yield from (chunk(p) for p in pieces(reply))
+                parts = pieces(reply)
+                yield from (chunk(p) for p in parts[:cap])
+                if stub.mode == "stall":
+                    while not stub._release.wait(0.05):
+                        if _closed(self.connection):
+                            stub.disconnected.set()
+                            return
+                    return
+                yield chunk(None, "length" if cap and len(parts) > cap else "stop")
+                yield "data: [DONE]\n\n"
+
+            self._stream("text/event-stream", lines())
 
         def _ollama(self, body: dict, reply: str) -> None:
             base = {"model": body.get("model", "stub"), "created_at": "2024-01-01T00:00:00Z"}
@@ -120,17 +170,33 @@ def _handler(stub: StubLLM):
             self.end_headers()
             self.wfile.write(data)
 
-        def _stream(self, kind: str, lines: list[str]) -> None:
+        def _stream(self, kind: str, lines) -> None:
             self.send_response(200)
             self.send_header("Content-Type", kind)
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+            gone_at = None
             for line in lines:
                 if stub.delay:
                     stub._release.wait(stub.delay)
+                if stub._release.is_set() and stub.mode in ("ramble", "deaf"):
+                    return
                 data = line.encode()
-                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-                self.wfile.flush()
-            self.wfile.write(b"0\r\n\r\n")
+                stub.sent += 1
+                try:
+                    self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                    self.wfile.flush()
+                except OSError:  # the client went away
+                    stub.disconnected.set()
+                    if stub.mode != "deaf":
+                        return
+                    gone_at = gone_at or time.monotonic()  # a deaf server generates on regardless
+                    time.sleep(0.01)
+                    if time.monotonic() - gone_at > stub.deaf_seconds:
+                        return
+            try:
+                self.wfile.write(b"0\r\n\r\n")
+            except OSError:
+                stub.disconnected.set()
 
     return Handler

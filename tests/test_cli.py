@@ -165,6 +165,24 @@ def test_chat_reports_a_bad_question_and_goes_on(runner, indexed):
     assert "limit" in result.stderr and "Answer: Chris Cavoli" in result.stdout
 
 
+def test_chat_reports_a_failing_llm_server_and_keeps_the_conversation(runner, indexed):
+    """An `LLMError` used to end `qa chat`, and the conversation with it."""
+    from llm_stub import StubLLM
+
+    replies = ["Gen. Chris Cavoli is the commander of US European Command [1].", "What did Chris Cavoli tell lawmakers?",
+               "Cavoli told lawmakers that Russia has been quite successful at reconstituting its military [1]."]
+    with StubLLM(replies, failures=1) as stub:
+        env = {"QA_LLM_BASE_URL": stub.url, "QA_LLM_MODEL": "stub"}
+        script = f"{CAVOLI}\n{CAVOLI}\nWhat did he tell lawmakers?\n"
+        result = runner.invoke(main, ["chat", "--llm", "openai", *where(indexed)], input=script, env=env)
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert f"error: LLM server at {stub.url} returned HTTP 500" in result.stderr
+    assert "the conversation is kept" in result.stderr
+    assert replies[0] in result.stdout and "quite successful" in result.stdout
+    rewrite = [m["content"] for m in stub.messages(2)]
+    assert rewrite[1:3] == [CAVOLI, replies[0]]  # the answered turn is the history; the failed one is not
+
+
 def test_eval_conversations_reports_turns_right_per_kind(runner, tmp_path):
     result = runner.invoke(main, ["eval", "conversations-dev", "--db", str(tmp_path / "db"), "--limit", "2", "--json"])
     assert result.exit_code == 0, (result.output, result.exception)

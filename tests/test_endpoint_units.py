@@ -79,6 +79,9 @@ def test_the_reply_leads_with_the_short_answer_and_keeps_sources_short():
     assert reply_text(written).endswith("[1] A (2024-01-02), a.txt, line 1: “It rains.”")
     long = replace(written, citations=(replace(cite, quote="word " * 200),))
     assert len(reply_text(long).splitlines()[-1]) < 200 and reply_text(long).endswith(" …”")
+    noted = replace(answer, flagged="the model's answer was not used")
+    assert reply_text(noted).startswith("It rains. [1]\n\nNote: the model's answer was not used\n\nSources:\n[1] A")
+    assert reply_text(Answer("Q", "Not found.", (), True, "extractive", flagged="why")) == "Not found.\n\nNote: why"
 
 
 def test_a_reply_sent_back_as_history_is_read_as_its_answer():

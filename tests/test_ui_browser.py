@@ -30,7 +30,9 @@ CAVOLI_QUESTION = "What did Chris Cavoli tell lawmakers?"
 FACT = ("date 2023-05-02 The Quillmere lighthouse was painted teal in 1897 by its keeper, Odile Franck.\n\n"
         "It stands on the northern cape of the island and its lamp burned whale oil until 1921.\n")
 LIGHTHOUSE_QUESTION = "What colour was the Quillmere lighthouse painted?"
-STUB_REPLY = "Xi heralded a new year of growing coordination with Russia [1] during a call with Putin."
+# Two sentences: the answerer shows a sentence once it is complete and its citation holds, so Stop can
+# land between them.
+STUB_REPLY = "Xi heralded a new year of growing coordination with Russia [1]. He said so in a call with Putin. [1]"
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +145,7 @@ def test_a_conversation_persists_its_citations_open_the_document_and_chats_can_b
     expect(bots(page).last).not_to_contain_text("with Putin.")
     stub.delay = 0.0
     page.locator("#regenerate").click()
-    expect(bots(page).last.locator(".qa-cite")).to_have_count(1, timeout=ANSWER_TIMEOUT)
+    expect(bots(page).last.locator(".qa-cite")).to_have_count(2, timeout=ANSWER_TIMEOUT)
     expect(bots(page)).to_have_count(1)
     expect(bots(page).last).to_contain_text("with Putin.")
     expect(page.locator("#chat-list .qa-chat")).to_have_count(2)

@@ -31,7 +31,8 @@ DOCUMENT = ("---\ntitle: Harbour notes <img src=" + ELSEWHERE + "/title.png>\n--
             "# Harbour notes\n\nThe harbour master of Quillmere is Odile Franck " + PAYLOAD + ".\n\n"
             "The harbour closes in winter.\n")
 QUESTION = "Who is the harbour master of Quillmere?"
-LLM_REPLY = "Odile Franck is the harbour master [1]. " + PAYLOAD + f" [more]({ELSEWHERE}/more)"
+# One cited sentence carrying the payload: only sentences whose citation holds are shown at all.
+LLM_REPLY = "Odile Franck is the harbour master " + PAYLOAD + f" [more]({ELSEWHERE}/more) [1]."
 FORBIDDEN = [f'img[src^="{ELSEWHERE}"]', f'a[href^="{ELSEWHERE}"]', "input[type=password]",
              f'form[action^="{ELSEWHERE}"]', f'iframe[src^="{ELSEWHERE}"]', f'link[href^="{ELSEWHERE}"]', "svg[onload]",
              "[onerror]"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from index.errors import UsageError
+from qa.errors import LLMError
 from qa.pipeline import Assistant
 from ui.cli_output import print_answer
 
@@ -29,6 +30,10 @@ def run_chat(assistant: Assistant, k: int | None = None) -> int:
             answer = assistant.answer(question, history=history, k=k)
         except UsageError as exc:  # a bad question loses nothing: say why and ask again
             click.secho(f"error: {exc}", fg="red", err=True)
+            continue
+        except LLMError as exc:  # nor does a failing LLM server: the conversation goes on, ask again
+            hint = f" ({exc.hint})" if exc.hint else ""
+            click.secho(f"error: {exc.message}{hint}; the conversation is kept, ask again", fg="red", err=True)
             continue
         print_answer(answer, False)
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]

@@ -41,7 +41,7 @@ from qa.types import answer_dict
 from qa.errors import LLMError
 from qa.filters import Filter
 from qa.filters import of as read_filter
-from qa.export import answer_of_reply, reply_head, reply_sources, reply_text
+from qa.export import answer_of_reply, reply_head, reply_note, reply_sources, reply_text
 from qa.history import text_of
 from qa.pipeline import Assistant
 from qa.types import Answer
@@ -277,7 +277,7 @@ async def _events(asked: ChatRequest, first, pieces: Iterator, run=run_in_thread
             with contextlib.suppress(ValueError):  # still running on its thread: it ends with that step
                 pieces.close()
     if isinstance(piece, Answer):
-        rest = (held or "") + reply_sources(piece)
+        rest = (held or "") + reply_note(piece) + reply_sources(piece)
         head = reply_head(piece) if not budget.sent else ""
         if out := send(head + rest):
             yield out
