@@ -151,6 +151,18 @@ def is_label(text: str) -> bool:
     return len(stripped.split()) <= LABEL_WORDS
 
 
+HEADLINE_WORDS = 5  # a Markdown heading of at least this many words states something ("# X tops box office ...")
+
+
+def is_headline(text: str) -> bool:
+    """A Markdown heading that reads as a statement, as news titles do: one line of at least
+    `HEADLINE_WORDS` words that is not a question. It is context for its document's sentences; the
+    answerer may quote it beside one of them, never alone."""
+    line = text.strip()
+    return (line.startswith("#") and "\n" not in line and not line.endswith("?")
+            and len(line.lstrip("#").split()) >= HEADLINE_WORDS)
+
+
 def _is_code(line: str) -> bool:
     """A synopsis or code line: many of its words are brackets, operators or punctuation alone."""
     words = line.split()

@@ -34,6 +34,7 @@ class Candidate:
     end: int
     score: float
     evidence: SentenceScore
+    heading: bool = False  # a headline (`# Title` stating something): quoted only beside a sentence under it
 
     @property
     def text(self) -> str:
@@ -99,17 +100,20 @@ class ExtractiveAnswerer:
         """The answer to `question` on its own, and its confidence."""
         query = self.search.embed_query(question)
         passages = self.search.search(query, max(k, MIN_PASSAGES))
-        cands = self.candidates(question, passages)
+        cands = self.candidates(question, passages, headings=True)
         return Single(self.answer(question, passages, cands), self.confidence(cands[0]) if cands else 0.0)
 
     def answer(self, question: str, passages: list[Passage], cands: list[Candidate] | None = None) -> Answer:
         """An `Answer` quoting the best sentence(s), or an abstention showing related passages. It abstains
         when the evidence is weak, or when the quoted sentences cannot answer the question as asked
         (`qa.abstain`)."""
-        cands = self.candidates(question, passages) if cands is None else cands
+        cands = self.candidates(question, passages, headings=True) if cands is None else cands
         if not cands or self.confidence(cands[0]) < self.w.abstain_below:
             return self.abstention(question, passages)
-        chosen = self._choose(cands)
+        sentences_only = [c for c in cands if not c.heading]
+        chosen = _with_body(cands) or (self._choose(sentences_only) if sentences_only else [])
+        if not chosen:
+            return self.abstention(question, passages)
         if abstain.reasons(question, [c.text for c in chosen], question_type(question),
                            abstain.context(passages), abstain.front_matter(c.passage.meta for c in chosen)):
             return self.abstention(question, passages)
@@ -125,8 +129,9 @@ class ExtractiveAnswerer:
         """"Not in the documents", with the closest passages as related reading."""
         return Answer(question, text, (), True, self.name, tuple(passages), tuple(passages[:3]))
 
-    def candidates(self, question: str, passages: list[Passage]) -> list[Candidate]:
-        """Every distinct sentence of `passages`, best first."""
+    def candidates(self, question: str, passages: list[Passage], headings: bool = False) -> list[Candidate]:
+        """Every distinct sentence of `passages`, best first; with `headings`, also the headlines that state
+        something (`is_headline`), marked, which `answer` quotes only beside a sentence of their document."""
         kind, subject = _question_kind(question), defined_term(question)
         top = max((p.score for p in passages), default=1.0) or 1.0
         seen, out = set(), []
@@ -136,12 +141,13 @@ class ExtractiveAnswerer:
                     continue
                 seen.add((p.source, s.start))
                 text = p.text[s.start - p.start:s.end - p.start]
-                if sentences.is_label(text):  # headings, titles, terms: context, never the answer alone
+                heading = headings and sentences.is_headline(text)
+                if sentences.is_label(text) and not heading:  # headings, titles, terms: context, never the answer
                     continue
                 score = (self.w.coverage * s.coverage + self.w.similarity * s.similarity
                          + self.w.passage * p.score / top - self.w.rank * rank + self.w.qtype * _kind_bonus(kind, text)
                          + self.w.define * defines(subject, text))
-                out.append(Candidate(p, s.start, s.end, score, s))
+                out.append(Candidate(p, s.start, s.end, score, s, heading))
         return sorted(out, key=lambda c: -c.score)
 
     def confidence(self, best: Candidate) -> float:
@@ -175,6 +181,16 @@ class ExtractiveAnswerer:
             if c.score >= self.w.second_ratio * best.score and adds:
                 return sorted([best, c], key=lambda x: (x.passage.source != best.passage.source, x.start))
         return [best]
+
+
+def _with_body(cands: list[Candidate]) -> list[Candidate]:
+    """When a headline is the best candidate: it, then the best sentence of its document (a headline is
+    context for what is under it, never the answer alone); none when its document offers no sentence."""
+    best = cands[0]
+    if not best.heading:
+        return []
+    body = next((c for c in cands[1:] if not c.heading and c.passage.source == best.passage.source), None)
+    return [best, body] if body else []
 
 
 _KINDS = [("when", re.compile(r"^\s*(when|what year|what date|in what year|which year)\b", re.I)),
