@@ -329,10 +329,11 @@ def format_corpus(root: Path) -> list[Probe]:
     ]
 
 
-def pdf_bomb(path: Path, operators: int = 50_000, pages: int = 40) -> Path:
+def pdf_bomb(path: Path, operators: int = 50_000, pages: int = 400) -> Path:
     """A PDF of a few tens of KB whose `pages` pages all draw one shared, compressed content stream of
-    `operators` text operators (about 33 bytes each once inflated): each page takes pypdf seconds to
-    extract, within its own per-stream parsing budget, so only a time limit stops it."""
+    `operators` text operators (about 33 bytes each once inflated): each page takes pdfium tens of
+    milliseconds (pypdf seconds) to extract, within its own per-stream parsing budget, so only a time
+    limit stops the whole (about 16 s with pdfium)."""
     from pypdf import PdfWriter
     from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 

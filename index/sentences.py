@@ -25,6 +25,7 @@ _LIST_MARK = re.compile(r"[ \t]*(?:[-*+•◦▪‣·]|\d{1,3}(?:\.\d{1,3})*[.)]
 ITEM_MARK = re.compile(r"^\s*(?:[-*+•◦▪‣·]|\d{1,3}(?:\.\d{1,3})*[.)]|[a-z][.)])\s+")
 # A numbered item's number ("7.", "5.3.", "b)") is not a sentence of its own.
 _NUMBERING = re.compile(r"\s*(?:\d{1,3}(?:\.\d{1,3})*|[A-Za-z]|[ivxIVX]{1,4})[.)]")
+_ROW = " | "  # how loaders join a table row's cells: each row is a line, and a line of its own
 SHORT_SHARE = 0.6  # a line shorter than this share of the text's wrap width ends where it ends
 MIN_WRAP = 40      # text whose lines are all shorter than this is not wrapped prose (code, lists, headings)
 
@@ -96,6 +97,8 @@ def _soft(text: str, line: tuple[int, int], nxt: tuple[int, int], width: int) ->
     if not following.strip() or width < MIN_WRAP or len(cur.strip()) < SHORT_SHARE * width:
         return False
     if _BLOCK_START.match(following) or following.lstrip().startswith(("```", "~~~")):
+        return False
+    if _ROW in cur or _ROW in following:  # a table row (cells joined by " | ", as every loader writes them)
         return False
     indent, nxt_indent = _indent(cur), _indent(following)
     mark = _LIST_MARK.match(cur)

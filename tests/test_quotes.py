@@ -29,8 +29,11 @@ def test_a_quote_from_inside_a_quotation_starts_at_its_opening_mark(assistant, s
     for c in quoted:
         assert c.quote.startswith('"One of the most game changing moves'), c.quote
         assert balanced(c.quote) and file_text(seed_index.seeds_dir, c.source)[c.start:c.end] == c.quote
-    short = answer.short  # found in the sentence, and so inside the widened quote of its citation
-    assert short and any(c.n == short.n and c.start <= short.start < short.end <= c.end for c in answer.citations)
+    # No short answer: the only name of a person here is inside the quotation ("Chinese" was shown before,
+    # wrongly; issue 23). A short answer, when given, lies inside the widened quote of its citation.
+    short = answer.short
+    assert short is None or any(c.n == short.n and c.start <= short.start < short.end <= c.end
+                                for c in answer.citations)
 
 
 def test_follow_up_quotes_are_widened_too(assistant):

@@ -9,6 +9,7 @@ an OpenAI-protocol stub as its LLM server) serves the module; the last test stop
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -294,8 +295,13 @@ def test_a_lost_server_ends_the_pending_answer_with_retry_and_the_page_recovers(
     """Last in the module: it stops the server mid-answer and starts it again on the same port."""
     choose_llm(page)
     stub.delay = 0.3
+    sent = stub.sent
     send(page, XI_QUESTION)
-    expect(bots(page).last).to_contain_text("Xi heralded", timeout=WAIT)
+    # The model is writing (its sentence is shown once it is whole and verified, issue 28): stop meanwhile.
+    deadline = time.monotonic() + WAIT / 1000
+    while stub.sent < sent + 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stub.sent >= sent + 3, "the model was never asked"
     app.stop()
     stub.delay = 0.0
     pending = bots(page).last

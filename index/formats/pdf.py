@@ -91,7 +91,8 @@ def _read_page(doc, n: int) -> str:
 
 def drop_running(pages: list[str]) -> list[str]:
     """`pages` without their running headers and footers: a first or last line that, with its numbers
-    masked, is the first or last line of at least `RUNNING_MIN` pages."""
+    masked, is the first or last line of at least `RUNNING_MIN` pages. A header or footer frames a page's
+    text, so a page's last remaining line is kept (a page that says only "Page 3." says that)."""
     def key(line: str) -> str:
         return _DIGITS.sub("#", line.strip().lower())
 
@@ -102,9 +103,9 @@ def drop_running(pages: list[str]) -> list[str]:
     out = []
     for text in pages:
         lines = text.split("\n")
-        while lines and ends[key(lines[0])] >= RUNNING_MIN:
+        while len(lines) > 1 and ends[key(lines[0])] >= RUNNING_MIN:
             lines = lines[1:]
-        while lines and ends[key(lines[-1])] >= RUNNING_MIN:
+        while len(lines) > 1 and ends[key(lines[-1])] >= RUNNING_MIN:
             lines = lines[:-1]
         out.append("\n".join(lines).strip())
     return out
