@@ -170,16 +170,32 @@ def evaluate_conversations(conversations: list[dict], settings_for: Callable[[st
     rows: list[TurnRow] = []
     total = sum(len(c["turns"]) for c in conversations)
     for conv in conversations:
-        corpus = conv.get("corpus", "")
-        if corpus not in assistants:
-            settings = settings_for(corpus)
-            assistants[corpus] = build_assistant(settings, answer, embedder=embedder)
-            build(settings, embedder=assistants[corpus].embedder)
-            embedder = assistants[corpus].embedder
-        rows += _converse(assistants[corpus], conv, {}, lambda: progress(len(rows), total) if progress else None)
+        assistant = assistant_for(conv.get("corpus", ""), assistants, settings_for, answer, embedder)
+        rows += _converse(assistant, conv, {}, lambda: progress(len(rows), total) if progress else None)
     if progress:
         progress(total, total)
     return summarize_turns(rows)
+
+
+def assistant_for(corpus: str, assistants: dict, settings_for: Callable[[str], IndexSettings],
+                  answer: AnswerSettings | None, embedder: Embedder | None = None):
+    """The assistant over `corpus`, made (and its index built) the first time it is asked for and kept in
+    `assistants`; every corpus shares the first one's embedder."""
+    if corpus not in assistants:
+        settings = settings_for(corpus)
+        shared = embedder or next((a.embedder for a in assistants.values()), None)
+        assistants[corpus] = build_assistant(settings, answer, embedder=shared)
+        build(settings, embedder=assistants[corpus].embedder)
+    return assistants[corpus]
+
+
+def by_kind(rows: list, kinds: tuple | list) -> dict[str, list]:
+    """`rows` grouped by their `kind`, the known `kinds` first in their order, then the others by name."""
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r.kind].append(r)
+    order = sorted(groups, key=lambda k: (kinds.index(k) if k in kinds else len(kinds), k))
+    return {k: groups[k] for k in order}
 
 
 def _converse(assistant, conv: dict, texts: dict, tick: Callable[[], None]) -> list[TurnRow]:
@@ -301,11 +317,8 @@ def real_right(item: dict, ans) -> bool:
 
 def summarize_real(rows: list[RealRow]) -> dict:
     """Right and gold-file-cited overall and per kind, with the answers given (`answers`, by id)."""
-    groups = defaultdict(list)
-    for r in rows:
-        groups[r.kind].append(r)
-    order = sorted(groups, key=lambda k: (REAL_KINDS.index(k) if k in REAL_KINDS else len(REAL_KINDS), k))
-    return {"overall": _real_metrics(rows), "by_type": {k: _real_metrics(groups[k]) for k in order},
+    groups = by_kind(rows, REAL_KINDS)
+    return {"overall": _real_metrics(rows), "by_type": {k: _real_metrics(v) for k, v in groups.items()},
             "answers": {r.id: {"right": r.right, "file_cited": r.file_cited, "text": r.answer} for r in rows}}
 
 

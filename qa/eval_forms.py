@@ -6,15 +6,13 @@ from __future__ import annotations
 import re
 import statistics
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable
 
-from index.build import build
 from index.embed import Embedder
 from index.settings import IndexSettings
 from qa import metrics as m
-from qa.pipeline import build_assistant
+from qa.eval import _file_text, assistant_for, by_kind
 from qa.settings import AnswerSettings
 
 KINDS = ["summary", "list", "why", "how", "yesno", "compare", "off-topic"]
@@ -74,19 +72,13 @@ def evaluate_forms(rows: list[dict], settings_for: Callable[[str], IndexSettings
                    embedder: Embedder | None = None) -> dict:
     """Ask every question over the corpus it names (`settings_for(corpus)`; each indexed if needed) and
     report right, key recall, citation precision and verdicts per kind."""
-    from qa.eval import _file_text
 
     assistants: dict[str, object] = {}
     out: list[FormRow] = []
     texts: dict = {}
     for n, item in enumerate(rows, 1):
         corpus = item.get("corpus", "")
-        if corpus not in assistants:
-            settings = settings_for(corpus)
-            assistants[corpus] = build_assistant(settings, answer, embedder=embedder)
-            build(settings, embedder=assistants[corpus].embedder)
-            embedder = assistants[corpus].embedder
-        assistant = assistants[corpus]
+        assistant = assistant_for(corpus, assistants, settings_for, answer, embedder)
         started = time.perf_counter()
         ans = assistant.answer(item["question"])
         seconds = time.perf_counter() - started
@@ -101,11 +93,8 @@ def evaluate_forms(rows: list[dict], settings_for: Callable[[str], IndexSettings
 
 def summarize_forms(rows: list[FormRow]) -> dict:
     """Right, key recall, citation precision (and verdicts) overall and per kind."""
-    groups = defaultdict(list)
-    for r in rows:
-        groups[r.kind].append(r)
-    order = sorted(groups, key=lambda k: (KINDS.index(k) if k in KINDS else len(KINDS), k))
-    return {"overall": _metrics(rows), "by_type": {k: _metrics(groups[k]) for k in order},
+    groups = by_kind(rows, KINDS)
+    return {"overall": _metrics(rows), "by_type": {k: _metrics(v) for k, v in groups.items()},
             "rows": {r.id: r.right for r in rows}}
 
 

@@ -20,11 +20,11 @@ from ui.testing import ARTIFACTS, OFF_TOPIC, XI_QUESTION, XI_QUOTE, running_serv
 
 sys.path.insert(0, str(Path(__file__).parent))
 from llm_stub import StubLLM  # noqa: E402
+from pages import LAPTOP, PHONE, bots, finished, open_page  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 ANSWER_TIMEOUT = 60_000
-LAPTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 YELLEN_QUESTION = "Who delivered China a warning during her trip?"
 CAVOLI_QUESTION = "What did Chris Cavoli tell lawmakers?"
 FACT = ("date 2023-05-02 The Quillmere lighthouse was painted teal in 1897 by its keeper, Odile Franck.\n\n"
@@ -51,13 +51,6 @@ def server(tmp_path_factory, stub):
 
 
 
-def open_page(browser, server, viewport=LAPTOP, **options):
-    context = browser.new_context(viewport=viewport, **options)
-    page = context.new_page()
-    page.goto(server.url)
-    expect(page.locator("#question textarea")).to_be_visible()
-    return context, page
-
 
 @pytest.fixture
 def page(browser, server) -> Page:
@@ -67,12 +60,6 @@ def page(browser, server) -> Page:
     context.close()
 
 
-def bots(page: Page):
-    return page.locator("#chat [data-testid=bot]")
-
-
-def finished(page: Page):
-    return page.locator("#chat [data-testid=bot] .qa-answer:not(.qa-streaming)")
 
 
 def ask(page: Page, question: str, key: bool = True) -> None:

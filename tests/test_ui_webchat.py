@@ -21,11 +21,11 @@ from ui.testing import (ARTIFACTS, SEEDS, XI_QUESTION, XI_QUOTE, free_port, star
 
 sys.path.insert(0, str(Path(__file__).parent))
 from llm_stub import StubLLM  # noqa: E402
+from pages import LAPTOP, PHONE, bots, finished, open_page  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 WAIT = 90_000
-LAPTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 STUB_REPLY = ("Xi heralded a new year of growing coordination with Russia [1] during a long call with Putin, "
               "the report says, and the two leaders spoke of trade, energy and security for the year ahead.")
 
@@ -91,13 +91,6 @@ def app(tmp_path_factory, stub):
         running.stop()
 
 
-def open_page(browser, app, viewport=LAPTOP) -> tuple:
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
-    page.goto(app.url)
-    expect(page.locator("#question textarea")).to_be_visible()
-    return context, page
-
 
 @pytest.fixture
 def page(browser, app) -> Page:
@@ -106,12 +99,6 @@ def page(browser, app) -> Page:
     context.close()
 
 
-def bots(page: Page):
-    return page.locator("#chat [data-testid=bot]")
-
-
-def finished(page: Page):
-    return page.locator("#chat [data-testid=bot] .qa-answer:not(.qa-streaming)")
 
 
 def send(page: Page, question: str) -> None:
