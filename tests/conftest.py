@@ -168,3 +168,12 @@ def browser():
         chromium = launch_chromium(p)
         yield chromium
         chromium.close()
+
+
+def converse(assistant, *questions: str) -> list:
+    """Ask `questions` in order, each with the real history (the questions and the assistant's own answers)."""
+    history, answers = [], []
+    for q in questions:
+        answers.append(assistant.answer(q, history=history))
+        history += [{"role": "user", "content": q}, {"role": "assistant", "content": answers[-1].text}]
+    return answers

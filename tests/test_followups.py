@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import EVAL, assert_well_formed, file_text
+from conftest import EVAL, assert_well_formed, converse, file_text
 from index.settings import IndexSettings
 from qa import metrics
 from qa.eval import evaluate_conversations, read_questions
@@ -28,14 +28,6 @@ SEED_DEV = EVAL / "seed-dev" / "questions.jsonl"
 def assistant(seed_index, embedder) -> Assistant:
     return build_assistant(seed_index, embedder=embedder)
 
-
-def converse(assistant: Assistant, *questions: str) -> list:
-    """Ask `questions` in order, each with the real history (the questions and the assistant's own answers)."""
-    history, answers = [], []
-    for q in questions:
-        answers.append(assistant.answer(q, history=history))
-        history += [{"role": "user", "content": q}, {"role": "assistant", "content": answers[-1].text}]
-    return answers
 
 
 def assert_short_inside(answer, seeds_dir) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import EVAL, assert_well_formed
+from conftest import EVAL, assert_well_formed, converse
 from index.settings import IndexSettings
 from qa import metrics
 from qa.eval import evaluate_conversations, read_questions
@@ -30,13 +30,6 @@ def news(tmp_path_factory, embedder) -> tuple[Assistant, IndexSettings]:
     build(settings, embedder=embedder)
     return build_assistant(settings, embedder=embedder), settings
 
-
-def converse(assistant: Assistant, *questions: str) -> list:
-    history, answers = [], []
-    for q in questions:
-        answers.append(assistant.answer(q, history=history))
-        history += [{"role": "user", "content": q}, {"role": "assistant", "content": answers[-1].text}]
-    return answers
 
 
 def test_a_headline_is_quoted_only_beside_a_sentence_of_its_article(news):
