@@ -2,9 +2,6 @@
 offsets, `qa serve --host 0.0.0.0` without a login, the summary of `qa docs list`."""
 from __future__ import annotations
 
-import json
-import sys
-
 import pytest
 
 from conftest import SEEDS

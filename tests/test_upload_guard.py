@@ -5,7 +5,6 @@ work; the cache is cleaned by age (`delete_cache`, QA_UPLOAD_CACHE_MINUTES)."""
 from __future__ import annotations
 
 import http.client
-import os
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit

@@ -84,7 +84,7 @@ def serve(cfg: Config) -> None:
                    css_paths=[STATIC / "app.css"], js=(STATIC / "app.js").read_text("utf-8"),
                    app_kwargs={"middleware": [*guard.middleware(serve_cfg), Middleware(SecurityHeaders)],  # Host
                                **machine_endpoints(cfg, assistant)})  # check, login attempt cap, CSP
-    except OSError as exc:
+    except OSError:
         if ports.can_bind(serve_cfg.host, serve_cfg.port):
             raise
         raise ports.in_use(serve_cfg.host, serve_cfg.port) from None  # taken while the index was opened
