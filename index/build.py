@@ -28,7 +28,6 @@ from index import manifest as mf
 from index.chunk import chunk_doc, index_text
 from index.discover import SeedFile, discover
 from index.embed import Embedder, open_embedder
-from index.chroma import drop_collections
 from index.errors import NothingIndexedError, StoreDamagedError, StoreError
 from index.formats.limits import read_key
 from index.generation import Generation
@@ -57,23 +56,27 @@ def build(settings: IndexSettings, embedder: Embedder | None = None, progress: P
     what was committed is indexed, the rest is left for the next build (`report.cancelled`)."""
     started = time.perf_counter()
     files, skipped = discover(settings.seeds_dir, settings.max_file_mb)
+    own = store is None  # a store opens nothing until used: a no-op build connects to nothing
+    store = open_store(settings) if store is None else store
     try:
         with write_lock(settings.db_dir):
             ptr = generation.read(settings)
             live = generation.manifest(ptr.live) if ptr else mf.Manifest()
-            plan = build_plan.plan(settings, ptr, live, files, rebuild, bool(reindex))
+            plan = build_plan.plan(settings, store, ptr, live, files, rebuild, bool(reindex))
             if plan.noop:
-                _tidy(settings, live)
+                _tidy(settings, store, live)
                 report = _report(live, files, skipped, started, counts=(0, 0, 0))
             else:
                 hooks = _Hooks(progress, cancel or (lambda: False), on_file, frozenset(reindex))
-                run = _with_store(store, settings, lambda s: _publish(settings, ptr, live, plan, s, embedder,
-                                                                      hooks, files))
+                run = _publish(settings, ptr, live, plan, store, embedder, hooks, files)
                 report = _report(run.manifest, files, skipped, started, run.counts, run.plan.reason,
                                  run.plan.repairs, run.stopped)
     except OSError as exc:  # the manifest, snapshot or sentence files could not be written (full disk, ...)
         raise StoreError(f"cannot write the index in {settings.db_dir}: {exc.strerror or exc}",
                          hint="check that the directory is writable and the disk is not full") from exc
+    finally:
+        if own:
+            store.close()
     if not report.chunks and not report.cancelled:
         raise NothingIndexedError(f"nothing could be indexed in {settings.seeds_dir}",
                                   hint=f"add {' '.join(sorted(SUPPORTED))} files (see the skipped reasons)")
@@ -90,23 +93,13 @@ class _Hooks:
     reindex: frozenset[str] = frozenset()
 
 
-def _tidy(settings: IndexSettings, live: mf.Manifest) -> None:
-    """On a no-op: heal the manifest mirror and remove generations readers have let go of (embedded only:
-    a server's collections are dropped by the next real build, so a no-op never connects)."""
+def _tidy(settings: IndexSettings, store: Store, live: mf.Manifest) -> None:
+    """On a no-op: heal the manifest mirror and remove generations readers have let go of (only when their
+    vectors live in their folders: those of a server are freed by the next real build, so a no-op never
+    connects)."""
     generation.mirror(settings, live)
-    if not settings.chroma_host:
+    if not store.external:
         generation.collect(settings)
-
-
-def _with_store(store: Store | None, settings: IndexSettings, fn):
-    """`fn(store)` with the caller's store, or with one opened here and closed afterwards."""
-    if store is not None:
-        return fn(store)
-    own = open_store(settings)
-    try:
-        return fn(own)
-    finally:
-        own.close()
 
 
 def _publish(settings, ptr, live, plan: build_plan.Plan, store: Store, embedder, hooks: _Hooks, files) -> "_Run":
@@ -132,9 +125,9 @@ def _publish(settings, ptr, live, plan: build_plan.Plan, store: Store, embedder,
             # A write failed (a full disk, ...): the store may be half-written (a compaction cut short), so
             # no later build may adopt this generation; removing it also gives its space back at once.
             live_collection = ptr.live.collection if ptr else None
-            drop_collections(settings, {generation.discard(gen.dir)} - {None, live_collection})
+            store.forget({generation.discard(gen.dir)} - {None, live_collection})
     generation.publish(settings, gen, _fingerprint(run.manifest), run.manifest)
-    drop_collections(settings, generation.collect(settings))
+    store.forget(generation.collect(settings))
     return run
 
 

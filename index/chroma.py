@@ -1,13 +1,17 @@
 """One generation's vectors in Chroma (`ChromaGeneration`), embedded or on a server: the clients (telemetry
-off), the collection and its recorded chunking key, writes in batches, searches, and failures turned into
-`StoreError` with a true hint. Also how a build copies an embedded store (`copy_chroma`) and drops a server
-collection nobody uses (`drop_collections`). `index.live_store` reads through these."""
+off), the collection and its recorded chunking key, writes in batches, searches (the store's filter
+translated into Chroma's `where`: `chroma_where`), and failures turned into `StoreError` with a true hint.
+Also how a build copies an embedded store (`copy_chroma`), drops a server collection nobody uses
+(`drop_collections`), names a generation's collection (`collection_for`) and checks an embedded store
+without a client (`store_state`: its sqlite file read with Python's sqlite3). `index.live_store` reads
+through these; nothing outside these two modules knows Chroma."""
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
 import sqlite3
+import struct
 import tempfile
 import threading
 from pathlib import Path
@@ -19,10 +23,29 @@ from index.errors import IndexMissingError, QAError, StoreError
 from index.generation import Generation
 from index.memory import release_memory
 from index.settings import IndexSettings
-from index.store import Hit, key_metadata, key_of, where_of
+from index.store import Hit, Match, StoreState, Where, key_metadata, key_of
 from index.types import Chunk
 
 PAGE = 1000  # records read back per request: small pages, Chroma's buffers freed between them
+SQLITE = "chroma.sqlite3"  # an embedded store's database file
+
+
+def where_of(settings: IndexSettings) -> str:
+    """Where the store of `settings` lives, for messages."""
+    return f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else str(settings.db_dir)
+
+
+def chroma_where(where: Where | None) -> dict | None:
+    """The store's filter as Chroma's metadata `where` (`$eq`/`$in`, `$and`)."""
+    if where is None:
+        return None
+    if isinstance(where, Match):
+        values = list(where.values)
+        return {where.field: {"$eq": values[0]} if len(values) == 1 else {"$in": values}}
+    parts = [chroma_where(c) for c in where.conditions]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else {"$and": parts}  # Chroma wants two or more under `$and`
 
 
 def _chroma_settings():
@@ -199,10 +222,10 @@ class ChromaGeneration:
                 release_memory()
             return ids, docs, metas
 
-    def search(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Hit]:
+    def search(self, vector: np.ndarray, k: int, where: Where | None = None) -> list[Hit]:
         """The `k` nearest chunks to a unit `vector` (among those `where` admits), with cosine similarity."""
         with self._guard():
-            got = self.collection().query(query_embeddings=[vector], n_results=k, where=where,
+            got = self.collection().query(query_embeddings=[vector], n_results=k, where=chroma_where(where),
                                           include=["documents", "metadatas", "distances"])
         return [Hit(i, d, m, 1.0 - dist) for i, d, m, dist in
                 zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
@@ -224,14 +247,14 @@ def copy_chroma(src: Path, dst: Path, immutable: bool = False) -> None:
     sqlite's backup API (readers may hold it open) and the HNSW segment directories. `immutable`: the
     source is on a read-only disk, where sqlite cannot even take its read locks."""
     dst.mkdir(parents=True, exist_ok=True)
-    if not (src / "chroma.sqlite3").is_file():
+    if not (src / SQLITE).is_file():
         return  # nothing to copy: the generation starts empty
     for entry in src.iterdir():
         if entry.is_dir():
             shutil.copytree(entry, dst / entry.name)
     flags = "mode=ro&immutable=1" if immutable else "mode=ro"
-    with contextlib.closing(sqlite3.connect(f"file:{src / 'chroma.sqlite3'}?{flags}", uri=True)) as a, \
-            contextlib.closing(sqlite3.connect(dst / "chroma.sqlite3")) as b:
+    with contextlib.closing(sqlite3.connect(f"file:{src / SQLITE}?{flags}", uri=True)) as a, \
+            contextlib.closing(sqlite3.connect(dst / SQLITE)) as b:
         a.backup(b)
 
 
@@ -243,3 +266,63 @@ def drop_collections(settings: IndexSettings, names: set[str]) -> None:
         with contextlib.suppress(QAError):
             gen = Generation(settings.db_dir, None, 0, name)
             ChromaGeneration(settings, gen).drop()
+
+
+def collection_for(settings: IndexSettings, name: str, base: Generation | None) -> str:
+    """The collection of a new generation `name`: embedded, the configured name (each generation has its own
+    folder); a server keeps every generation's vectors, so a new collection, or the live one (`base`)
+    updated in place by an incremental build."""
+    if not settings.chroma_host:
+        return settings.collection
+    return base.collection if base else f"{settings.collection}-{name}"
+
+
+def has_store(gen: Generation) -> bool:
+    """Whether an embedded generation's store file exists."""
+    return (gen.chroma / SQLITE).is_file()
+
+
+def store_state(settings: IndexSettings, gen: Generation) -> StoreState:
+    """An embedded store checked without a client: its sqlite file against its header, then the chunk count
+    of the collection (a server is not checked: a no-op build never connects)."""
+    if settings.chroma_host:
+        return StoreState()
+    path = gen.chroma / SQLITE
+    if not path.is_file():
+        return StoreState("its store is missing")
+    short = _truncated(path)
+    if short:
+        return StoreState(short)
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            count = _count(db, gen.collection)
+    except sqlite3.Error as exc:
+        return StoreState(f"{type(exc).__name__}: {exc}")
+    if count is None:
+        return StoreState(f"its collection {gen.collection!r} is missing")
+    return StoreState(count=count)
+
+
+def _count(db: sqlite3.Connection, collection: str) -> int | None:
+    segment = db.execute("SELECT s.id FROM segments s JOIN collections c ON s.collection = c.id "
+                         "WHERE c.name = ? AND s.scope = 'METADATA'", (collection,)).fetchone()
+    if segment is None:
+        return None
+    return db.execute("SELECT count(*) FROM embeddings WHERE segment_id = ?", segment).fetchone()[0]
+
+
+def _truncated(path: Path) -> str | None:
+    """Why a sqlite file is visibly broken (empty, not sqlite, shorter than its header says), else None."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(100)
+    if size == 0:
+        return "its store file is empty"
+    if len(head) < 100 or not head.startswith(b"SQLite format 3\x00"):
+        return "its store file is not a database"
+    page = struct.unpack(">H", head[16:18])[0]
+    page = 65536 if page == 1 else page
+    pages, counter, valid_for = struct.unpack(">I", head[28:32])[0], head[24:28], head[92:96]
+    if counter == valid_for and size < pages * page:  # the page count is trustworthy only when these match
+        return f"its store file is truncated ({size} of {pages * page} bytes)"
+    return None

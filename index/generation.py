@@ -33,7 +33,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
 from index import manifest as mf
 from index.settings import IndexSettings
@@ -58,7 +58,7 @@ class Generation:
     root: Path
     name: str | None  # its folder under root; None: an index in the layout before generations
     number: int
-    collection: str  # the Chroma collection holding its vectors
+    collection: str  # the store's name for its vectors (`Store.vectors_name`; Chroma: the collection)
     key: dict | None = None  # the chunking key it was built with
     full: bool = True  # started empty (False: started as a copy of `base`)
     base: str | None = None
@@ -183,17 +183,15 @@ def adoptable(path: Path) -> Generation | None:
         return None
 
 
-def create(settings: IndexSettings, ptr: Pointer | None, full: bool, key: dict) -> Generation:
-    """A new, empty generation folder (not yet adoptable: `seal` it once its starting state is in place)."""
+def create(settings: IndexSettings, ptr: Pointer | None, full: bool, key: dict,
+           vectors_name: Callable[[str, Generation | None], str]) -> Generation:
+    """A new, empty generation folder (not yet adoptable: `seal` it once its starting state is in place);
+    `vectors_name(name, base)` is the store's name for its vectors (`Store.vectors_name`)."""
     root = location(settings)
     number = max([ptr.live.number if ptr else 0] + [number_of(p.name) for p in _folders(root)]) + 1
     name = f"{PREFIX}{number:06d}-{uuid.uuid4().hex[:8]}"
     base = None if full or ptr is None else ptr.live
-    if not settings.chroma_host:
-        collection = settings.collection
-    else:  # a server keeps every generation's vectors: a new collection, or the live one updated in place
-        collection = base.collection if base else f"{settings.collection}-{name}"
-    gen = Generation(root, name, number, collection, key, base is None, base.name if base else None)
+    gen = Generation(root, name, number, vectors_name(name, base), key, base is None, base.name if base else None)
     gen.dir.mkdir(parents=True)
     return gen
 
@@ -278,7 +276,8 @@ def release(fh: IO | None) -> None:
 
 
 def discard(path: Path) -> str | None:
-    """Delete an unpublished generation; returns its server collection if it had one of its own."""
+    """Delete an unpublished generation; returns the name of its vectors if they were its own (for
+    `Store.forget`: a server's collection outlives the folder)."""
     gen = adoptable(path)
     shutil.rmtree(path, ignore_errors=True)
     return gen.collection if gen and gen.full else None
@@ -286,7 +285,8 @@ def discard(path: Path) -> str | None:
 
 def collect(settings: IndexSettings) -> set[str]:
     """Delete generations that are neither live nor previous and that no reader holds; remove the old
-    layout's files once a generation replaced them. Returns server collections nobody uses any more."""
+    layout's files once a generation replaced them. Returns the names of vectors nobody uses any more (for
+    `Store.forget`)."""
     ptr = read(settings)
     if ptr is None or not ptr.live.name:
         return set()

@@ -15,12 +15,13 @@ from typing import Callable, TypeVar
 import numpy as np
 
 from index import generation
-from index.chroma import ChromaGeneration, copy_chroma
+from index.chroma import (ChromaGeneration, collection_for, copy_chroma, drop_collections, has_store, store_state,
+                          where_of)
 from index.errors import IndexMissingError, QAError, StoreDamagedError
 from index.generation import Generation
 from index.memory import release_memory
 from index.settings import IndexSettings
-from index.store import Hit, missing, where_of
+from index.store import Hit, StoreState, Where, missing
 
 T = TypeVar("T")
 
@@ -34,7 +35,7 @@ class _Handle:
             self._lock = generation.hold(gen)
         except FileNotFoundError:
             raise _gone(settings, gen) from None
-        if not settings.chroma_host and not (gen.chroma / "chroma.sqlite3").is_file():
+        if not settings.chroma_host and not has_store(gen):
             generation.release(self._lock)
             raise _gone(settings, gen)
         self.store = ChromaGeneration(settings, gen, reading=True)
@@ -67,6 +68,7 @@ class ChromaStore:
     def __init__(self, settings: IndexSettings):
         self.settings = settings
         self.where = where_of(settings)
+        self.external = bool(settings.chroma_host)  # a server keeps collections outside the index folder
         self._lock = threading.Lock()  # guards _current, _stamp and the leases
         self._switching = threading.Lock()  # one thread opens a new generation at a time
         self._current: _Handle | None = None
@@ -169,7 +171,7 @@ class ChromaStore:
         ptr = generation.read(self.settings)
         return ptr.key if ptr else None
 
-    def search(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Hit]:
+    def search(self, vector: np.ndarray, k: int, where: Where | None = None) -> list[Hit]:
         """The `k` nearest chunks of the live generation (among those `where` admits)."""
         return self._read(lambda s: s.search(vector, k, where))
 
@@ -183,12 +185,24 @@ class ChromaStore:
 
     def stage(self, gen: Generation, base: Generation | None) -> ChromaGeneration:
         """The vectors of a generation being built (embedded: copied from `base` unless `gen` has some)."""
-        if not self.settings.chroma_host and base is not None and not (gen.chroma / "chroma.sqlite3").exists():
+        if not self.settings.chroma_host and base is not None and not has_store(gen):
             try:
                 copy_chroma(base.chroma, gen.chroma)
             except sqlite3.DatabaseError as exc:
                 raise StoreDamagedError(f"{type(exc).__name__}: {exc}") from exc
         return ChromaGeneration(self.settings, gen)
+
+    def vectors_name(self, name: str, base: Generation | None) -> str:
+        """The collection of a new generation (`index.chroma.collection_for`)."""
+        return collection_for(self.settings, name, base)
+
+    def state(self, gen: Generation) -> StoreState:
+        """The embedded store checked without a client (`index.chroma.store_state`); a server is not checked."""
+        return store_state(self.settings, gen)
+
+    def forget(self, names: set[str]) -> None:
+        """Drop the server collections of removed generations (embedded: they went with their folders)."""
+        drop_collections(self.settings, names)
 
     def close(self) -> None:
         """Close the generation held (after its queries in flight); the next query opens the live one."""

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from index import generation, health
 from index.errors import QAError
 from index import manifest as mf
-from index.chroma import drop_collections
 from index.discover import SeedFile
 from index.formats.limits import read_key
 from index.generation import Pointer
@@ -29,10 +28,10 @@ class Plan:
     noop: bool = False
 
 
-def plan(settings: IndexSettings, ptr: Pointer | None, live: mf.Manifest, files: list[SeedFile],
+def plan(settings: IndexSettings, store: Store, ptr: Pointer | None, live: mf.Manifest, files: list[SeedFile],
          rebuild: bool, reindex: bool = False) -> Plan:
-    """What a build of `files` should do, from the live generation `ptr` and its manifest `live` (a no-op
-    only when nothing changed, the index is healthy and nothing is to be re-indexed)."""
+    """What a build of `files` should do, from the live generation `ptr` (its vectors in `store`) and its
+    manifest `live` (a no-op only when nothing changed, the index is healthy and nothing is to be re-indexed)."""
     key = settings.chunking_key
     if rebuild:
         return Plan(True, "--rebuild asked for a full rebuild")
@@ -45,7 +44,7 @@ def plan(settings: IndexSettings, ptr: Pointer | None, live: mf.Manifest, files:
             f"{k} {recorded.get(k)!r} -> {key.get(k)!r}" for k in {**recorded, **key} if recorded.get(k) != key.get(k)))
     if ptr.live.name and (not live.complete or live.key != key):
         return Plan(True, f"the manifest of {ptr.live.name} is missing or unreadable")
-    state = health.check(settings, ptr, live)
+    state = health.check(store, ptr, live)
     if state.damaged:
         return Plan(True, state.damaged, damaged=True)  # the build moves the store aside (`damaged`)
     if not ptr.live.name:  # built before generations: copied into the first one (nothing is embedded again)
@@ -76,8 +75,8 @@ def start(settings, store: Store, ptr: Pointer | None, live: mf.Manifest, plan: 
         if gen and gen.key == key and (gen.full, gen.base) == origin:
             return gen, store.stage(gen, None), generation.manifest(gen)
         unused.add(generation.discard(path))
-    drop_collections(settings, unused - {None, ptr.live.collection if ptr else None})
-    gen = generation.create(settings, ptr, plan.full, key)
+    store.forget(unused - {None, ptr.live.collection if ptr else None})
+    gen = generation.create(settings, ptr, plan.full, key, store.vectors_name)
     try:
         writer = store.stage(gen, base)
         generation.link_sentences(gen, base)

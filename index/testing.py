@@ -13,7 +13,7 @@ from index import generation, lexical
 from index import manifest as mf
 from index.ids import prefix_of
 from index.settings import IndexSettings
-from index.live_store import ChromaStore
+from index.store import open_store
 from index.types import Chunk, LoadedDoc
 
 
@@ -36,7 +36,7 @@ class IndexState:
 
 
 def index_state(settings: IndexSettings) -> IndexState:
-    """Read the live generation's manifest, Chroma collection and lexical snapshot of `settings`."""
+    """Read the live generation's manifest, stored vectors and lexical snapshot of `settings`."""
     ptr = generation.read(settings)
     assert ptr is not None, f"no index in {settings.db_dir}"
     manifest = generation.manifest(ptr.live)
@@ -48,7 +48,7 @@ def index_state(settings: IndexSettings) -> IndexState:
 
 def live_records(settings: IndexSettings) -> tuple[set[str], tuple[list, list, list]]:
     """(ids, records) of the live generation's vectors, read with a store that is closed afterwards."""
-    store = ChromaStore(settings)
+    store = open_store(settings)
     try:
         records = store.records()
     finally:

@@ -1,35 +1,72 @@
-"""The `Answerer` protocol and the one registry of answerers. The CLI's `--llm` choices, the chat's
-Answerer menu, the accepted `QA_LLM` values and the README's table are all generated from `ANSWERERS`.
+"""The `Answerer` protocol, the `Search` an answerer is given, and the one registry of answerers. The CLI's
+`--llm` choices, the chat's Answerer menu, the accepted `QA_LLM` values and the README's table are all
+generated from `ANSWERERS`.
 
-To add an answerer: write a class with `name` and `stream()`, and register an `AnswererSpec` below.
+To add an answerer: write a class implementing `Answerer` (over a `Search`), and register an
+`AnswererSpec` below.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Generator, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Generator, Protocol, Sequence
 
 from qa.history import History
-from qa.types import Answer
+from qa.types import Answer, Passage
 
 if TYPE_CHECKING:
-    from qa.retrieve import HybridSearch
+    import numpy as np
+
+    from index.lexical import LexicalIndex
+    from qa.filters import Filter
+    from qa.retrieve import Query
     from qa.settings import AnswerSettings
 
 
+class Search(Protocol):
+    """The search an answerer is given (`qa.retrieve.HybridSearch`, or `ScopedSearch` when a filter narrows
+    the question): everything an answerer may ask of the index."""
+
+    def search(self, query: Query, k: int, where: Filter | None = None) -> list[Passage]:
+        """The top `k` passages for `query`, best first (only from documents the filters admit)."""
+
+    def embed_query(self, text: str) -> Query:
+        """`text` and its vector, computed once."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of `texts`, in one batch."""
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        """The live generation's BM25 snapshot: every chunk's text and metadata, and its sentence vectors."""
+
+    @property
+    def seeds_dir(self) -> Path:
+        """The documents folder, to read a cited file whole."""
+
+
 class Answerer(Protocol):
-    """Answers a question (with the conversation so far) from the documents, with citations."""
+    """Answers a question (with the conversation so far) from the documents, with citations. Everything
+    `qa.pipeline` calls is declared here."""
 
     name: str
 
-    def stream(self, question: str, history: History, k: int) -> Generator[str, None, Answer]:
+    def stream(self, question: str, history: History | None, k: int) -> Generator[str, None, Answer]:
         """Yield the answer's text as it is produced; return the final `Answer`."""
+
+    def standalone(self, question: str, history: History | None, k: int) -> str:
+        """`question` as understood in the conversation `history` (what it is searched with); the question
+        itself when there is no history."""
+
+    def warm_up(self) -> None:
+        """Prepare what the first questions need (called once, in the background, when a server starts)."""
 
 
 @dataclass(frozen=True)
 class Parts:
     """What an answerer factory is given: the search, the answering settings, an optional chat model."""
 
-    search: "HybridSearch"
+    search: Search
     settings: "AnswerSettings"
     chat_model: Any = None
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Generator
 
 from index import sentences
 from qa import abstain
+from qa.answerers import Search
 from qa.compose import Composer
 from qa.conversation import leans_on_history
 from qa.forms import FACT, form_of
@@ -73,7 +74,7 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, search=None, weights: Weights = Weights()):
+    def __init__(self, search: Search | None = None, weights: Weights = Weights()):
         self.search, self.w = search, weights
         self.resolver = Resolver(self)
         self.composer = Composer(self)
@@ -160,7 +161,7 @@ class ExtractiveAnswerer:
 
     def embed(self, texts) -> "np.ndarray":
         """Unit vectors of `texts`, in one batch."""
-        return self.search.embedder.embed(list(texts))
+        return self.search.embed(texts)
 
     def warm_up(self) -> None:
         """Build the current snapshot's views and the conversation's sentence table now."""
@@ -171,7 +172,7 @@ class ExtractiveAnswerer:
         lex = self.search.lexical
         with self._lock:
             if self._views is None or self._views.lex is not lex:
-                self._views = Views(lex, self.search.settings.seeds_dir)
+                self._views = Views(lex, self.search.seeds_dir)
             return self._views
 
     def _choose(self, cands: list[Candidate]) -> list[Candidate]:

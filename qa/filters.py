@@ -3,8 +3,9 @@
 One `Filter` object, whatever the edge (`--where source=a.md`, a JSON object in `/ask`, `/v1` and MCP, the
 chat's fields). Every condition is about a whole file, so a filter is resolved once per index snapshot to
 the set of files it admits (`admitted`), and that set is translated in one place for each side of hybrid
-search: Chroma's metadata `where` (`chroma_where`) and the BM25 rows (`row_mask`). The two sides therefore
-always agree, and a filtered question never cites an excluded document.
+search: the store's metadata filter (`store_where`, in the store contract's terms, which each store
+translates) and the BM25 rows (`row_mask`). The two sides therefore always agree, and a filtered question
+never cites an excluded document.
 
 Conditions of one kind are alternatives (`type=pdf, type=md`: either); different kinds must all hold.
 """
@@ -19,6 +20,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from index.errors import UsageError
+from index.store import Match
 
 KEYS = ("source", "title", "type", "after", "before")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -131,9 +133,9 @@ def admitted(where: Filter, files: dict[str, dict]) -> frozenset[str]:
     return found
 
 
-def chroma_where(files: frozenset[str]) -> dict:
-    """The dense side: Chroma's metadata filter for chunks of `files`."""
-    return {"source": {"$in": sorted(files)}}
+def store_where(files: frozenset[str]) -> Match:
+    """The dense side: the store's metadata filter for chunks of `files`."""
+    return Match("source", tuple(sorted(files)))
 
 
 def row_mask(files: frozenset[str], sources_by_row: list[str]) -> np.ndarray:

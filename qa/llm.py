@@ -12,9 +12,9 @@ import httpx
 from index.errors import QAError, UsageError
 from qa import prompt, wording
 from qa import question as q
+from qa.answerers import Search
 from qa.errors import LLMError
 from qa.history import History, messages
-from qa.retrieve import HybridSearch
 from qa.settings import AnswerSettings
 from qa.types import Answer, Citation, Passage
 from qa.upstream import HEARTBEAT, Budget, Call, CancellableTransport
@@ -88,7 +88,7 @@ class LLMAnswerer:
     replaced by the extractive answer (or an abstention), labelled with the reason. The model's time
     (`llm_budget`) and length (`llm_max_tokens`) are bounded, and an abandoned request is cancelled."""
 
-    def __init__(self, backend: str, search: HybridSearch, chat_model, settings: AnswerSettings, fallback=None):
+    def __init__(self, backend: str, search: Search, chat_model, settings: AnswerSettings, fallback=None):
         self.name = self.backend = backend
         self.search, self.model, self.settings = search, chat_model, settings
         self.url = endpoint(backend, settings)
@@ -186,8 +186,12 @@ class LLMAnswerer:
         note = wording.LLM_ABSTAIN if answer.abstained else wording.LLM_FALLBACK
         return replace(answer, flagged=wording.llm_note(note, reason=why))
 
-    def standalone(self, question: str, history: History | None) -> str:
-        """`question` rewritten by the model to stand alone when there is a conversation; else unchanged."""
+    def warm_up(self) -> None:
+        """Nothing to prepare: the model is the server's (the extractive fallback warms on first use)."""
+
+    def standalone(self, question: str, history: History | None, k: int) -> str:
+        """`question` rewritten by the model to stand alone when there is a conversation; else unchanged
+        (`k` is unused: the model reads the history, not passages)."""
         gen = self._rewrite(question, history, Budget(self.settings.llm_budget))
         try:
             while True:

@@ -59,9 +59,7 @@ class Assistant:
         answerer prepares for a conversation (the extractive one's sentence table: seconds at 100,000
         chunks, otherwise paid by the first follow-up)."""
         self.embedder.embed(["warm up"])
-        warm = getattr(self.answerer(), "warm_up", None)
-        if warm is not None:
-            warm()
+        self.answerer().warm_up()
 
     @property
     def chain(self):
@@ -153,7 +151,8 @@ def within(answer: Answer, where: filters.Filter | None) -> Answer:
 def build_assistant(index: IndexSettings | None = None, answer: AnswerSettings | None = None, *,
                     embedder: Embedder | None = None, store: Store | None = None, chat_model=None) -> Assistant:
     """The one place the parts are composed; every entry point goes through it. Defaults: the bundled
-    model, the Chroma store of `index`, the answerer named in `answer`."""
+    model, the store `index.store` names (Chroma unless QA_STORE says otherwise), the answerer named in
+    `answer`."""
     index = index or IndexSettings()
     return Assistant(index, answer or AnswerSettings(), embedder or open_embedder(index),
                      store or open_store(index), chat_model)

@@ -1,9 +1,11 @@
-"""Hybrid retrieval: dense search in Chroma fused with BM25 over the lexical snapshot."""
+"""Hybrid retrieval: dense search in the vector store fused with BM25 over the lexical snapshot."""
 from __future__ import annotations
 
 import re
 import threading
 from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -11,7 +13,7 @@ from index import exclusions, generation, lexical
 from index.embed import Embedder
 from index.errors import IndexMissingError
 from index.settings import IndexSettings
-from index.store import Store, missing
+from index.store import Store, Where, missing
 from qa import filters
 from qa.filters import Filter
 from qa.sentscore import Terms, score_sentences
@@ -59,9 +61,9 @@ class Scope:
 
 @dataclass(frozen=True)
 class Narrow:
-    """A filter translated for both sides of the search: Chroma's `where` and the BM25 rows it admits."""
+    """A filter translated for both sides of the search: the store's `where` and the BM25 rows it admits."""
 
-    where: dict | None = None
+    where: Where | None = None
     rows: np.ndarray | None = None
 
     def admits(self, row: int) -> bool:
@@ -73,7 +75,7 @@ EVERYTHING = Narrow()
 
 
 class HybridSearch:
-    """Dense (Chroma) + lexical (BM25) search with a weighted sum of normalised scores."""
+    """Dense (the vector store) + lexical (BM25) search with a weighted sum of normalised scores."""
 
     def __init__(self, settings: IndexSettings, embedder: Embedder, store: Store):
         self.settings, self.embedder, self.store = settings, embedder, store
@@ -121,6 +123,15 @@ class HybridSearch:
         """Embed `text` once."""
         return Query(text, self.embedder.embed([text])[0])
 
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of `texts`, in one batch."""
+        return self.embedder.embed(list(texts))
+
+    @property
+    def seeds_dir(self) -> Path:
+        """The documents folder (answerers read cited files from it)."""
+        return self.settings.seeds_dir
+
     def search(self, query: Query, k: int, where: Filter | None = None) -> list[Passage]:
         """The top `k` passages for `query`, best first, only from documents `where` admits; a compound
         question also searches its clauses."""
@@ -148,7 +159,7 @@ class HybridSearch:
             rows = filters.row_mask(admitted, [s or "" for s in lex.metas.column("source")])
             if len(self._narrows) > 64:
                 self._narrows.clear()
-            self._narrows[key] = Narrow(filters.chroma_where(admitted), rows)
+            self._narrows[key] = Narrow(filters.store_where(admitted), rows)
         return self._narrows[key]
 
     def _search_one(self, query: Query, k: int, scope: Scope, lex, narrow: Narrow = EVERYTHING,
@@ -164,13 +175,12 @@ class HybridSearch:
     def _candidates(self, query: Query, k: int, sites: list[str], lex, narrow: Narrow = EVERYTHING) -> list[Passage]:
         """First stage: the best fused dense + BM25 passages, plus the best BM25 rows of each named site."""
         n = min(CANDIDATES, len(lex.ids))
-        where = (narrow.where,) if narrow.where else ()  # stores written before filters take (vector, k)
         excluded, hidden = self._hidden(lex)
-        dense = {h.id: h for h in self.store.search(query.vector, n + min(len(hidden), MAX_EXCLUDED_EXTRA), *where)
-                 if h.metadata.get("source") not in excluded}
+        found = self.store.search(query.vector, n + min(len(hidden), MAX_EXCLUDED_EXTRA), narrow.where)
+        dense = {h.id: h for h in found if h.metadata.get("source") not in excluded}
         bm25 = lex.scores(query.text)
         if narrow.rows is not None:
-            bm25 = np.where(narrow.rows, bm25, 0.0)  # BM25 sees only what Chroma's `where` lets through
+            bm25 = np.where(narrow.rows, bm25, 0.0)  # BM25 sees only what the store's `where` lets through
         if len(hidden):
             bm25 = bm25.copy()
             bm25[hidden] = 0.0
@@ -247,8 +257,8 @@ def rrf_merge(rankings: list[list[Passage]], k: int) -> list[Passage]:
 
 
 class ScopedSearch:
-    """A `HybridSearch` narrowed by a filter, for answerers: their `search(query, k)` sees only the
-    documents `where` admits; everything else is the underlying search's."""
+    """A `HybridSearch` narrowed by a filter, for answerers (a `qa.answerers.Search`): its `search(query, k)`
+    sees only the documents `where` admits; the rest is the underlying search's."""
 
     def __init__(self, search: HybridSearch, where: Filter):
         self._search, self.where = search, where
@@ -257,8 +267,23 @@ class ScopedSearch:
         """The underlying search, narrowed by this scope's filter."""
         return self._search.search(query, k, where or self.where)
 
-    def __getattr__(self, name: str):
-        return getattr(self._search, name)
+    def embed_query(self, text: str) -> Query:
+        """Embed `text` once."""
+        return self._search.embed_query(text)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of `texts`, in one batch."""
+        return self._search.embed(texts)
+
+    @property
+    def lexical(self) -> lexical.LexicalIndex:
+        """The live BM25 snapshot (the whole of it: the filter narrows searches, not what is known)."""
+        return self._search.lexical
+
+    @property
+    def seeds_dir(self) -> Path:
+        """The documents folder."""
+        return self._search.seeds_dir
 
 
 def __getattr__(name: str):
