@@ -1,75 +1,36 @@
-"""`MemoryStore` (`QA_STORE=memory`): the vectors in a dict in the process, gone when it exits. It is the
-readable example of the `index.store.Store` contract and the fast store of the unit tests; searching is one
-matrix product, filters (`index.store.Match`/`All`) are evaluated directly."""
+"""`MemoryStore` (`QA_STORE=memory`): the vectors in the process's memory, gone when it exits. It is the
+readable example of the `index.store.Store` contract and the fast store of the unit tests: each generation's
+vectors are a dict of their own (`MemoryVectors`, the `StoreWriter`), readers follow the generation pointer
+as Chroma's do, searching is one matrix product, and filters (`index.store.Match`/`All`) are evaluated
+directly."""
 from __future__ import annotations
 
+import copy
 from typing import Sequence
 
 import numpy as np
 
+from index import generation
+from index.errors import IndexMissingError
 from index.generation import Generation
 from index.settings import IndexSettings
 from index.store import Hit, StoreState, Where, key_metadata, key_of, missing
 from index.types import Chunk
 
 
-class MemoryStore:
-    """A `Store` in a dict: id -> (text, metadata, vector), plus the recorded chunking key.
+class MemoryVectors:
+    """One generation's vectors: id -> (text, metadata, vector), and the recorded chunking key."""
 
-    It is also its own `StoreWriter`: a build writes its generations in place (one process, no readers
-    elsewhere), starting empty for a full rebuild.
-    """
-
-    external = False
-
-    def __init__(self, settings: IndexSettings | None = None):
-        self.settings = settings or IndexSettings()
-        self.where = "memory"
+    def __init__(self, key: dict):
         self.rows: dict[str, tuple[str, dict, np.ndarray]] = {}
-        self.metadata: dict | None = None
-        self._staged: set[str | None] = set()
-
-    def stage(self, gen: Generation, base: Generation | None) -> "MemoryStore":
-        """Write generation `gen` here: emptied first unless it is resumed or copied from `base`."""
-        if gen.name not in self._staged and base is None:
-            self.drop()
-        self._staged.add(gen.name)
-        return self
-
-    def vectors_name(self, name: str, base: Generation | None) -> str:
-        """One dict for every generation: the configured collection name."""
-        return self.settings.collection
-
-    def state(self, gen: Generation) -> StoreState:
-        """How many chunks are held (none in a new process: the build re-embeds what the manifest lists)."""
-        return StoreState(count=len(self.rows))
-
-    def forget(self, names: set[str]) -> None:
-        """Nothing is kept per generation."""
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-    def recorded_key(self) -> dict | None:
-        """The chunking key recorded when the collection was created, or None."""
-        return None if self.metadata is None else key_of(self.metadata)
-
-    def drop(self) -> None:
-        """Forget everything."""
-        self.rows, self.metadata = {}, None
-
-    def _create(self) -> None:
-        if self.metadata is None:
-            self.metadata = key_metadata(self.settings.chunking_key)
+        self.metadata = key_metadata(key)
 
     def ids(self) -> set[str]:
         """Every id held."""
-        self._create()
         return set(self.rows)
 
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """Insert or replace."""
-        self._create()
         for c, v in zip(chunks, vectors):
             self.rows[c.id] = (c.text, c.metadata(), np.asarray(v, np.float32))
 
@@ -85,11 +46,75 @@ class MemoryStore:
 
     def search(self, vector: np.ndarray, k: int, where: Where | None = None) -> list[Hit]:
         """The `k` rows `where` admits with the highest cosine similarity to `vector`."""
-        if self.metadata is None:
-            raise missing(self.settings)
         ids = [i for i in self.rows if where is None or where.admits(self.rows[i][1])]
         if not ids:
             return []
         sims = np.stack([self.rows[i][2] for i in ids]) @ np.asarray(vector, np.float32)
         order = np.argsort(-sims, kind="stable")[:k]
         return [Hit(ids[n], self.rows[ids[n]][0], self.rows[ids[n]][1], float(sims[n])) for n in order]
+
+    def close(self) -> None:
+        """Nothing to flush."""
+
+
+class MemoryStore:
+    """A `Store` in memory: the vectors of each generation by name (`Generation.collection` is the
+    generation's own name), read from the live one."""
+
+    external = False
+
+    def __init__(self, settings: IndexSettings | None = None):
+        self.settings = settings or IndexSettings()
+        self.where = "memory"
+        self.generations: dict[str, MemoryVectors] = {}
+
+    def _live(self) -> MemoryVectors:
+        ptr = generation.read(self.settings)
+        held = self.generations.get(ptr.live.collection) if ptr else None
+        if held is None:  # no index, or one built by another process (its vectors went with it)
+            raise missing(self.settings)
+        return held
+
+    def stage(self, gen: Generation, base: Generation | None) -> MemoryVectors:
+        """The vectors of `gen`: kept when it has some (resumed), else a copy of `base`'s, else empty."""
+        if gen.collection not in self.generations:
+            start = self.generations.get(base.collection) if base else None
+            made = copy.deepcopy(start) if start else MemoryVectors(gen.key or self.settings.chunking_key)
+            self.generations[gen.collection] = made
+        return self.generations[gen.collection]
+
+    def vectors_name(self, name: str, base: Generation | None) -> str:
+        """Each generation's vectors are its own, under its name."""
+        return name
+
+    def state(self, gen: Generation) -> StoreState:
+        """How many chunks `gen` holds here (none in another process: the build re-embeds the manifest's)."""
+        held = self.generations.get(gen.collection)
+        return StoreState(count=len(held.rows) if held else 0)
+
+    def forget(self, names: set[str]) -> None:
+        """Free the vectors of removed generations."""
+        for name in names:
+            self.generations.pop(name, None)
+
+    def close(self) -> None:
+        """Nothing to release (the vectors stay for the next use)."""
+
+    def recorded_key(self) -> dict | None:
+        """The chunking key of the live generation, or None when there is none here."""
+        try:
+            return key_of(self._live().metadata)
+        except IndexMissingError:
+            return None
+
+    def ids(self) -> set[str]:
+        """Every id of the live generation."""
+        return self._live().ids()
+
+    def records(self) -> tuple[list[str], list[str], list[dict]]:
+        """All (ids, texts, metadatas) of the live generation, in insertion order."""
+        return self._live().records()
+
+    def search(self, vector: np.ndarray, k: int, where: Where | None = None) -> list[Hit]:
+        """The `k` chunks of the live generation `where` admits, nearest to `vector` first."""
+        return self._live().search(vector, k, where)
