@@ -8,6 +8,7 @@ import pytest
 
 from conftest import index_state
 import index.build
+import index.chroma
 from index import generation, lexical
 from index import manifest as mf
 from index.build import build
@@ -90,9 +91,9 @@ def test_incremental_steps(corpus, make_settings, embedder, monkeypatch):
     settings = make_settings(corpus, chunk_size=400, chunk_overlap=50)
     build(settings, embedder=embedder)
 
-    # No change: no model, no store.
+    # No change: no model, no store client (the store's self-check reads its files only).
     with monkeypatch.context() as m:
-        m.setattr(index.build, "open_store", lambda *a, **k: pytest.fail("no-op build opened the store"))
+        m.setattr(index.chroma, "open_client", lambda *a, **k: pytest.fail("no-op build opened a store client"))
         report = build(settings, embedder=RefusingEmbedder())
     assert (report.unchanged, report.added, report.updated, report.removed) == (4, 0, 0, 0)
     index_state(settings).assert_consistent()

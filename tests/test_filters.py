@@ -13,6 +13,7 @@ from index import collections
 from index.build import build
 from index.errors import UsageError
 from index.settings import IndexSettings
+from index.store import Match
 from qa import filters
 from qa.evidence import bundle, verify
 from qa.export import Turn
@@ -72,7 +73,7 @@ def test_each_kind_of_filter_narrows_both_sides_alike(assistant, where, admitted
     lex = assistant.search.lexical
     narrow = assistant.search.narrow(filters.of(where), lex)
     assert {lex.metas[i]["source"] for i in np.flatnonzero(narrow.rows)} == admitted  # BM25 side
-    assert narrow.where == {"source": {"$in": sorted(admitted)}}  # Chroma side
+    assert narrow.where == Match("source", tuple(sorted(admitted)))  # the store's side
     query = assistant.search.embed_query("the harbour ferry")
     hits = assistant.store.search(query.vector, 10, narrow.where)
     assert hits and {h.metadata["source"] for h in hits} <= admitted
