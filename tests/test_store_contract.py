@@ -7,12 +7,11 @@ written, closed and published; readers see only published generations. Filters a
 """
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from index import generation
 from index import manifest as mf
-from index.errors import IndexMissingError
+from index.errors import IndexMissingError, UsageError
 from index.fakes import HashEmbedder
 from index.settings import IndexSettings
 from index.store import NAMES, STORES, All, Match, open_store
@@ -76,8 +75,11 @@ def nearest(store, embed, text, k=5, where=None) -> list:
     return store.search(embed.embed([text])[0], k, where)
 
 
-def test_every_registered_store_is_tried():
+def test_every_registered_store_is_tried_and_qa_store_names_them(tmp_path):
     assert set(NAMES) == set(STORES) >= {"chroma", "memory"}
+    assert type(open_store(IndexSettings.from_env({"QA_STORE": "memory"}))).__name__ == "MemoryStore"
+    with pytest.raises(UsageError, match="QA_STORE must be one of chroma, memory"):
+        IndexSettings.from_env({"QA_STORE": "qdrant"})
 
 
 def test_a_store_without_an_index_says_so(kit):
