@@ -5,7 +5,9 @@ stores (`STORES`, the `QA_STORE` values) that `open_store` resolves.
 
 The default is Chroma (embedded or a server, `index.live_store` and `index.chroma`: every Chroma detail
 lives there); `memory` (`index.memory_store`) keeps the vectors in the process, the readable example.
-To add a store: write a module implementing `Store` and register a `StoreSpec` in `STORES` below.
+To add a store: write a module implementing `Store` and register a `StoreSpec` in `STORES` below; the
+shared contract suite (`tests/test_store_contract.py`) then runs on it too, and `python -m ui.docs` lists it
+under `QA_STORE`.
 """
 from __future__ import annotations
 
