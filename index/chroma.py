@@ -30,6 +30,11 @@ PAGE = 1000  # records read back per request: small pages, Chroma's buffers free
 SQLITE = "chroma.sqlite3"  # an embedded store's database file
 
 
+def chroma_dir(gen: Generation) -> Path:
+    """A generation's embedded Chroma directory."""
+    return gen.dir / "chroma"
+
+
 def where_of(settings: IndexSettings) -> str:
     """Where the store of `settings` lives, for messages."""
     return f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else str(settings.db_dir)
@@ -121,7 +126,7 @@ class ChromaGeneration:
         """The Chroma client, opened on first use."""
         if self._client is None:
             with self._guard():
-                path = self.gen.chroma
+                path = chroma_dir(self.gen)
                 if not self.settings.chroma_host and not self.reading:
                     path.mkdir(parents=True, exist_ok=True)
                 elif not self.settings.chroma_host and not os.access(path, os.W_OK):
@@ -279,7 +284,7 @@ def collection_for(settings: IndexSettings, name: str, base: Generation | None) 
 
 def has_store(gen: Generation) -> bool:
     """Whether an embedded generation's store file exists."""
-    return (gen.chroma / SQLITE).is_file()
+    return (chroma_dir(gen) / SQLITE).is_file()
 
 
 def store_state(settings: IndexSettings, gen: Generation) -> StoreState:
@@ -287,7 +292,7 @@ def store_state(settings: IndexSettings, gen: Generation) -> StoreState:
     of the collection (a server is not checked: a no-op build never connects)."""
     if settings.chroma_host:
         return StoreState()
-    path = gen.chroma / SQLITE
+    path = chroma_dir(gen) / SQLITE
     if not path.is_file():
         return StoreState("its store is missing")
     short = _truncated(path)

@@ -9,7 +9,8 @@ same layout, for example `db_dir/collections/<name>/`, so each collection has it
         info.json            how it was started (collection, key, full or copied from which base); written
                              once its starting state is complete, so only then may a later build adopt it
         manifest.json        which file version owns which chunk ids (complete once the build finished)
-        chroma/              the embedded Chroma store (server mode: the collection named in info.json)
+        chroma/              the store's files, if it keeps any there (Chroma embedded: its store, `index.chroma`;
+                             a Chroma server: the collection named in info.json)
         lexical/             the BM25 snapshot (chunk texts, metadata, sentence vectors)
         sentences/           per-file sentence sidecars (hard links shared with the generation it copied)
         .readers             a reader holds a shared flock on it while it uses the generation
@@ -67,11 +68,6 @@ class Generation:
     def dir(self) -> Path:
         """The generation's folder (the index folder itself for the old layout)."""
         return self.root / self.name if self.name else self.root
-
-    @property
-    def chroma(self) -> Path:
-        """Its embedded Chroma directory."""
-        return self.dir / "chroma"
 
     @property
     def lexical(self) -> Path:
@@ -332,6 +328,6 @@ def move_aside(gen: Generation) -> Path:
         os.rename(gen.dir, target)
     else:
         target.mkdir()
-        os.rename(gen.chroma, target / LEGACY_CHROMA)
+        os.rename(gen.root / LEGACY_CHROMA, target / LEGACY_CHROMA)
     return target
 

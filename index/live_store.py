@@ -15,8 +15,8 @@ from typing import Callable, TypeVar
 import numpy as np
 
 from index import generation
-from index.chroma import (ChromaGeneration, collection_for, copy_chroma, drop_collections, has_store, store_state,
-                          where_of)
+from index.chroma import (ChromaGeneration, chroma_dir, collection_for, copy_chroma, drop_collections, has_store,
+                          store_state, where_of)
 from index.errors import IndexMissingError, QAError, StoreDamagedError
 from index.generation import Generation
 from index.memory import release_memory
@@ -187,7 +187,7 @@ class ChromaStore:
         """The vectors of a generation being built (embedded: copied from `base` unless `gen` has some)."""
         if not self.settings.chroma_host and base is not None and not has_store(gen):
             try:
-                copy_chroma(base.chroma, gen.chroma)
+                copy_chroma(chroma_dir(base), chroma_dir(gen))
             except sqlite3.DatabaseError as exc:
                 raise StoreDamagedError(f"{type(exc).__name__}: {exc}") from exc
         return ChromaGeneration(self.settings, gen)

@@ -15,6 +15,7 @@ import pytest
 from conftest import SEEDS, index_state
 from index import generation
 from index.build import build
+from index.chroma import chroma_dir
 from index.ids import prefix_of
 from index.settings import IndexSettings
 from qa.pipeline import build_assistant
@@ -91,7 +92,7 @@ def test_chunks_missing_from_the_store_are_embedded_again(index, embedder):
     import chromadb
 
     entry = generation.manifest(live(index)).files["ferry.txt"]
-    client = chromadb.PersistentClient(path=str(live(index).chroma))
+    client = chromadb.PersistentClient(path=str(chroma_dir(live(index))))
     client.get_collection(index.collection).delete(ids=entry.ids[:2])
     client.close()
     counting = CountingEmbedder(embedder)
@@ -104,7 +105,7 @@ def test_chunks_missing_from_the_store_are_embedded_again(index, embedder):
 @pytest.mark.parametrize("damage", ["emptied", "truncated"])
 def test_a_store_that_cannot_be_opened_is_moved_aside_and_rebuilt(index, embedder, damage):
     broken = live(index)
-    sqlite = broken.chroma / "chroma.sqlite3"
+    sqlite = chroma_dir(broken) / "chroma.sqlite3"
     size = 0 if damage == "emptied" else sqlite.stat().st_size // 2
     os.truncate(sqlite, size)
     report = build(index, embedder=embedder)
@@ -120,7 +121,7 @@ def test_a_store_that_cannot_be_opened_is_moved_aside_and_rebuilt(index, embedde
 
 
 def test_rebuild_works_over_a_truncated_store(index, embedder):
-    sqlite = live(index).chroma / "chroma.sqlite3"
+    sqlite = chroma_dir(live(index)) / "chroma.sqlite3"
     os.truncate(sqlite, sqlite.stat().st_size // 2)
     report = build(index, embedder=embedder, rebuild=True)
     assert report.added == 3
@@ -140,7 +141,7 @@ def test_the_cli_hints_are_true(index, qa_cli):
     asked = qa_cli("ask", XI_QUESTION, "--seeds", seeds, "--db", db, "--json", env=CHUNKING)
     assert asked.returncode == 0 and XI_QUOTE in json.loads(asked.stdout)["citations"][0]["quote"]
 
-    sqlite = live(index).chroma / "chroma.sqlite3"
+    sqlite = chroma_dir(live(index)) / "chroma.sqlite3"
     os.truncate(sqlite, sqlite.stat().st_size // 2)
     asked = qa_cli("ask", XI_QUESTION, "--seeds", seeds, "--db", db, env=CHUNKING)
     assert asked.returncode == 1 and "`qa index`" in asked.stderr and "Traceback" not in asked.stderr, asked.stderr
