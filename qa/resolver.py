@@ -202,6 +202,7 @@ class Resolver:
         texts = _search_texts(res, prev)
         vectors = self.a.embed(texts)
         ids, passages = self._candidates(texts, vectors, prev, corpus)
+        ids = _within_answered(question, ids, prev, corpus)
         # a fragment without a type of its own asks for what the previous question asked for ("And Blinken?")
         qtype = answer_type(question) or (prev.qtype if _bare_fragment(question) else None)
         bonus_type = qtype or (prev.qtype if not res.cues.has_wh or res.cues.continuation else None)
@@ -277,7 +278,8 @@ class Resolver:
         sources = views.documents.sources()
         wanted = wanted or (list(prev.docs) if prev else [])
         if sites and wanted:
-            wanted = [s for s in wanted if _site_of(s, views) in sites] or self._site_documents(question, sites, views)
+            wanted = [s for s in wanted if _site_of(s, views) in sites] or \
+                self._site_documents(question, sites, views, prev.text if prev else "")
         if name == "documents":
             wanted = sources
         elif not wanted:
@@ -292,9 +294,11 @@ class Resolver:
         passages = {p.id: p for c in answer.citations for p in views.documents.passages(c.source, c.start, c.end)}
         return Turn(replace(answer, passages=tuple(passages.values())), reading)
 
-    def _site_documents(self, question: str, sites: list[str], views: "Views") -> list[str]:
-        """The document of a named outlet that the question's other words find first."""
-        content = metadata.content_words(_without(question, sites))
+    def _site_documents(self, question: str, sites: list[str], views: "Views", topic: str = "") -> list[str]:
+        """The document of a named outlet that the question's other words, with what the conversation is
+        about (`topic`, the last resolved question), find first: "that Sporting News live blog" in a
+        conversation about a World Series game is that outlet's blog of the game."""
+        content = f"{metadata.content_words(_without(question, sites))} {topic}".strip()
         if not content:
             return []
         found = self.a.search.search(self.a.search.embed_query(content), 20)
@@ -347,6 +351,16 @@ def _bare_fragment(question: str) -> bool:
     """A fragment with no question word of its own ("And Blinken?", "What about Warsaw?")."""
     core = _WHAT_ABOUT.sub("", question)
     return is_fragment(question) and not (set(WORD.findall(core.lower())) & WH)
+
+
+def _within_answered(question: str, ids: list[int], prev: Reading, corpus) -> list[int]:
+    """A fragment naming nothing new ("Why now?", "On what date?", "led by whom?") asks about what the
+    previous answer told: its answer is in that answer's documents, if they hold a candidate at all. A
+    fragment bringing a name or a year of its own ("And Blinken?", "And in 1911?") may go elsewhere."""
+    if not prev.cited or not is_fragment(question) or corpus.mentions(question) or rd.has_year(question):
+        return ids
+    answered = {corpus.sents[i].source for i in prev.cited}
+    return [i for i in ids if corpus.sents[i].source in answered] or ids
 
 
 def _search_texts(res: Resolution, prev: Reading) -> list[str]:
