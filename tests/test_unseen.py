@@ -78,6 +78,40 @@ def test_an_elided_how_many_follow_up_stays_with_the_conversation(news):
         assert_well_formed(a, settings.seeds_dir)
 
 
+GOOGLE = "TechCrunch_5_things_we_learned_so_far_about_the_Google_antitrust_case.md"
+SAFETY = "TechCrunch_OpenAI_buffs_safety_team_and_gives_board_veto_power_on_risky_AI.md"
+
+
+def test_a_wh_phrase_alone_asks_the_previous_question_again():
+    """"On what date?" has no clause of its own: a fragment whose noun names the answer's kind ("date" is
+    no content to look for); a full question with its own verb is not one."""
+    from qa.conversation import is_fragment, wh_lead
+
+    for q in ("On what date?", "and in which country?", "For how long?"):
+        assert is_fragment(q) and wh_lead(q) is not None, q
+    assert wh_lead("On what date?") == "on"
+    for q in ("In which city was that concert?", "On what date did the crisis start?", "Which city?"):
+        assert not is_fragment(q) and wh_lead(q) is None, q
+
+
+def test_on_what_date_takes_the_previous_questions_frame(news):
+    assistant, settings = news
+    *_, when = converse(assistant, "Per TechCrunch, how much did Google pay in 2021 to be the default search engine?",
+                        "Who revealed that in court?", "On what date?")
+    assert_well_formed(when, settings.seeds_dir)
+    assert not when.abstained and "October 28" in when.text and when.citations[0].source == GOOGLE
+
+
+def test_why_now_stays_in_the_previous_answers_article(news):
+    """A fragment naming nothing new asks about what the previous answer told, in its article."""
+    assistant, settings = news
+    *_, why = converse(assistant, "What power over risky AI did OpenAI give its board when it beefed up its safety "
+                                  "team?", "Why now?")
+    assert_well_formed(why, settings.seeds_dir)
+    assert not why.abstained and {c.source for c in why.citations} == {SAFETY}
+    assert "leadership fracas" in why.text
+
+
 # (4) a near miss: the question's focus is not in the cited sentence, so it abstains
 
 def test_a_share_nobody_reports_is_not_answered_with_another_number(news):
@@ -142,11 +176,26 @@ def test_the_techcrunch_piece_on_it_is_the_conversations_document(news):
     assert author.citations[0].source == PRIVACY
 
 
+def test_that_outlets_live_blog_is_found_with_the_conversations_topic(news):
+    """The conversation's document is the Guardian's; "that Sporting News live blog" is the Sporting News
+    blog of the same game, found with what the conversation is about."""
+    assistant, settings = news
+    *_, date = converse(assistant, "According to the Guardian's Game 2 live blog, who was the Rangers' probable "
+                                   "starting pitcher for World Series Game 3?",
+                        "In that game, who did Arizona's starter walk in the sixth before his night ended?",
+                        "When was that Sporting News live blog published?")
+    assert_well_formed(date, settings.seeds_dir)
+    assert date.citations[0].source.startswith("Sporting_News_World_Series_2023_live_score")
+    assert "2023-10-30" in date.text
+
+
 def test_a_long_question_naming_an_article_asks_about_its_content():
     from qa import metadata
 
     assert metadata.slot("When was that live blog published?") == "date"
     assert metadata.slot("Who wrote the explainer?") == "source"
+    assert metadata.slot("When was the live blog published?") == "date"
+    assert metadata.slot("when did that TechCrunch story run?") == "date"
     assert metadata.slot("Considering the financial performance outlined in the Bloomberg article and the strategic "
                          "partnerships mentioned in the Wall Street Journal, which letter grade was reported?") is None
 
