@@ -23,6 +23,9 @@ _LEAD = PREP | {"and", "so", "but", "or", "then", "also"}
 _BARE = frozenset({"exactly", "precisely", "then", "now", "not", "else"})
 _POSSESSIVE = frozenset({"his", "its", "their", "her"})
 _WHAT_ABOUT = re.compile(r"^\s*(and\s+)?(what|how)\s+about\b", re.I)
+# "Why the bump?", "why that delay?": "why" before a noun phrase and no verb asks why the previous answer holds
+_WHY_NP = re.compile(r"^\s*(?:and\s+|so\s+|but\s+)?why\s+(?:the|that|this|these|those|all|such)\s+[\w'’-]+"
+                     r"(?:\s+[\w'’-]+)?\s*[?.!]*\s*$", re.I)
 MAX_WH_PHRASE = 3  # words of a wh-phrase standing alone ("which city", "how many points")
 
 # The kinds of turn (the same names as the conversation evaluation set).
@@ -93,11 +96,14 @@ def _names_before(text: str, capitals) -> bool:
 def is_fragment(question: str) -> bool:
     """A fragment continuing the previous turn: a bare question word ("Why?", "When exactly?"), or no
     auxiliary and no wh-word at the front (after at most some prepositions) but an in-situ wh-word or a
-    continuation marker ("Made worse by whom?", "And Blinken?"), or a prepositional wh-phrase alone ("On what date?"). "Any good sushi places?" and "Tell me a
-    joke." continue nothing."""
+    continuation marker ("Made worse by whom?", "And Blinken?"), a prepositional wh-phrase alone ("On
+    what date?"), or "why" before a noun phrase ("Why the bump?"). "Any good sushi places?" and "Tell me
+    a joke." continue nothing."""
     if _WHAT_ABOUT.match(question):
         return True
     words = [w.lower() for w in WORD.findall(expand_contractions(question))]
+    if _WHY_NP.match(question) and not set(words) & AUX:
+        return True
     if not words or set(words) & AUX:
         return False
     if set(words) <= WH | _LEAD | _BARE:

@@ -80,6 +80,7 @@ def test_an_elided_how_many_follow_up_stays_with_the_conversation(news):
 
 GOOGLE = "TechCrunch_5_things_we_learned_so_far_about_the_Google_antitrust_case.md"
 SAFETY = "TechCrunch_OpenAI_buffs_safety_team_and_gives_board_veto_power_on_risky_AI.md"
+ADOBE = "TechCrunch_Adobe_Thanksgiving_US_online_sales_nudge_up_to_5_6B_Salesforce_31_7B_.md"
 
 
 def test_a_wh_phrase_alone_asks_the_previous_question_again():
@@ -92,6 +93,7 @@ def test_a_wh_phrase_alone_asks_the_previous_question_again():
     assert wh_lead("On what date?") == "on"
     for q in ("In which city was that concert?", "On what date did the crisis start?", "Which city?"):
         assert not is_fragment(q) and wh_lead(q) is None, q
+    assert is_fragment("why the bump?") and not is_fragment("Why is the price up?")
 
 
 def test_on_what_date_takes_the_previous_questions_frame(news):
@@ -102,14 +104,20 @@ def test_on_what_date_takes_the_previous_questions_frame(news):
     assert not when.abstained and "October 28" in when.text and when.citations[0].source == GOOGLE
 
 
-def test_why_now_stays_in_the_previous_answers_article(news):
-    """A fragment naming nothing new asks about what the previous answer told, in its article."""
+@pytest.mark.parametrize("first, why, source, gold", [
+    ("What power over risky AI did OpenAI give its board when it beefed up its safety team?", "Why now?", SAFETY,
+     "leadership fracas"),
+    ("According to Adobe, how much did US shoppers spend online on Thanksgiving 2023?", "why the bump?", ADOBE,
+     "discounts"),
+])
+def test_why_stays_in_the_previous_answers_article(news, first, why, source, gold):
+    """A fragment naming nothing new ("Why now?", "why the bump?": "why" before a noun phrase, no verb) asks
+    about what the previous answer told, in its article."""
     assistant, settings = news
-    *_, why = converse(assistant, "What power over risky AI did OpenAI give its board when it beefed up its safety "
-                                  "team?", "Why now?")
-    assert_well_formed(why, settings.seeds_dir)
-    assert not why.abstained and {c.source for c in why.citations} == {SAFETY}
-    assert "leadership fracas" in why.text
+    _, answer = converse(assistant, first, why)
+    assert_well_formed(answer, settings.seeds_dir)
+    assert not answer.abstained and {c.source for c in answer.citations} == {source}
+    assert gold in answer.text
 
 
 # (4) a near miss: the question's focus is not in the cited sentence, so it abstains
