@@ -22,6 +22,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from index.sentences import is_headline
 from qa import abstain, metadata, quotes
 from qa import readings as rd
 from qa.conversation import ELLIPSIS, FIRST, METADATA, OFF_TOPIC, PRONOUN, SELF, expand_contractions, is_fragment
@@ -237,7 +238,7 @@ class Resolver:
         reading = _reading(res, prev, hyp, qtype, corpus)
         if self._weak(res, best, hyp, corpus):
             return FollowUp(self.a.abstention(question, passages), reading, best)
-        ids = chosen(scored, res.focus, corpus, self.w)
+        ids = _with_body(chosen(scored, res.focus, corpus, self.w), scored, corpus)
         cites = tuple(corpus.citation(n, i, next(x.score for x in scored if x.i == i)) for n, i in enumerate(ids, 1))
         asked = reading.frame if hyp and hyp.inherit and hyp.label != "wh-frame" else question
         about = abstain.front_matter(corpus.lex.metas[corpus.sents[i].chunk] for i in ids)
@@ -351,6 +352,17 @@ def _bare_fragment(question: str) -> bool:
     """A fragment with no question word of its own ("And Blinken?", "What about Warsaw?")."""
     core = _WHAT_ABOUT.sub("", question)
     return is_fragment(question) and not (set(WORD.findall(core.lower())) & WH)
+
+
+def _with_body(ids: list[int], scored: list[Scored], corpus) -> list[int]:
+    """A headline chosen alone is quoted beside the best-scored sentence of its article, as in a single
+    answer (a title is context, never the answer alone)."""
+    if not all(is_headline(corpus.sents[i].text) for i in ids):
+        return ids
+    source = corpus.sents[ids[0]].source
+    body = next((x.i for x in scored if corpus.sents[x.i].source == source and not is_headline(corpus.sents[x.i].text)),
+                None)
+    return ids if body is None else sorted([*ids, body], key=lambda i: corpus.sents[i].start)
 
 
 def _within_answered(question: str, ids: list[int], prev: Reading, corpus) -> list[int]:

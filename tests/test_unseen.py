@@ -42,6 +42,17 @@ def test_a_headline_is_quoted_only_beside_a_sentence_of_its_article(news):
     assert heading.quote.startswith("# ") and not body.quote.startswith("#") and heading.source == body.source
 
 
+def test_a_follow_up_quotes_a_headline_only_beside_a_sentence_of_its_article(news):
+    """A follow-up answered by a title line quotes it with the best-scored sentence of the same article."""
+    assistant, settings = news
+    _, follow = converse(assistant, "According to TechCrunch, what did the team behind Beeper Mini reverse-engineer "
+                                    "to make the app possible?", "So who does it bring the blue bubble texts to?")
+    assert_well_formed(follow, settings.seeds_dir)
+    assert not follow.abstained and "Android users" in follow.text
+    assert len(follow.citations) >= 2 and any(not c.quote.startswith("#") for c in follow.citations)
+    assert {c.source for c in follow.citations} == {BEEPER}
+
+
 # (1) an outlet, author or day in the question constrains the source; it is no reason to abstain
 
 @pytest.mark.parametrize("question, source, gold", [
