@@ -218,9 +218,11 @@ def test_a_long_question_naming_an_article_asks_about_its_content():
 
 def test_conversations_over_the_news_score_as_the_issue_asks(news, embedder):
     """`qa eval conversations-news-dev` and the held-out conversations (written before tuning): the share of
-    turns right stays at or above what this work measured (0.82 and 0.90)."""
+    turns right stays at or above what this work measured (0.82, 0.90 on the held-out news part, 0.72 on the
+    unseen set written in session 30)."""
     assistant, settings = news
-    for name, floor in (("conversations-news-dev", 0.80), ("conversations-heldout", 0.85)):
+    for name, floor in (("conversations-news-dev", 0.80), ("conversations-heldout", 0.85),
+                        ("conversations-unseen", 0.70)):
         rows = [c for c in read_questions(EVAL / name / "conversations.jsonl") if c["corpus"] == "multihop-dev"]
         report = evaluate_conversations(rows, lambda corpus: settings, embedder=embedder)
         assert report["overall"]["turns_right"] >= floor, (name, report["overall"])
