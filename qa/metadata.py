@@ -30,8 +30,8 @@ _DOCREF = re.compile(
     r"\b(?:published|wrote|written|filed|reported|authored|posted|released|dated|ran|carried|reviewed)\s+(?:this|it)"
     r"\s*[?.!]?$|"
     r"\bthis\s+(?:come|comes|came)\b|\bdateline\b|\b(documents|files)\b", re.I)
-# "that live blog", "the TechCrunch piece", "the live blog": a short question may put words between; a long one ("Considering
-# the Bloomberg article and ..., which ...") is about content
+# "that live blog", "the TechCrunch piece", "the live blog": a short question may put words between; a long
+# one ("Considering the Bloomberg article and ..., which ...") is about content
 _DOCREF_GAP = re.compile(r"\b(?:this|that|these|those|the)\s+(?:[\w-]+\s+){1,2}?(?:article|story|piece|report|blog|post|"
                          r"review|explainer|column|roundup|write-up|feature)\b", re.I)
 SHORT_QUESTION = 12  # words
