@@ -11,8 +11,7 @@ of these is evidence for abstaining:
 * type: a when / how-many question, and no cited sentence holds a date or number other than the
   question's own words, of the kind its wording asks for (a share for "what percentage");
 * present: the question asks about the present moment (today, now, currently, this week) and no cited
-  sentence speaks of the present ("the exchange rate today" is not theirs). A cited document with a
-  publication date has a present of its own: in a conversation about a dated article, "now" is its day;
+  sentence speaks of the present (the documents are dated: "the exchange rate today" is not theirs);
 * name: a capitalised word of the question (not its first) occurs nowhere in the retrieved passages,
   allowing for accents, a shared five-letter stem and one or two typing slips. The passages are then
   about something else.
@@ -71,7 +70,7 @@ def reasons(question: str, sentences: Sequence[str], kind: str | None = None, co
         out.append("number")
     if kind in (DATE, NUMBER) and not any(_typed(question, s, kind) for s in sentences):
         out.append("type")
-    if _NOW_ASKED.search(question) and not _NOW_SAID.search(text) and not _DAY.search(about):
+    if _NOW_ASKED.search(question) and not _NOW_SAID.search(text):
         out.append("present")
     if context and _unseen_name(question, f"{text} {context} {about}"):
         out.append("name")
@@ -81,9 +80,6 @@ def reasons(question: str, sentences: Sequence[str], kind: str | None = None, co
 def context(passages) -> str:
     """The retrieved passages' text with their titles: what the evidence is about (for "name")."""
     return " ".join(f"{p.title} {p.text}" for p in passages)
-
-
-_DAY = re.compile(r"\b\d{4} \d{1,2} \d{1,2}\b")  # a publication day in `front_matter`
 
 
 def _typed(question: str, sentence: str, kind: str) -> bool:

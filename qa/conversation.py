@@ -23,6 +23,10 @@ _LEAD = PREP | {"and", "so", "but", "or", "then", "also"}
 _BARE = frozenset({"exactly", "precisely", "then", "now", "not", "else"})
 _POSSESSIVE = frozenset({"his", "its", "their", "her"})
 _WHAT_ABOUT = re.compile(r"^\s*(and\s+)?(what|how)\s+about\b", re.I)
+# "Why the bump?", "why that delay?": "why" before a noun phrase and no verb asks why the previous answer holds
+_WHY_NP = re.compile(r"^\s*(?:and\s+|so\s+|but\s+)?why\s+(?:the|that|this|these|those|all|such)\s+[\w'’-]+"
+                     r"(?:\s+[\w'’-]+)?\s*[?.!]*\s*$", re.I)
+MAX_WH_PHRASE = 3  # words of a wh-phrase standing alone ("which city", "how many points")
 
 # The kinds of turn (the same names as the conversation evaluation set).
 FIRST, SELF, PRONOUN, ELLIPSIS, METADATA, OFF_TOPIC = "first", "self", "pronoun", "ellipsis", "metadata", "off-topic"
@@ -92,21 +96,40 @@ def _names_before(text: str, capitals) -> bool:
 def is_fragment(question: str) -> bool:
     """A fragment continuing the previous turn: a bare question word ("Why?", "When exactly?"), or no
     auxiliary and no wh-word at the front (after at most some prepositions) but an in-situ wh-word or a
-    continuation marker ("Made worse by whom?", "And Blinken?"). "Any good sushi places?" and "Tell me a
-    joke." continue nothing."""
+    continuation marker ("Made worse by whom?", "And Blinken?"), a prepositional wh-phrase alone ("On
+    what date?"), or "why" before a noun phrase ("Why the bump?"). "Any good sushi places?" and "Tell me
+    a joke." continue nothing."""
     if _WHAT_ABOUT.match(question):
         return True
     words = [w.lower() for w in WORD.findall(expand_contractions(question))]
+    if _WHY_NP.match(question) and not set(words) & AUX:
+        return True
     if not words or set(words) & AUX:
         return False
     if set(words) <= WH | _LEAD | _BARE:
         return bool(set(words) & WH)  # "Why?", "When exactly?", "And where?": only the question word is left
     lead = next((n for n, w in enumerate(words) if w not in _LEAD), len(words))
     if lead < len(words) and words[lead] in WH:
-        return False
+        return wh_phrase_only(question)
     return bool(set(words) & WH) or bool(CONTINUATION.match(question))
 
 
 def leans_on_history(question: str) -> bool:
     """Whether a question needs the conversation to be understood: a reference cue or a fragment."""
     return cues(question).any or is_fragment(question)
+
+
+def wh_phrase_only(question: str) -> bool:
+    """A wh-phrase after a preposition or "and", and nothing else ("On what date?", "In which city?", "And
+    for how long?"): no clause of its own, so it asks the previous question again, for another of its parts."""
+    return wh_lead(question) is not None
+
+
+def wh_lead(question: str) -> str | None:
+    """For a wh-phrase standing alone (`wh_phrase_only`), the words before it ("On" of "On what date?"):
+    they are what the question says; the phrase's noun names the kind of answer, not what it is about."""
+    words = [w.lower() for w in WORD.findall(expand_contractions(question))]
+    lead = next((n for n, w in enumerate(words) if w not in _LEAD), len(words))
+    if 0 < lead < len(words) and words[lead] in WH and len(words) - lead <= MAX_WH_PHRASE and not set(words) & AUX:
+        return " ".join(words[:lead])
+    return None

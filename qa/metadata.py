@@ -30,9 +30,9 @@ _DOCREF = re.compile(
     r"\b(?:published|wrote|written|filed|reported|authored|posted|released|dated|ran|carried|reviewed)\s+(?:this|it)"
     r"\s*[?.!]?$|"
     r"\bthis\s+(?:come|comes|came)\b|\bdateline\b|\b(documents|files)\b", re.I)
-# "that live blog", "the TechCrunch piece": a short question may put words between; a long one ("Considering
-# the Bloomberg article and ..., which ...") is about content
-_DOCREF_GAP = re.compile(r"\b(?:this|that|these|those)\s+(?:[\w-]+\s+){1,2}?(?:article|story|piece|report|blog|post|"
+# "that live blog", "the TechCrunch piece", "the live blog": a short question may put words between; a long
+# one ("Considering the Bloomberg article and ..., which ...") is about content
+_DOCREF_GAP = re.compile(r"\b(?:this|that|these|those|the)\s+(?:[\w-]+\s+){1,2}?(?:article|story|piece|report|blog|post|"
                          r"review|explainer|column|roundup|write-up|feature)\b", re.I)
 SHORT_QUESTION = 12  # words
 
@@ -43,7 +43,7 @@ SLOTS = {
     "dateline": re.compile(r"\bdateline[ds]?\b|\bfiled from\b|\breported from\b|\bwhere\b.*\b(filed|written)\b", re.I),
     "title": re.compile(r"\b(title[ds]?|headline|heading|name of the (article|document|story|piece|report))\b", re.I),
     "date": re.compile(r"\b(when|what date|which date|what day|which day)\b.*\b(published|dated|written|filed|"
-                       r"posted|released|issued|come out|came out)\b|\b(publication|release)\s+date\b|\bdate of\b|"
+                       r"posted|released|issued|come out|came out|run|ran)\b|\b(publication|release)\s+date\b|\bdate of\b|"
                        r"\bhow old is\b|\bdated\b|^\s*(what|which) (date|day)\b", re.I),
     "source": re.compile(rf"\b(who|which|what)\b.*\b({_OUTLET})\b|\bauthor\b|\bbyline\b", re.I),
     "documents": re.compile(r"\b(which|what|how many)\s+(documents|files|sources|articles)\b", re.I),

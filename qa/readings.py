@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from index.lexical import tokenize
-from qa.conversation import CONTINUATION, ORDINAL_REF, ORDINALS, Cues, cues, is_fragment
+from qa.conversation import CONTINUATION, ORDINAL_REF, ORDINALS, Cues, cues, is_fragment, wh_lead
 from qa.corpus import CorpusView
 from qa.mentions import AUX, DEMONSTRATIVE, PERSONAL, WH, WORD, list_items
 from qa.wording import NOT_FOUND
@@ -90,7 +90,9 @@ def resolve(question: str, prev: Reading, corpus: CorpusView, embed: Embed | Non
     """The question's focus terms and the hypotheses the previous turn offers (`embed` turns texts into
     unit vectors, to find which element of the previous question a fragment replaces)."""
     c = cues(question, corpus.capitals)
-    focus = corpus.weights(question, FUNCTION_STEMS)
+    # "On what date?": the phrase's noun is the answer's kind; the question is the previous one's frame
+    lead = wh_lead(question)
+    focus = corpus.weights(question if lead is None else lead, FUNCTION_STEMS)
     answer = strip_markers(prev.answer)
     hyps = _acronym(question, answer, prev, corpus)
     if c.ordinal:
@@ -108,6 +110,11 @@ def resolve(question: str, prev: Reading, corpus: CorpusView, embed: Embed | Non
         # "When?", "Why?": the same question about what the previous turn asked, with another question word
         hyps.append(Hypothesis("wh-frame", dict(prev.asked), answer_terms, f"{question} {prev.frame}"))
     return Resolution(c, focus, tuple(hyps), question)
+
+
+def has_year(text: str) -> bool:
+    """Whether `text` names a year or decade ("in 1911", "the 1990s")."""
+    return bool(_YEARS.search(text))
 
 
 def _acronym(question: str, answer: str, prev: Reading, corpus: CorpusView) -> list[Hypothesis]:

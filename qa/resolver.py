@@ -22,6 +22,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from index.sentences import is_headline
 from qa import abstain, metadata, quotes
 from qa import readings as rd
 from qa.conversation import ELLIPSIS, FIRST, METADATA, OFF_TOPIC, PRONOUN, SELF, expand_contractions, is_fragment
@@ -202,6 +203,7 @@ class Resolver:
         texts = _search_texts(res, prev)
         vectors = self.a.embed(texts)
         ids, passages = self._candidates(texts, vectors, prev, corpus)
+        ids = _within_answered(question, ids, prev, corpus)
         # a fragment without a type of its own asks for what the previous question asked for ("And Blinken?")
         qtype = answer_type(question) or (prev.qtype if _bare_fragment(question) else None)
         bonus_type = qtype or (prev.qtype if not res.cues.has_wh or res.cues.continuation else None)
@@ -236,7 +238,7 @@ class Resolver:
         reading = _reading(res, prev, hyp, qtype, corpus)
         if self._weak(res, best, hyp, corpus):
             return FollowUp(self.a.abstention(question, passages), reading, best)
-        ids = chosen(scored, res.focus, corpus, self.w)
+        ids = _with_body(chosen(scored, res.focus, corpus, self.w), scored, corpus)
         cites = tuple(corpus.citation(n, i, next(x.score for x in scored if x.i == i)) for n, i in enumerate(ids, 1))
         asked = reading.frame if hyp and hyp.inherit and hyp.label != "wh-frame" else question
         about = abstain.front_matter(corpus.lex.metas[corpus.sents[i].chunk] for i in ids)
@@ -277,7 +279,8 @@ class Resolver:
         sources = views.documents.sources()
         wanted = wanted or (list(prev.docs) if prev else [])
         if sites and wanted:
-            wanted = [s for s in wanted if _site_of(s, views) in sites] or self._site_documents(question, sites, views)
+            wanted = [s for s in wanted if _site_of(s, views) in sites] or \
+                self._site_documents(question, sites, views, prev.text if prev else "")
         if name == "documents":
             wanted = sources
         elif not wanted:
@@ -292,9 +295,11 @@ class Resolver:
         passages = {p.id: p for c in answer.citations for p in views.documents.passages(c.source, c.start, c.end)}
         return Turn(replace(answer, passages=tuple(passages.values())), reading)
 
-    def _site_documents(self, question: str, sites: list[str], views: "Views") -> list[str]:
-        """The document of a named outlet that the question's other words find first."""
-        content = metadata.content_words(_without(question, sites))
+    def _site_documents(self, question: str, sites: list[str], views: "Views", topic: str = "") -> list[str]:
+        """The document of a named outlet that the question's other words, with what the conversation is
+        about (`topic`, the last resolved question), find first: "that Sporting News live blog" in a
+        conversation about a World Series game is that outlet's blog of the game."""
+        content = f"{metadata.content_words(_without(question, sites))} {topic}".strip()
         if not content:
             return []
         found = self.a.search.search(self.a.search.embed_query(content), 20)
@@ -347,6 +352,27 @@ def _bare_fragment(question: str) -> bool:
     """A fragment with no question word of its own ("And Blinken?", "What about Warsaw?")."""
     core = _WHAT_ABOUT.sub("", question)
     return is_fragment(question) and not (set(WORD.findall(core.lower())) & WH)
+
+
+def _with_body(ids: list[int], scored: list[Scored], corpus) -> list[int]:
+    """A headline chosen alone is quoted beside the best-scored sentence of its article, as in a single
+    answer (a title is context, never the answer alone)."""
+    if not all(is_headline(corpus.sents[i].text) for i in ids):
+        return ids
+    source = corpus.sents[ids[0]].source
+    body = next((x.i for x in scored if corpus.sents[x.i].source == source and not is_headline(corpus.sents[x.i].text)),
+                None)
+    return ids if body is None else sorted([*ids, body], key=lambda i: corpus.sents[i].start)
+
+
+def _within_answered(question: str, ids: list[int], prev: Reading, corpus) -> list[int]:
+    """A fragment naming nothing new ("Why now?", "On what date?", "led by whom?") asks about what the
+    previous answer told: its answer is in that answer's documents, if they hold a candidate at all. A
+    fragment bringing a name or a year of its own ("And Blinken?", "And in 1911?") may go elsewhere."""
+    if not prev.cited or not is_fragment(question) or corpus.mentions(question) or rd.has_year(question):
+        return ids
+    answered = {corpus.sents[i].source for i in prev.cited}
+    return [i for i in ids if corpus.sents[i].source in answered] or ids
 
 
 def _search_texts(res: Resolution, prev: Reading) -> list[str]:

@@ -42,6 +42,17 @@ def test_a_headline_is_quoted_only_beside_a_sentence_of_its_article(news):
     assert heading.quote.startswith("# ") and not body.quote.startswith("#") and heading.source == body.source
 
 
+def test_a_follow_up_quotes_a_headline_only_beside_a_sentence_of_its_article(news):
+    """A follow-up answered by a title line quotes it with the best-scored sentence of the same article."""
+    assistant, settings = news
+    _, follow = converse(assistant, "According to TechCrunch, what did the team behind Beeper Mini reverse-engineer "
+                                    "to make the app possible?", "So who does it bring the blue bubble texts to?")
+    assert_well_formed(follow, settings.seeds_dir)
+    assert not follow.abstained and "Android users" in follow.text
+    assert len(follow.citations) >= 2 and any(not c.quote.startswith("#") for c in follow.citations)
+    assert {c.source for c in follow.citations} == {BEEPER}
+
+
 # (1) an outlet, author or day in the question constrains the source; it is no reason to abstain
 
 @pytest.mark.parametrize("question, source, gold", [
@@ -49,9 +60,6 @@ def test_a_headline_is_quoted_only_beside_a_sentence_of_its_article(news):
      BEEPER, "iMessage protocol"),
     ("Which Bulldogs AFLW player was chaired off the ground after announcing her retirement, according to The Age?",
      "The_Age_Ground_breaking_Gold_Coast_Suns_make_AFLW_finals_for_a_second_time.md", "Richelle Cranston"),
-    # a dated article has a present of its own: "latest" is as of its day
-    ("Whose latest valuation of Hipgnosis Songs Fund has the fund's board concerned?",
-     "Music_Business_Worldwide_Hipgnosis_Songs_Fund_s_board_is_concerned_over_Citrin_C.md", "Citrin Cooperman"),
 ])
 def test_an_outlet_or_day_in_the_question_is_a_source_constraint(news, question, source, gold):
     assistant, settings = news
@@ -76,6 +84,48 @@ def test_an_elided_how_many_follow_up_stays_with_the_conversation(news):
     assert not checks.abstained and metrics.contains_gold(checks.text, ["fast and shallow", "substandard"])
     for a in (sued, checks):
         assert_well_formed(a, settings.seeds_dir)
+
+
+GOOGLE = "TechCrunch_5_things_we_learned_so_far_about_the_Google_antitrust_case.md"
+SAFETY = "TechCrunch_OpenAI_buffs_safety_team_and_gives_board_veto_power_on_risky_AI.md"
+ADOBE = "TechCrunch_Adobe_Thanksgiving_US_online_sales_nudge_up_to_5_6B_Salesforce_31_7B_.md"
+
+
+def test_a_wh_phrase_alone_asks_the_previous_question_again():
+    """"On what date?" has no clause of its own: a fragment whose noun names the answer's kind ("date" is
+    no content to look for); a full question with its own verb is not one."""
+    from qa.conversation import is_fragment, wh_lead
+
+    for q in ("On what date?", "and in which country?", "For how long?"):
+        assert is_fragment(q) and wh_lead(q) is not None, q
+    assert wh_lead("On what date?") == "on"
+    for q in ("In which city was that concert?", "On what date did the crisis start?", "Which city?"):
+        assert not is_fragment(q) and wh_lead(q) is None, q
+    assert is_fragment("why the bump?") and not is_fragment("Why is the price up?")
+
+
+def test_on_what_date_takes_the_previous_questions_frame(news):
+    assistant, settings = news
+    *_, when = converse(assistant, "Per TechCrunch, how much did Google pay in 2021 to be the default search engine?",
+                        "Who revealed that in court?", "On what date?")
+    assert_well_formed(when, settings.seeds_dir)
+    assert not when.abstained and "October 28" in when.text and when.citations[0].source == GOOGLE
+
+
+@pytest.mark.parametrize("first, why, source, gold", [
+    ("What power over risky AI did OpenAI give its board when it beefed up its safety team?", "Why now?", SAFETY,
+     "leadership fracas"),
+    ("According to Adobe, how much did US shoppers spend online on Thanksgiving 2023?", "why the bump?", ADOBE,
+     "discounts"),
+])
+def test_why_stays_in_the_previous_answers_article(news, first, why, source, gold):
+    """A fragment naming nothing new ("Why now?", "why the bump?": "why" before a noun phrase, no verb) asks
+    about what the previous answer told, in its article."""
+    assistant, settings = news
+    _, answer = converse(assistant, first, why)
+    assert_well_formed(answer, settings.seeds_dir)
+    assert not answer.abstained and {c.source for c in answer.citations} == {source}
+    assert gold in answer.text
 
 
 # (4) a near miss: the question's focus is not in the cited sentence, so it abstains
@@ -142,20 +192,37 @@ def test_the_techcrunch_piece_on_it_is_the_conversations_document(news):
     assert author.citations[0].source == PRIVACY
 
 
+def test_that_outlets_live_blog_is_found_with_the_conversations_topic(news):
+    """The conversation's document is the Guardian's; "that Sporting News live blog" is the Sporting News
+    blog of the same game, found with what the conversation is about."""
+    assistant, settings = news
+    *_, date = converse(assistant, "According to the Guardian's Game 2 live blog, who was the Rangers' probable "
+                                   "starting pitcher for World Series Game 3?",
+                        "In that game, who did Arizona's starter walk in the sixth before his night ended?",
+                        "When was that Sporting News live blog published?")
+    assert_well_formed(date, settings.seeds_dir)
+    assert date.citations[0].source.startswith("Sporting_News_World_Series_2023_live_score")
+    assert "2023-10-30" in date.text
+
+
 def test_a_long_question_naming_an_article_asks_about_its_content():
     from qa import metadata
 
     assert metadata.slot("When was that live blog published?") == "date"
     assert metadata.slot("Who wrote the explainer?") == "source"
+    assert metadata.slot("When was the live blog published?") == "date"
+    assert metadata.slot("when did that TechCrunch story run?") == "date"
     assert metadata.slot("Considering the financial performance outlined in the Bloomberg article and the strategic "
                          "partnerships mentioned in the Wall Street Journal, which letter grade was reported?") is None
 
 
 def test_conversations_over_the_news_score_as_the_issue_asks(news, embedder):
     """`qa eval conversations-news-dev` and the held-out conversations (written before tuning): the share of
-    turns right stays at or above what this work measured (0.82 and 0.90)."""
+    turns right stays at or above what this work measured (0.82, 0.90 on the held-out news part, 0.72 on the
+    unseen set written in session 30)."""
     assistant, settings = news
-    for name, floor in (("conversations-news-dev", 0.80), ("conversations-heldout", 0.85)):
+    for name, floor in (("conversations-news-dev", 0.80), ("conversations-heldout", 0.85),
+                        ("conversations-unseen", 0.70)):
         rows = [c for c in read_questions(EVAL / name / "conversations.jsonl") if c["corpus"] == "multihop-dev"]
         report = evaluate_conversations(rows, lambda corpus: settings, embedder=embedder)
         assert report["overall"]["turns_right"] >= floor, (name, report["overall"])

@@ -6,7 +6,7 @@ from pathlib import Path
 from index.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent
-CONVERSATIONS = ("conversations-dev", "conversations-news-dev", "conversations-heldout")
+CONVERSATIONS = ("conversations-dev", "conversations-news-dev", "conversations-heldout", "conversations-unseen")
 SETS = ("seed-dev", "squad-dev", "multihop-dev", *CONVERSATIONS, "nonfactoid-dev", "realdocs-dev", "realdocs-own")
 # Sets whose rows name their own corpus (`"corpus": "seeds"`, ...).
 PER_ROW = (*CONVERSATIONS, "nonfactoid-dev")
