@@ -12,6 +12,7 @@ candidate closest to the question words that the sentence shares wins.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -218,11 +219,20 @@ class Phrase:
     label: str = ""       # the span's label (`typed_spans`): NAME, DATE, CARDINAL, NP, ...
     near: float = 0.0     # closeness to the question words the sentence shares (0 to 1)
     found: tuple[int, int] = (0, 0)  # the span as found, before question and function words were cut
+    score: float = 0.0    # closeness + fit to the type (`candidates` ranks by it)
 
 
 def short_answer(question: str, sentence: str, kind: str | None = None,
                  spans: Sequence[tuple[int, int, str]] | None = None) -> Phrase | None:
-    """The phrase of `sentence` that answers `question` as a `kind` (default: the question's type), or None.
+    """The phrase of `sentence` that answers `question` as a `kind` (default: the question's type), or None:
+    the best of `candidates`."""
+    ranked = candidates(question, sentence, kind, spans)
+    return ranked[0] if ranked else None
+
+
+def candidates(question: str, sentence: str, kind: str | None = None,
+               spans: Sequence[tuple[int, int, str]] | None = None) -> list[Phrase]:
+    """Every phrase of `sentence` that could answer `question` as a `kind`, best first.
 
     Every candidate of that type is cut of question words and function words at its ends, dropped when
     nothing else is left (the question's own words are not its answer), and scored by closeness to the
@@ -230,13 +240,13 @@ def short_answer(question: str, sentence: str, kind: str | None = None,
     fits the type - 0.3 x the share of question words left inside it. Ties go to the earlier span."""
     kind = kind or answer_type(question)
     if kind not in FIT:
-        return None
+        return []
     qstems = question_stems(question)
     toks = [(mt.start(), mt.end(), stem(mt.group())) for mt in _WORD.finditer(sentence)]
     anchors = [i for i, (a, b, st) in enumerate(toks) if st in qstems and sentence[a:b].lower() not in _STOP]
-    best, best_score, best_label, best_fit, found = None, float("-inf"), "", 0.0, (0, 0)
+    out: list[tuple[float, int, Phrase]] = []
     share = kind == NUMBER and asks_share(question)
-    for s, e, label in typed_spans(sentence) if spans is None else spans:
+    for n, (s, e, label) in enumerate(typed_spans(sentence) if spans is None else spans):
         fit = FIT[kind].get(_label(kind, label, sentence[s:e], question), 0.0)
         if share and not _SHARE.search(sentence[s:e]):
             fit *= 0.3  # "What percentage ...?" is answered by a share, not by another number nearby
@@ -244,9 +254,9 @@ def short_answer(question: str, sentence: str, kind: str | None = None,
         keep = _YEARLESS[kind == DATE and label in ("DATE", "RELDATE")]
         span = _trim(sentence, s, e, keep(qstems)) if fit > 0 else None
         score = _score(span, (s, e, label), toks, anchors, qstems, sentence, fit) if span else None
-        if score is not None and score > best_score:
-            best, best_score, best_label, best_fit, found = span, score, label, fit, (s, e)
-    return Phrase(best[0], best[1], kind, best_label, best_score - best_fit, found) if best else None
+        if score is not None:
+            out.append((-score, n, Phrase(span[0], span[1], kind, label, score - fit, (s, e), score)))
+    return [p for _, _, p in sorted(out, key=lambda x: (x[0], x[1]))]
 
 
 def _label(kind: str, label: str, text: str, question: str) -> str:
@@ -386,14 +396,76 @@ def kind_phrase(question: str, sentence: str) -> Phrase | None:
 
 
 def short_of(question: str, cites: Sequence[Citation], kind: str | None = None) -> Short | None:
-    """The answering phrase inside the best-scored cited sentence that has one, as a `Short` (an exact span
-    of the file inside citation `n`'s quote); None when the question asks for no kind of phrase
-    (`answer_type`), no cited sentence has one, or the best one is not sure enough to show (`shown`)."""
+    """The answering phrase inside the best-scored cited sentence that has one (`found`), as a `Short` (an
+    exact span of the file inside citation `n`'s quote); None when the question asks for no kind of phrase
+    (`answer_type`), no cited sentence has one, or it is not sure enough to show (not `shown`, or `sure`
+    below `SURE_AT`): a wrong highlight does more harm than none."""
+    best = found(question, cites, kind)
+    if best is None or not best.features[_SHOWN] or sure(best.features) < SURE_AT:
+        return None
+    c, phrase = best.cite, best.phrase
+    return Short(c.quote[phrase.start:phrase.end], c.start + phrase.start, c.start + phrase.end, c.n, phrase.kind)
+
+
+# ---------------------------------------------------------------- how sure a short answer is
+
+_LABELS = ("NAME", "NORP", "NP", "DATE", "CARDINAL", "RELDATE", "KIND")
+_KINDS = (DATE, NUMBER, PERSON, PLACE, ENTITY)
+_SHOWN = 1 + len(_KINDS) + len(_LABELS) + 4  # where `features` puts whether the phrase passes `shown`
+
+
+@dataclass(frozen=True)
+class Found:
+    """The short answer `short_of` would consider: the best phrase of the best-scored cited sentence that
+    has one, that citation, and what `sure` weighs about it (`features`)."""
+
+    phrase: Phrase
+    cite: Citation
+    features: tuple[float, ...]
+
+
+def found(question: str, cites: Sequence[Citation], kind: str | None = None) -> Found | None:
+    """The best phrase of the best-scored cited sentence that has one (None when the question asks for no
+    kind of phrase or no cited sentence has one), with its features."""
     kind = kind or answer_type(question)
-    for c in sorted(cites, key=lambda c: -c.score) if kind else ():
-        phrase = kind_phrase(question, c.quote) if _KIND_OF.search(question) else short_answer(question, c.quote, kind)
-        if phrase:
-            if not shown(question, phrase, c.quote, c.context):
-                return None
-            return Short(c.quote[phrase.start:phrase.end], c.start + phrase.start, c.start + phrase.end, c.n, kind)
+    for rank, c in enumerate(sorted(cites, key=lambda c: -c.score) if kind else ()):
+        if _KIND_OF.search(question):
+            phrase = kind_phrase(question, c.quote)
+            ranked = [phrase] if phrase else []
+        else:
+            ranked = candidates(question, c.quote, kind)
+        if ranked:
+            return Found(ranked[0], c, features(question, c, ranked, rank))
     return None
+
+
+def features(question: str, cite: Citation, ranked: Sequence[Phrase], rank: int) -> tuple[float, ...]:
+    """What `sure` weighs about `ranked[0]` as the answer to `question`: a bias; its answer type and span
+    label; its closeness to the question's words; its lead over the sentence's next candidate; whether it
+    is what is left of one of the question's names (capitalised words cut), echoes the question, passes
+    `shown`; its length; the share of the question's words the sentence holds; and whether its citation
+    is not the best-scored one."""
+    phrase, sentence = ranked[0], cite.quote
+    text = sentence[phrase.start:phrase.end]
+    label = "DATE" if phrase.label in ("DATE:num", "EVENT") else phrase.label
+    cut = sentence[phrase.found[0]:phrase.start] + " " + sentence[phrase.end:phrase.found[1]]
+    qstems = question_stems(question)
+    cover = len(qstems & {stem(w) for w in _WORD.findall(sentence)}) / max(1, len(qstems))
+    lead = phrase.score - ranked[1].score if len(ranked) > 1 else 1.0
+    return (1.0, *(float(phrase.kind == k) for k in _KINDS), *(float(label == x) for x in _LABELS),
+            phrase.near, lead, float(any(w[:1].isupper() for w in cut.split())), float(_echoes(text, question)),
+            float(shown(question, phrase, sentence, cite.context)), min(len(text.split()), 6) / 6, cover,
+            float(rank > 0))
+
+
+# Fitted by `bench/short_cv.py` (a logistic regression on squad-dev's answerable questions, all eight articles),
+# in the order of `features`. Cross-validated by article (4 folds, fitted on six articles, measured on the
+# other two): see README "Short answers" for the held-out precision / coverage curve.
+WEIGHTS = (-1.384, 0.117, 0.029, -0.612, -0.481, -0.436, -0.514, 0.412, -1.036, 0.088, 0.058, 0.0, -0.392, -0.528,
+           1.33, -0.214, -0.101, 0.753, 0.717, 1.971, -0.231)
+SURE_AT = 0.6  # the chance of being right below which no short answer is shown (the operating point, README)
+
+
+def sure(feats: Sequence[float]) -> float:
+    """The chance, 0 to 1, that a phrase with these `features` is right (logistic in `WEIGHTS`)."""
+    return 1.0 / (1.0 + math.exp(-sum(w * f for w, f in zip(WEIGHTS, feats, strict=True))))
