@@ -8,7 +8,9 @@ noun phrases, labelled like spaCy's entities. We measured these patterns on squa
 dateparser 0.73) and 0.69 on numbers (spaCy 0.72, number-parser 0.57); on people and places spaCy is
 better (0.49 / 0.39 against 0.37 / 0.36). The spaCy English pipeline on PyPI is a third-party
 re-upload that adds about 200 MB, so no tagger is used. A candidate must be of the asked type and must not just repeat the question. The
-candidate closest to the question words that the sentence shares wins.
+candidate closest to the question words that the sentence shares wins, and it is shown only when `shown` admits it
+and `sure` (a logistic regression over its `features`, fitted and cross-validated by article on squad-dev with
+`bench/short_cv.py`) reaches `SURE_AT`: a wrong highlight does more harm than none.
 """
 from __future__ import annotations
 
