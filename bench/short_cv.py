@@ -9,7 +9,7 @@ it gives (a phrase is shown only when it also passes `qa.shortanswer.shown`, as 
 
     python bench/short_cv.py /tmp/short-squad [--folds 4] [--target 0.9] [--cache /tmp/answers.pkl]
 
-Needs scikit-learn (a test dependency); the answerer itself only multiplies the weights.
+Uses scikit-learn (installed with sentence-transformers); the answerer itself only multiplies the weights.
 """
 from __future__ import annotations
 
