@@ -8,10 +8,13 @@ noun phrases, labelled like spaCy's entities. We measured these patterns on squa
 dateparser 0.73) and 0.69 on numbers (spaCy 0.72, number-parser 0.57); on people and places spaCy is
 better (0.49 / 0.39 against 0.37 / 0.36). The spaCy English pipeline on PyPI is a third-party
 re-upload that adds about 200 MB, so no tagger is used. A candidate must be of the asked type and must not just repeat the question. The
-candidate closest to the question words that the sentence shares wins.
+candidate closest to the question words that the sentence shares wins, and it is shown only when `shown` admits it
+and `sure` (a logistic regression over its `features`, fitted and cross-validated by article on squad-dev with
+`bench/short_cv.py`) reaches `SURE_AT`: a wrong highlight does more harm than none.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -91,11 +94,13 @@ _DATE_RE = re.compile(
     rf"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)s?\b", re.I)  # "closed on Sundays"
 NUMBER_WORDS = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
                 r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
-                r"hundred|hundreds|thousand|thousands|million|millions|billion|billions|trillion|dozen|dozens|"
-                r"half|several|twice|single|none)")
+                r"hundreds|hundred|thousands|thousand|millions|million|billions|billion|trillion|dozens|dozen|"
+                r"half|several|twice|single|none)\b")  # plurals first: "Hundreds" is not "Hundred" + "s"
 _SCALE = r"(?:hundred|thousand|million|billion|trillion|bn)"
+# "£4.5bn", "$5.6B", "$22M": a scale glued to the figure
+_GLUED = r"(?:bn|[mMbBkK]|tn)\b"
 _AMOUNT = (rf"(?:[$£€¥]\s?)?(?:\d[\d,]*(?:\.\d+)?|{NUMBER_WORDS}(?:[\s-]+(?:and\s+)?{NUMBER_WORDS})*)"
-           rf"(?:\s*(?:%|percent|per cent)|\s+{_SCALE}\b)*")
+           rf"(?:\s*(?:%|percent|per cent)|\s+{_SCALE}\b|(?<=\d){_GLUED})*")
 _NUM_RE = re.compile(
     rf"\b(?:(?:about|around|approximately|nearly|almost|over|more than|less than|fewer than|up to|"
     rf"at least|roughly)\s+)?{_AMOUNT}(?:\s*(?:-|–|to)\s*{_AMOUNT})?", re.I)
@@ -218,11 +223,20 @@ class Phrase:
     label: str = ""       # the span's label (`typed_spans`): NAME, DATE, CARDINAL, NP, ...
     near: float = 0.0     # closeness to the question words the sentence shares (0 to 1)
     found: tuple[int, int] = (0, 0)  # the span as found, before question and function words were cut
+    score: float = 0.0    # closeness + fit to the type (`candidates` ranks by it)
 
 
 def short_answer(question: str, sentence: str, kind: str | None = None,
                  spans: Sequence[tuple[int, int, str]] | None = None) -> Phrase | None:
-    """The phrase of `sentence` that answers `question` as a `kind` (default: the question's type), or None.
+    """The phrase of `sentence` that answers `question` as a `kind` (default: the question's type), or None:
+    the best of `candidates`."""
+    ranked = candidates(question, sentence, kind, spans)
+    return ranked[0] if ranked else None
+
+
+def candidates(question: str, sentence: str, kind: str | None = None,
+               spans: Sequence[tuple[int, int, str]] | None = None) -> list[Phrase]:
+    """Every phrase of `sentence` that could answer `question` as a `kind`, best first.
 
     Every candidate of that type is cut of question words and function words at its ends, dropped when
     nothing else is left (the question's own words are not its answer), and scored by closeness to the
@@ -230,13 +244,13 @@ def short_answer(question: str, sentence: str, kind: str | None = None,
     fits the type - 0.3 x the share of question words left inside it. Ties go to the earlier span."""
     kind = kind or answer_type(question)
     if kind not in FIT:
-        return None
+        return []
     qstems = question_stems(question)
     toks = [(mt.start(), mt.end(), stem(mt.group())) for mt in _WORD.finditer(sentence)]
     anchors = [i for i, (a, b, st) in enumerate(toks) if st in qstems and sentence[a:b].lower() not in _STOP]
-    best, best_score, best_label, best_fit, found = None, float("-inf"), "", 0.0, (0, 0)
+    out: list[tuple[float, int, Phrase]] = []
     share = kind == NUMBER and asks_share(question)
-    for s, e, label in typed_spans(sentence) if spans is None else spans:
+    for n, (s, e, label) in enumerate(typed_spans(sentence) if spans is None else spans):
         fit = FIT[kind].get(_label(kind, label, sentence[s:e], question), 0.0)
         if share and not _SHARE.search(sentence[s:e]):
             fit *= 0.3  # "What percentage ...?" is answered by a share, not by another number nearby
@@ -244,9 +258,9 @@ def short_answer(question: str, sentence: str, kind: str | None = None,
         keep = _YEARLESS[kind == DATE and label in ("DATE", "RELDATE")]
         span = _trim(sentence, s, e, keep(qstems)) if fit > 0 else None
         score = _score(span, (s, e, label), toks, anchors, qstems, sentence, fit) if span else None
-        if score is not None and score > best_score:
-            best, best_score, best_label, best_fit, found = span, score, label, fit, (s, e)
-    return Phrase(best[0], best[1], kind, best_label, best_score - best_fit, found) if best else None
+        if score is not None:
+            out.append((-score, n, Phrase(span[0], span[1], kind, label, score - fit, (s, e), score)))
+    return [p for _, _, p in sorted(out, key=lambda x: (x[0], x[1]))]
 
 
 def _label(kind: str, label: str, text: str, question: str) -> str:
@@ -287,7 +301,7 @@ def _trim(text: str, s: int, e: int, qstems: frozenset[str]) -> tuple[int, int]:
     s2, e2 = words[0][0], words[-1][1]
     if re.search(r"\w['’]s$", text[s2:e2]):  # "Edgar's" answers "Who was Margaret's brother?" as "Edgar"
         e2 -= 2
-    if s2 > s and text[s2 - 1] in "$£€¥":  # keep a currency or percent sign that belongs to the words
+    if s2 > 0 and text[s2 - 1] in "$£€¥":  # keep a currency or percent sign that belongs to the words
         s2 -= 1
     if e2 < e and text[e2] == "%":
         e2 += 1
@@ -386,14 +400,76 @@ def kind_phrase(question: str, sentence: str) -> Phrase | None:
 
 
 def short_of(question: str, cites: Sequence[Citation], kind: str | None = None) -> Short | None:
-    """The answering phrase inside the best-scored cited sentence that has one, as a `Short` (an exact span
-    of the file inside citation `n`'s quote); None when the question asks for no kind of phrase
-    (`answer_type`), no cited sentence has one, or the best one is not sure enough to show (`shown`)."""
+    """The answering phrase inside the best-scored cited sentence that has one (`found`), as a `Short` (an
+    exact span of the file inside citation `n`'s quote); None when the question asks for no kind of phrase
+    (`answer_type`), no cited sentence has one, or it is not sure enough to show (not `shown`, or `sure`
+    below `SURE_AT`): a wrong highlight does more harm than none."""
+    best = found(question, cites, kind)
+    if best is None or not best.features[_SHOWN] or sure(best.features) < SURE_AT:
+        return None
+    c, phrase = best.cite, best.phrase
+    return Short(c.quote[phrase.start:phrase.end], c.start + phrase.start, c.start + phrase.end, c.n, phrase.kind)
+
+
+# ---------------------------------------------------------------- how sure a short answer is
+
+_LABELS = ("NAME", "NORP", "NP", "DATE", "CARDINAL", "RELDATE", "KIND")
+_KINDS = (DATE, NUMBER, PERSON, PLACE, ENTITY)
+_SHOWN = 1 + len(_KINDS) + len(_LABELS) + 4  # where `features` puts whether the phrase passes `shown`
+
+
+@dataclass(frozen=True)
+class Found:
+    """The short answer `short_of` would consider: the best phrase of the best-scored cited sentence that
+    has one, that citation, and what `sure` weighs about it (`features`)."""
+
+    phrase: Phrase
+    cite: Citation
+    features: tuple[float, ...]
+
+
+def found(question: str, cites: Sequence[Citation], kind: str | None = None) -> Found | None:
+    """The best phrase of the best-scored cited sentence that has one (None when the question asks for no
+    kind of phrase or no cited sentence has one), with its features."""
     kind = kind or answer_type(question)
-    for c in sorted(cites, key=lambda c: -c.score) if kind else ():
-        phrase = kind_phrase(question, c.quote) if _KIND_OF.search(question) else short_answer(question, c.quote, kind)
-        if phrase:
-            if not shown(question, phrase, c.quote, c.context):
-                return None
-            return Short(c.quote[phrase.start:phrase.end], c.start + phrase.start, c.start + phrase.end, c.n, kind)
+    for rank, c in enumerate(sorted(cites, key=lambda c: -c.score) if kind else ()):
+        if _KIND_OF.search(question):
+            phrase = kind_phrase(question, c.quote)
+            ranked = [phrase] if phrase else []
+        else:
+            ranked = candidates(question, c.quote, kind)
+        if ranked:
+            return Found(ranked[0], c, features(question, c, ranked, rank))
     return None
+
+
+def features(question: str, cite: Citation, ranked: Sequence[Phrase], rank: int) -> tuple[float, ...]:
+    """What `sure` weighs about `ranked[0]` as the answer to `question`: a bias; its answer type and span
+    label; its closeness to the question's words; its lead over the sentence's next candidate; whether it
+    is what is left of one of the question's names (capitalised words cut), echoes the question, passes
+    `shown`; its length; the share of the question's words the sentence holds; and whether its citation
+    is not the best-scored one."""
+    phrase, sentence = ranked[0], cite.quote
+    text = sentence[phrase.start:phrase.end]
+    label = "DATE" if phrase.label in ("DATE:num", "EVENT") else phrase.label
+    cut = sentence[phrase.found[0]:phrase.start] + " " + sentence[phrase.end:phrase.found[1]]
+    qstems = question_stems(question)
+    cover = len(qstems & {stem(w) for w in _WORD.findall(sentence)}) / max(1, len(qstems))
+    lead = phrase.score - ranked[1].score if len(ranked) > 1 else 1.0
+    return (1.0, *(float(phrase.kind == k) for k in _KINDS), *(float(label == x) for x in _LABELS),
+            phrase.near, lead, float(any(w[:1].isupper() for w in cut.split())), float(_echoes(text, question)),
+            float(shown(question, phrase, sentence, cite.context)), min(len(text.split()), 6) / 6, cover,
+            float(rank > 0))
+
+
+# Fitted by `bench/short_cv.py` (a logistic regression on squad-dev's answerable questions, all eight articles),
+# in the order of `features`. Cross-validated by article (4 folds, fitted on six articles, measured on the
+# other two): see README "Short answers" for the held-out precision / coverage curve.
+WEIGHTS = (-1.377, 0.123, 0.047, -0.619, -0.486, -0.442, -0.527, 0.405, -1.042, 0.067, 0.103, 0.0, -0.382, -0.544,
+           1.313, -0.212, -0.094, 0.76, 0.698, 1.999, -0.235)
+SURE_AT = 0.6  # the chance of being right below which no short answer is shown (the operating point, README)
+
+
+def sure(feats: Sequence[float]) -> float:
+    """The chance, 0 to 1, that a phrase with these `features` is right (logistic in `WEIGHTS`)."""
+    return 1.0 / (1.0 + math.exp(-sum(w * f for w, f in zip(WEIGHTS, feats, strict=True))))
