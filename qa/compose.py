@@ -58,7 +58,7 @@ POOL = 12               # passages searched for the multi-sentence forms
 MAX_SUMMARY_SENTENCES = 6000
 
 _CAUSAL = re.compile(r"\b(because|due to|owing to|since|as a result|result(?:ed|s)? in|led to|lead to|caused?|"
-                     r"therefore|thus|so that|in order to|reason|meaning|which means|allow(?:s|ed)?|enabl\w+|"
+                     r"therefore|thus|consequently|hence|for (?:this|that) reason|so that|in order to|reason|meaning|which means|allow(?:s|ed)?|enabl\w+|"
                      r"prevent\w*|help(?:s|ed)? to)\b", re.I)
 _MANNER = re.compile(r"\b(by|through|via|using|uses?|used|with|means of|process|method|works?|step)\b", re.I)
 _NEGATION = re.compile(r"\b(not|never|no|none|neither|nor|cannot|without|nothing)\b|n't\b|"
@@ -156,22 +156,28 @@ class Composer:
         scored = [Pick(p.i, p.score + (CUE_BONUS if cue and cue.search(cv.sents.text(p.i)) else 0.0)) for p in pool]
         scored.sort(key=lambda p: -p.score)
         best = max((p.score for p in scored), default=0.0)
-        chosen = list(first)
-        for p in scored:
-            if len(chosen) >= most or p.score < ratio * best:
-                break
-            if p.i not in chosen and not _duplicate(p.i, chosen, cv):
-                chosen.append(p.i)
-        # A list goes on in the sentences after its best item, in the same paragraph ("Sweden rationed
-        # gasoline. The Netherlands imposed ..."); an explanation often follows its claim.
-        follow = {p.i: p.score for p in scored}
+        score = {p.i: p.score for p in scored}
         lead = scored[0].i if scored else None
-        for i in _following(cv, lead, FOLLOW_MAX if form == fm.LIST else 1):
-            if len(chosen) >= most:
-                break
-            if i not in chosen and follow.get(i, 0.0) >= (FOLLOW_RATIO if form == fm.LIST else ratio) * best \
-                    and not _duplicate(i, chosen, cv):
+        chosen = list(first)
+
+        def take(i: int) -> None:
+            if len(chosen) < most and i not in chosen and not _duplicate(i, chosen, cv):
                 chosen.append(i)
+        # Locality: a list's items and an explanation's steps sit together, in the paragraph of the sentence
+        # that matches best ("Many farms still bear French names. Many families have French surnames. The
+        # wine industry owes ..."), so its sentences come first, at a lower bar than sentences elsewhere.
+        near = _paragraph(cv, lead, FOLLOW_MAX if form == fm.LIST else 1)
+        local = FOLLOW_RATIO if form == fm.LIST else ratio
+        for i in near:
+            if score.get(i, 0.0) >= local * best:
+                take(i)
+        for i in near:
+            if form != fm.LIST and _continues(cv, i, lead):
+                take(i)
+        for p in scored:
+            if p.score < ratio * best:
+                break
+            take(p.i)
         if len(chosen) <= len(first):
             return replace(fact, form=form)
         if form != fm.LIST:  # an explanation reads in the documents' order
@@ -440,8 +446,16 @@ def _topic_coverage(topic: str, cands, cv) -> float:
     documents are about recurs; one named in passing ("the French Revolution" in one sentence) does not."""
     terms = {t: cv.idf.get(t, cv.max_idf) for t in tokenize(topic)}
     total = sum(terms.values()) or 1.0
-    shares = sorted((sum(w for t, w in terms.items() if t in c.evidence.covered) / total for c in cands), reverse=True)
+    # A document's title says what all its sentences are about ("Epic v. Google explained"): its words count
+    # for each of them.
+    shares = sorted((sum(w for t, w in terms.items() if t in c.evidence.covered or t in _title_terms(c))
+                     / total for c in cands), reverse=True)
     return shares[TOPIC_SENTENCES - 1] if len(shares) >= TOPIC_SENTENCES else 0.0
+
+
+def _title_terms(cand) -> set[str]:
+    """The terms of the title of a candidate's document (none when it has no title)."""
+    return set(tokenize(str(cand.passage.meta.get("title", "") or "")))
 
 
 def _heading(text: str) -> bool:
@@ -468,20 +482,39 @@ def _short_in(fact: Answer | None, cites) -> Short | None:
     return replace(s, n=holder.n) if holder else None
 
 
-def _following(cv, i: int | None, most: int) -> list[int]:
-    """Up to `most` sentences after sentence `i` in its paragraph."""
+def _paragraph(cv, i: int | None, most: int) -> list[int]:
+    """Up to `most` sentences on each side of sentence `i` in its paragraph (blank lines and headings bound it),
+    nearest first."""
     if i is None:
         return []
     doc = cv.sents.document_of(i)
-    source = cv.sents[i].source
-    loaded = cv.documents.get(source)
-    out = []
+    loaded = cv.documents.get(cv.sents[i].source)
+
+    def joined(a: int, b: int) -> bool:  # sentences a < b = a + 1 in one paragraph
+        gap = loaded.text[int(cv.sents.end[a]):int(cv.sents.start[b])] if loaded else ""
+        return "\n\n" not in gap and not _heading(cv.sents.text(b)) and not _heading(cv.sents.text(a))
+    after = []
     for j in range(i + 1, min(doc.stop, i + 1 + most)):
-        gap = loaded.text[int(cv.sents.end[j - 1]):int(cv.sents.start[j])] if loaded else ""
-        if "\n\n" in gap or _heading(cv.sents.text(j)):
+        if not joined(j - 1, j):
             break
-        out.append(j)
-    return out
+        after.append(j)
+    before = []
+    for j in range(i - 1, max(doc.start, i - most) - 1, -1):
+        if not joined(j, j + 1):
+            break
+        before.append(j)
+    return [j for pair in zip(after + [None] * most, before + [None] * most) for j in pair if j is not None]
+
+
+# A sentence that opens by pointing back ("This reduces ...", "Thus ...", "As a result, ...") goes on with the
+# one before it: in an explanation it is the next step or the consequence.
+_BACK = re.compile(r"^\W*(?:this|these|that|those|thus|therefore|consequently|hence|as a result|so|by this means|"
+                   r"in (?:this|that) way|it|they)\b", re.I)
+
+
+def _continues(cv, i: int, lead: int | None) -> bool:
+    """Whether sentence `i` is the one right after `lead` and opens by pointing back to it."""
+    return lead is not None and i == lead + 1 and bool(_BACK.match(cv.sents.text(i)))
 
 
 def _same_word(a: str, b: str) -> bool:
