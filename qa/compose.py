@@ -67,6 +67,9 @@ _NEGATION = re.compile(r"\b(not|never|no|none|neither|nor|cannot|without|nothing
 _CHANGE = re.compile(r"\b(stepp?\w* down|resign\w*|former|formerly|no longer|left|quit|ousted|replaced|"
                      r"ended|stopped)\b", re.I)
 _HEDGE = re.compile(r"\b(may|might|could|reportedly|allegedly|if|whether|unclear|possibly|perhaps|expected)\b", re.I)
+# Verbs whose infinitive complement happened ("managed to win"): an implicative verb asserts what follows it.
+_IMPLICATIVE = re.compile(r"(?:manag|return|began|begun|start|continu|went|came|proceed)\w*", re.I)
+_EMPHASIS = re.compile(r"\b(actually|really|truly|indeed|ever|even|in fact|at all)\b", re.I)
 _STILL = re.compile(r"\bstill\b", re.I)
 # A sentence that reports a wish, a plan or a demand does not assert what it names.
 _UNASSERTED = re.compile(r"\b(persuad\w*|urg\w*|call(?:s|ed)? on|want\w*|hop(?:e|es|ed|ing)|plan\w*|aim\w*|"
@@ -187,12 +190,19 @@ class Composer:
     # -- yes / no ----------------------------------------------------------------------------------------
     def yesno(self, question: str, fact: Answer, pool: list[Pick], cv) -> Answer:
         """The deciding sentence first, with a verdict when its grammar decides; else "The documents say:"."""
-        terms = {t: cv.idf.get(t, cv.max_idf) for t in tokenize(question)}
+        # Adverbs of emphasis ("did he actually play?") ask nothing a sentence must say.
+        terms = {t: cv.idf.get(t, cv.max_idf) for t in tokenize(_EMPHASIS.sub(" ", question))}
         total = sum(terms.values()) or 1.0
         best = pool[0].score if pool else 0.0
 
+        lex = self.a.search.lexical
+        names = _name_terms(question)
+
         def coverage(i: int) -> float:
-            toks = cv.tokens(i)
+            # the names in a document's title are the sentence's context ("Did Messi play against FC
+            # Cincinnati?" is decided by "Messi ... returned to play" in the article "Inter Miami vs FC Cincinnati")
+            title = set(tokenize(str(_doc_meta(cv, cv.sents[i].source, lex).get("title", "") or ""))) & names
+            toks = cv.tokens(i) | title
             return sum(w for t, w in terms.items() if any(_same_word(t, u) for u in toks)) / total
 
         top = [p for p in pool[:YESNO_POOL] if p.score >= YESNO_RATIO * best]
@@ -453,6 +463,12 @@ def _topic_coverage(topic: str, cands, cv) -> float:
     return shares[TOPIC_SENTENCES - 1] if len(shares) >= TOPIC_SENTENCES else 0.0
 
 
+def _name_terms(question: str) -> set[str]:
+    """The terms of the capitalised words of `question` after its first word (the names it holds)."""
+    words = re.findall(r"[\w'’-]+", question)[1:]
+    return {t for w in words if w[:1].isupper() for t in tokenize(w)}
+
+
 def _title_terms(cand) -> set[str]:
     """The terms of the title of a candidate's document (none when it has no title)."""
     return set(tokenize(str(cand.passage.meta.get("title", "") or "")))
@@ -541,7 +557,9 @@ def _verdict(question: str, sentence: str, coverage: float) -> str | None:
 
 
 def _wanted(question: str, sentence: str) -> bool:
-    """Whether a content word of the question stands in the sentence only as an infinitive ("to stop")."""
+    """Whether a content word of the question stands in the sentence only as an infinitive ("to stop"), not
+    after an implicative verb, which asserts it ("managed to stop", "returned to play")."""
     words = {t for t in tokenize(question) if len(t) >= 4}
-    found = re.findall(r"\bto\s+([A-Za-z]+)", sentence)
+    found = [m.group(2) for m in re.finditer(r"(\w+)\s+to\s+([A-Za-z]+)", sentence)
+             if not _IMPLICATIVE.fullmatch(m.group(1))]
     return any(_same_word(t, u) for w in found for u in tokenize(w) for t in words)
