@@ -190,8 +190,9 @@ class Composer:
     # -- yes / no ----------------------------------------------------------------------------------------
     def yesno(self, question: str, fact: Answer, pool: list[Pick], cv) -> Answer:
         """The deciding sentence first, with a verdict when its grammar decides; else "The documents say:"."""
-        # Adverbs of emphasis ("did he actually play?") ask nothing a sentence must say.
-        terms = {t: cv.idf.get(t, cv.max_idf) for t in tokenize(_EMPHASIS.sub(" ", question))}
+        # The auxiliary that makes it a question ("Did ...") and adverbs of emphasis ("did he actually play?")
+        # ask nothing a sentence must say.
+        terms = {t: cv.idf.get(t, cv.max_idf) for t in tokenize(_EMPHASIS.sub(" ", fm.without_auxiliary(question)))}
         total = sum(terms.values()) or 1.0
         best = pool[0].score if pool else 0.0
 

@@ -67,6 +67,11 @@ _SECOND_Q = re.compile(r",?\s+and\s+(?:what|how|why|who|which)\b", _I)
 _PLURAL_OBJECT = re.compile(r"^\s*(?:what|which)\s+(?:[\w-]+\s+)?[a-z]+(?:ies|[^s's]s)\s+(?:do|does|did)\s", re.I)
 
 
+def without_auxiliary(question: str) -> str:
+    """`question` without the auxiliary that opens a yes/no question ("Did Messi play?" -> "Messi play?")."""
+    return _AUX_START.sub(" ", question, count=1).strip()
+
+
 def form_of(question: str) -> str:
     """The form `question` asks its answer in (one of `FORMS`)."""
     q = " ".join(question.split())
