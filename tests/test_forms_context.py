@@ -130,3 +130,25 @@ def test_yes_from_a_sentence_that_asserts_it_in_an_article_whose_title_names_the
     assert_well_formed(a, settings.seeds_dir)
     assert a.verdict == "yes" and a.text.startswith("Yes. "), a.text
     assert "returned to play" in a.citations[0].quote
+
+
+def test_the_held_out_set_is_named_and_its_keys_are_whole_sentences_of_its_corpus():
+    """nonfactoid-own (written before session 30's tuning) is a vendored set: every key is a sentence of the
+    file it names, an off-topic row has none, a comparison's sides index its keys."""
+    import json
+
+    from qa import evalsets
+
+    rows = [json.loads(line) for line in evalsets.questions("nonfactoid-own").read_text("utf-8").splitlines()]
+    assert len(rows) == 24 and len({r["id"] for r in rows}) == 24
+    for r in rows:
+        if r["kind"] == "off-topic":
+            assert r["unanswerable"] and not r["key"]
+            continue
+        assert len(r["key"]) >= r["need"] >= 1
+        for k in r["key"]:
+            text = (evalsets.corpus(r["corpus"]) / k["source"]).read_text("utf-8")[k["start"]:k["end"]]
+            assert text[:1].isupper() or text[:1] in "“\"", text
+            assert text.rstrip("”\"’")[-1] in ".!?", text
+        for side in r.get("sides") or []:
+            assert all(0 <= j < len(r["key"]) for j in side)
