@@ -4,8 +4,10 @@
   title, outlet, author, day of publication or topic), or of the whole collection. Centrality is LexRank (PageRank over the cosine
   graph of the sentence vectors the index already holds), plus a lead prior (news puts its point first) and,
   for a topic, the similarity to it; MMR keeps them diverse. 3-7 sentences, in document order.
-* **list**: every sentence of the answering passages that scores near the best one, deduplicated, as bullets.
-* **why / how**: the fact answer's sentence(s) and up to two more that explain (causal or manner cues).
+* **list**: every sentence of the answering passages that scores near the best one, deduplicated, as bullets;
+  the best one's paragraph (before it and after it) first, at a lower bar.
+* **why / how**: the fact answer's sentence(s) and up to two more that explain (causal or manner cues), its
+  paragraph neighbours first, and the sentence after it when that one points back to it ("This ...").
 * **yes/no**: the sentence that decides it, with a verdict only when its grammar decides it (negation,
   a change of state for "still"); otherwise "The documents say:" and the quote.
 * **compare**: the sentences of each side (an outlet the question names, or an entity phrase), grouped.
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 # Fitted on nonfactoid-dev by corpus-split cross-validation (bench/forms_cv.py); see README.
 LIST_RATIO = 0.80       # a list item scores at least this share of the best sentence
 LIST_MAX = 6
-FOLLOW_MAX = 4          # sentences after the best item looked at as the list's continuation ...
+FOLLOW_MAX = 4          # sentences on each side of the best item looked at as more of the list ...
 FOLLOW_RATIO = 0.6      # ... kept when they score at least this share of the best
 EXPLAIN_RATIO = 0.85    # a further explaining sentence scores at least this share of the best
 EXPLAIN_MAX = 3
@@ -58,7 +60,8 @@ POOL = 12               # passages searched for the multi-sentence forms
 MAX_SUMMARY_SENTENCES = 6000
 
 _CAUSAL = re.compile(r"\b(because|due to|owing to|since|as a result|result(?:ed|s)? in|led to|lead to|caused?|"
-                     r"therefore|thus|consequently|hence|for (?:this|that) reason|so that|in order to|reason|meaning|which means|allow(?:s|ed)?|enabl\w+|"
+                     r"therefore|thus|consequently|hence|for (?:this|that) reason|so that|in order to|reason|meaning|"
+                     r"which means|allow(?:s|ed)?|enabl\w+|"
                      r"prevent\w*|help(?:s|ed)? to)\b", re.I)
 _MANNER = re.compile(r"\b(by|through|via|using|uses?|used|with|means of|process|method|works?|step)\b", re.I)
 _NEGATION = re.compile(r"\b(not|never|no|none|neither|nor|cannot|without|nothing)\b|n't\b|"
