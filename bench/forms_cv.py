@@ -1,6 +1,10 @@
-"""Cross-validation of the multi-sentence forms' thresholds (`qa/compose.py`), split by corpus.
+"""Cross-validation of the multi-sentence forms' thresholds (`qa/compose.py`), split by corpus or by document.
 
-    .venv/bin/python bench/forms_cv.py [--db DIR] [--own bench/data/nonfactoid-own.jsonl]
+    .venv/bin/python bench/forms_cv.py [--db DIR] [--split corpus|document] [--own FILE] [--group list ...]
+
+With `--split document` the questions fall in two folds by the document their first key sentence is in
+(documents sorted by name, every other one to each fold), so no document is in both; each fold is fitted
+on the other and scored.
 
 nonfactoid-dev's 40 questions come from three corpora (the seed article, the SQuAD articles, the news
 articles). Each parameter group is fitted on the questions of two corpora (the most right, ties to the
@@ -30,8 +34,10 @@ from qa.pipeline import build_assistant  # noqa: E402
 
 # Each group: the kinds it serves, and the values tried for each of its parameters.
 GROUPS = {
-    "list": ({"list"}, {"LIST_RATIO": [0.75, 0.8, 0.85, 0.9], "FOLLOW_RATIO": [0.5, 0.6, 0.7, 0.8, 2.0]}),
-    "explain": ({"why", "how"}, {"EXPLAIN_RATIO": [0.8, 0.85, 0.9, 0.95], "CUE_BONUS": [0.0, 0.1, 0.15, 0.2]}),
+    "list": ({"list"}, {"LIST_RATIO": [0.75, 0.8, 0.85, 0.9], "FOLLOW_RATIO": [0.5, 0.6, 0.7, 0.8, 2.0],
+                        "FOLLOW_MAX": [1, 2, 4]}),
+    "explain": ({"why", "how"}, {"EXPLAIN_RATIO": [0.8, 0.85, 0.9, 0.95], "CUE_BONUS": [0.0, 0.1, 0.15, 0.2],
+                                 "EXPLAIN_MAX": [3, 4]}),
     "yesno": ({"yesno"}, {"YESNO_RATIO": [0.6, 0.7, 0.8], "YESNO_POOL": [6, 12]}),
     "summary": ({"summary"}, {"SUMMARY_LEAD": [0.3, 0.6, 1.0], "SUMMARY_FLOOR": [0.5, 0.6, 0.7]}),
 }
@@ -73,25 +79,40 @@ def fit(rows, ask, grid: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=Path("/tmp/forms-cv"))
-    parser.add_argument("--own", type=Path, default=REPO / "bench/data/nonfactoid-own.jsonl")
+    parser.add_argument("--own", type=Path, default=evalsets.questions("nonfactoid-own"))
+    parser.add_argument("--split", choices=["corpus", "document"], default="corpus")
+    parser.add_argument("--group", nargs="*", choices=list(GROUPS), default=list(GROUPS))
     args = parser.parse_args()
     ask = Asker(args.db)
     rows = [json.loads(line) for line in evalsets.questions("nonfactoid-dev").read_text("utf-8").splitlines()]
     own = [json.loads(line) for line in args.own.read_text("utf-8").splitlines()] if args.own.exists() else []
-    corpora = sorted({r["corpus"] for r in rows})
-    for name, (kinds, grid) in GROUPS.items():
+    fold = _folds(rows, args.split)
+    for name in args.group:
+        kinds, grid = GROUPS[name]
         mine = [r for r in rows if r["kind"] in kinds]
-        print(f"\n{name} ({len(mine)} questions): held-out corpus, fitted values, right with them / with the defaults")
-        for held in corpora:
-            train = [r for r in mine if r["corpus"] != held]
-            test = [r for r in mine if r["corpus"] == held]
+        print(f"\n{name} ({len(mine)} questions): held-out fold, fitted values, right with them / with the defaults")
+        for held in sorted(set(fold.values())):
+            train = [r for r in mine if fold[r["id"]] != held]
+            test = [r for r in mine if fold[r["id"]] == held]
             values = fit(train, ask, grid)
             print(f"  {held:14}{json.dumps(values):60}{right(test, ask, values)}/{len(test)}  "
                   f"(defaults {right(test, ask, {})}/{len(test)})")
         values = fit(mine, ask, grid)
         theirs = [r for r in own if r["kind"] in kinds]
-        print(f"  all three: {json.dumps(values)}; own held-out questions: {right(theirs, ask, values)}/{len(theirs)} "
+        print(f"  all: {json.dumps(values)}; own held-out questions: {right(theirs, ask, values)}/{len(theirs)} "
               f"(defaults {right(theirs, ask, {})}/{len(theirs)})")
+
+
+def _folds(rows: list[dict], split: str) -> dict[str, str]:
+    """Each question's fold: its corpus, or (by document) one of two folds by its first key's document."""
+    if split == "corpus":
+        return {r["id"]: r["corpus"] for r in rows}
+    docs = sorted({_document(r) for r in rows})
+    return {r["id"]: f"documents {docs.index(_document(r)) % 2 + 1}" for r in rows}
+
+
+def _document(row: dict) -> str:
+    return row["key"][0]["source"] if row.get("key") else row["id"]
 
 
 if __name__ == "__main__":

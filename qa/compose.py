@@ -4,8 +4,10 @@
   title, outlet, author, day of publication or topic), or of the whole collection. Centrality is LexRank (PageRank over the cosine
   graph of the sentence vectors the index already holds), plus a lead prior (news puts its point first) and,
   for a topic, the similarity to it; MMR keeps them diverse. 3-7 sentences, in document order.
-* **list**: every sentence of the answering passages that scores near the best one, deduplicated, as bullets.
-* **why / how**: the fact answer's sentence(s) and up to two more that explain (causal or manner cues).
+* **list**: every sentence of the answering passages that scores near the best one, deduplicated, as bullets;
+  the best one's paragraph (before it and after it) first, at a lower bar.
+* **why / how**: the fact answer's sentence(s) and up to two more that explain (causal or manner cues), its
+  paragraph neighbours first, and the sentence after it when that one points back to it ("This ...").
 * **yes/no**: the sentence that decides it, with a verdict only when its grammar decides it (negation,
   a change of state for "still"); otherwise "The documents say:" and the quote.
 * **compare**: the sentences of each side (an outlet the question names, or an entity phrase), grouped.
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 # Fitted on nonfactoid-dev by corpus-split cross-validation (bench/forms_cv.py); see README.
 LIST_RATIO = 0.80       # a list item scores at least this share of the best sentence
 LIST_MAX = 6
-FOLLOW_MAX = 4          # sentences after the best item looked at as the list's continuation ...
+FOLLOW_MAX = 4          # sentences on each side of the best item looked at as more of the list ...
 FOLLOW_RATIO = 0.6      # ... kept when they score at least this share of the best
 EXPLAIN_RATIO = 0.85    # a further explaining sentence scores at least this share of the best
 EXPLAIN_MAX = 3
@@ -58,7 +60,8 @@ POOL = 12               # passages searched for the multi-sentence forms
 MAX_SUMMARY_SENTENCES = 6000
 
 _CAUSAL = re.compile(r"\b(because|due to|owing to|since|as a result|result(?:ed|s)? in|led to|lead to|caused?|"
-                     r"therefore|thus|so that|in order to|reason|meaning|which means|allow(?:s|ed)?|enabl\w+|"
+                     r"therefore|thus|consequently|hence|for (?:this|that) reason|so that|in order to|reason|meaning|"
+                     r"which means|allow(?:s|ed)?|enabl\w+|"
                      r"prevent\w*|help(?:s|ed)? to)\b", re.I)
 _MANNER = re.compile(r"\b(by|through|via|using|uses?|used|with|means of|process|method|works?|step)\b", re.I)
 _NEGATION = re.compile(r"\b(not|never|no|none|neither|nor|cannot|without|nothing)\b|n't\b|"
@@ -67,6 +70,9 @@ _NEGATION = re.compile(r"\b(not|never|no|none|neither|nor|cannot|without|nothing
 _CHANGE = re.compile(r"\b(stepp?\w* down|resign\w*|former|formerly|no longer|left|quit|ousted|replaced|"
                      r"ended|stopped)\b", re.I)
 _HEDGE = re.compile(r"\b(may|might|could|reportedly|allegedly|if|whether|unclear|possibly|perhaps|expected)\b", re.I)
+# Verbs whose infinitive complement happened ("managed to win"): an implicative verb asserts what follows it.
+_IMPLICATIVE = re.compile(r"(?:manag|return|began|begun|start|continu|went|came|proceed)\w*", re.I)
+_EMPHASIS = re.compile(r"\b(actually|really|truly|indeed|ever|even|in fact|at all)\b", re.I)
 _STILL = re.compile(r"\bstill\b", re.I)
 # A sentence that reports a wish, a plan or a demand does not assert what it names.
 _UNASSERTED = re.compile(r"\b(persuad\w*|urg\w*|call(?:s|ed)? on|want\w*|hop(?:e|es|ed|ing)|plan\w*|aim\w*|"
@@ -156,22 +162,28 @@ class Composer:
         scored = [Pick(p.i, p.score + (CUE_BONUS if cue and cue.search(cv.sents.text(p.i)) else 0.0)) for p in pool]
         scored.sort(key=lambda p: -p.score)
         best = max((p.score for p in scored), default=0.0)
-        chosen = list(first)
-        for p in scored:
-            if len(chosen) >= most or p.score < ratio * best:
-                break
-            if p.i not in chosen and not _duplicate(p.i, chosen, cv):
-                chosen.append(p.i)
-        # A list goes on in the sentences after its best item, in the same paragraph ("Sweden rationed
-        # gasoline. The Netherlands imposed ..."); an explanation often follows its claim.
-        follow = {p.i: p.score for p in scored}
+        score = {p.i: p.score for p in scored}
         lead = scored[0].i if scored else None
-        for i in _following(cv, lead, FOLLOW_MAX if form == fm.LIST else 1):
-            if len(chosen) >= most:
-                break
-            if i not in chosen and follow.get(i, 0.0) >= (FOLLOW_RATIO if form == fm.LIST else ratio) * best \
-                    and not _duplicate(i, chosen, cv):
+        chosen = list(first)
+
+        def take(i: int) -> None:
+            if len(chosen) < most and i not in chosen and not _duplicate(i, chosen, cv):
                 chosen.append(i)
+        # Locality: a list's items and an explanation's steps sit together, in the paragraph of the sentence
+        # that matches best ("Many farms still bear French names. Many families have French surnames. The
+        # wine industry owes ..."), so its sentences come first, at a lower bar than sentences elsewhere.
+        near = _paragraph(cv, lead, FOLLOW_MAX if form == fm.LIST else 1)
+        local = FOLLOW_RATIO if form == fm.LIST else ratio
+        for i in near:
+            if score.get(i, 0.0) >= local * best:
+                take(i)
+        for i in near:
+            if form != fm.LIST and _continues(cv, i, lead):
+                take(i)
+        for p in scored:
+            if p.score < ratio * best:
+                break
+            take(p.i)
         if len(chosen) <= len(first):
             return replace(fact, form=form)
         if form != fm.LIST:  # an explanation reads in the documents' order
@@ -181,12 +193,20 @@ class Composer:
     # -- yes / no ----------------------------------------------------------------------------------------
     def yesno(self, question: str, fact: Answer, pool: list[Pick], cv) -> Answer:
         """The deciding sentence first, with a verdict when its grammar decides; else "The documents say:"."""
-        terms = {t: cv.idf.get(t, cv.max_idf) for t in tokenize(question)}
+        # The auxiliary that makes it a question ("Did ...") and adverbs of emphasis ("did he actually play?")
+        # ask nothing a sentence must say.
+        terms = {t: cv.idf.get(t, cv.max_idf) for t in tokenize(_EMPHASIS.sub(" ", fm.without_auxiliary(question)))}
         total = sum(terms.values()) or 1.0
         best = pool[0].score if pool else 0.0
 
+        lex = self.a.search.lexical
+        names = _name_terms(question)
+
         def coverage(i: int) -> float:
-            toks = cv.tokens(i)
+            # the names in a document's title are the sentence's context ("Did Messi play against FC
+            # Cincinnati?" is decided by "Messi ... returned to play" in the article "Inter Miami vs FC Cincinnati")
+            title = set(tokenize(str(_doc_meta(cv, cv.sents[i].source, lex).get("title", "") or ""))) & names
+            toks = cv.tokens(i) | title
             return sum(w for t, w in terms.items() if any(_same_word(t, u) for u in toks)) / total
 
         top = [p for p in pool[:YESNO_POOL] if p.score >= YESNO_RATIO * best]
@@ -440,8 +460,22 @@ def _topic_coverage(topic: str, cands, cv) -> float:
     documents are about recurs; one named in passing ("the French Revolution" in one sentence) does not."""
     terms = {t: cv.idf.get(t, cv.max_idf) for t in tokenize(topic)}
     total = sum(terms.values()) or 1.0
-    shares = sorted((sum(w for t, w in terms.items() if t in c.evidence.covered) / total for c in cands), reverse=True)
+    # A document's title says what all its sentences are about ("Epic v. Google explained"): its words count
+    # for each of them.
+    shares = sorted((sum(w for t, w in terms.items() if t in c.evidence.covered or t in _title_terms(c))
+                     / total for c in cands), reverse=True)
     return shares[TOPIC_SENTENCES - 1] if len(shares) >= TOPIC_SENTENCES else 0.0
+
+
+def _name_terms(question: str) -> set[str]:
+    """The terms of the capitalised words of `question` after its first word (the names it holds)."""
+    words = re.findall(r"[\w'’-]+", question)[1:]
+    return {t for w in words if w[:1].isupper() for t in tokenize(w)}
+
+
+def _title_terms(cand) -> set[str]:
+    """The terms of the title of a candidate's document (none when it has no title)."""
+    return set(tokenize(str(cand.passage.meta.get("title", "") or "")))
 
 
 def _heading(text: str) -> bool:
@@ -468,20 +502,39 @@ def _short_in(fact: Answer | None, cites) -> Short | None:
     return replace(s, n=holder.n) if holder else None
 
 
-def _following(cv, i: int | None, most: int) -> list[int]:
-    """Up to `most` sentences after sentence `i` in its paragraph."""
+def _paragraph(cv, i: int | None, most: int) -> list[int]:
+    """Up to `most` sentences on each side of sentence `i` in its paragraph (blank lines and headings bound it),
+    nearest first."""
     if i is None:
         return []
     doc = cv.sents.document_of(i)
-    source = cv.sents[i].source
-    loaded = cv.documents.get(source)
-    out = []
+    loaded = cv.documents.get(cv.sents[i].source)
+
+    def joined(a: int, b: int) -> bool:  # sentences a < b = a + 1 in one paragraph
+        gap = loaded.text[int(cv.sents.end[a]):int(cv.sents.start[b])] if loaded else ""
+        return "\n\n" not in gap and not _heading(cv.sents.text(b)) and not _heading(cv.sents.text(a))
+    after = []
     for j in range(i + 1, min(doc.stop, i + 1 + most)):
-        gap = loaded.text[int(cv.sents.end[j - 1]):int(cv.sents.start[j])] if loaded else ""
-        if "\n\n" in gap or _heading(cv.sents.text(j)):
+        if not joined(j - 1, j):
             break
-        out.append(j)
-    return out
+        after.append(j)
+    before = []
+    for j in range(i - 1, max(doc.start, i - most) - 1, -1):
+        if not joined(j, j + 1):
+            break
+        before.append(j)
+    return [j for pair in zip(after + [None] * most, before + [None] * most) for j in pair if j is not None]
+
+
+# A sentence that opens by pointing back ("This reduces ...", "Thus ...", "As a result, ...") goes on with the
+# one before it: in an explanation it is the next step or the consequence.
+_BACK = re.compile(r"^\W*(?:this|these|that|those|thus|therefore|consequently|hence|as a result|so|by this means|"
+                   r"in (?:this|that) way|it|they)\b", re.I)
+
+
+def _continues(cv, i: int, lead: int | None) -> bool:
+    """Whether sentence `i` is the one right after `lead` and opens by pointing back to it."""
+    return lead is not None and i == lead + 1 and bool(_BACK.match(cv.sents.text(i)))
 
 
 def _same_word(a: str, b: str) -> bool:
@@ -508,7 +561,9 @@ def _verdict(question: str, sentence: str, coverage: float) -> str | None:
 
 
 def _wanted(question: str, sentence: str) -> bool:
-    """Whether a content word of the question stands in the sentence only as an infinitive ("to stop")."""
+    """Whether a content word of the question stands in the sentence only as an infinitive ("to stop"), not
+    after an implicative verb, which asserts it ("managed to stop", "returned to play")."""
     words = {t for t in tokenize(question) if len(t) >= 4}
-    found = re.findall(r"\bto\s+([A-Za-z]+)", sentence)
+    found = [m.group(2) for m in re.finditer(r"(\w+)\s+to\s+([A-Za-z]+)", sentence)
+             if not _IMPLICATIVE.fullmatch(m.group(1))]
     return any(_same_word(t, u) for w in found for u in tokenize(w) for t in words)

@@ -11,7 +11,8 @@ comparison, or a fact (one sentence, the default path).
 * **how**: "how" not followed by a degree word (many, much, long, old, ...), which asks for a number.
 * **list**: "what kinds/types/ways", "in what ways", "list / name the ...", "what has X done", "what did X
   do / make Y do", or a "what/which" + plural noun question that joins a second question ("Which
-  witnesses testified, and what did they say?").
+  witnesses testified, and what did they say?"), or a what/which + plural noun question whose verb has
+  another subject ("What bonuses do sportsbooks offer?").
 """
 from __future__ import annotations
 
@@ -61,6 +62,14 @@ _LIST = [
 # "Which witnesses testified ..., and what did they say?": a plural-noun wh-phrase joined to a second question.
 _PLURAL_WH = re.compile(r"^\s*(?:what|which)\s+(?:[\w-]+\s+)?(?:[a-z]+(?:ies|[^s's]s))\b", re.I)
 _SECOND_Q = re.compile(r",?\s+and\s+(?:what|how|why|who|which)\b", _I)
+# "What sign-up bonuses do sportsbooks offer?", "Which museums does X run?": a plural-noun wh-phrase that is the
+# object of the question's verb asks for every thing of that kind.
+_PLURAL_OBJECT = re.compile(r"^\s*(?:what|which)\s+(?:[\w-]+\s+)?[a-z]+(?:ies|[^s's]s)\s+(?:do|does|did)\s", re.I)
+
+
+def without_auxiliary(question: str) -> str:
+    """`question` without the auxiliary that opens a yes/no question ("Did Messi play?" -> "Messi play?")."""
+    return _AUX_START.sub(" ", question, count=1).strip()
 
 
 def form_of(question: str) -> str:
@@ -78,7 +87,7 @@ def form_of(question: str) -> str:
         return FACT if _ALTERNATIVE.search(q) else YESNO
     if _WHY.match(q):
         return WHY
-    if any(p.search(q) for p in _LIST) or (_PLURAL_WH.match(q) and _SECOND_Q.search(q)):
+    if any(p.search(q) for p in _LIST) or (_PLURAL_WH.match(q) and _SECOND_Q.search(q)) or _PLURAL_OBJECT.match(q):
         return LIST
     if _HOW.match(q):
         return HOW

@@ -212,8 +212,8 @@ def chat_cmd(seeds_dir, db_dir, k, answerer):
 def eval_cmd(questions, seeds_dir, db_dir, limit, as_json):
     """Score the assistant on QUESTIONS: a vendored set's name (seed-dev, squad-dev, multihop-dev,
     conversations-dev, conversations-news-dev, conversations-heldout, conversations-unseen, nonfactoid-dev,
-    realdocs-dev, realdocs-own) or a JSONL file with gold answers and evidence (then --seeds names its
-    corpus).
+    nonfactoid-own, realdocs-dev, realdocs-own) or a JSONL file with gold answers and evidence (then --seeds names
+    its corpus).
     Conversations are asked turn by turn with the real history; the report gives turns right per kind.
     Non-factoid questions (summaries, lists, yes/no, ...) report right, key recall, citation precision and
     verdicts per kind; real-documents questions report right and gold file cited per kind."""

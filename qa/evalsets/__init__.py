@@ -7,9 +7,10 @@ from index.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent
 CONVERSATIONS = ("conversations-dev", "conversations-news-dev", "conversations-heldout", "conversations-unseen")
-SETS = ("seed-dev", "squad-dev", "multihop-dev", *CONVERSATIONS, "nonfactoid-dev", "realdocs-dev", "realdocs-own")
+SETS = ("seed-dev", "squad-dev", "multihop-dev", *CONVERSATIONS, "nonfactoid-dev", "nonfactoid-own", "realdocs-dev",
+        "realdocs-own")
 # Sets whose rows name their own corpus (`"corpus": "seeds"`, ...).
-PER_ROW = (*CONVERSATIONS, "nonfactoid-dev")
+PER_ROW = (*CONVERSATIONS, "nonfactoid-dev", "nonfactoid-own")
 # A conversation names its corpus; these are the folders those names stand for.
 CORPORA = {"seeds": "seed-dev", "seed-dev": "seed-dev", "squad-dev": "squad-dev", "multihop-dev": "multihop-dev",
            "realdocs-dev": "realdocs-dev",
