@@ -92,8 +92,17 @@ class EnvSettings:
     def documented(cls) -> list[dict]:
         """One row per field (variable, flag, default, meaning), for the README and `--help`."""
         return [{"env": f.metadata["env"], "flag": f.metadata["flag"], "help": f.metadata["help"],
-                 "default": f.metadata["shown"] or _shown(f.default)}
+                 "default": f.metadata["shown"] or _shown(f.default), "range": allowed(f.metadata.get("check"))}
                 for f in dataclasses.fields(cls) if f.metadata.get("help")]  # type: ignore[arg-type]
+
+
+def allowed(check: Check | None) -> str:
+    """What a check admits, for the docs: `1 – 50`, `a, b`, or "" when it cannot say."""
+    if isinstance(check, between):
+        return " – ".join(str(int(n)) if float(n).is_integer() else str(n) for n in (check.low, check.high))
+    if isinstance(check, one_of):
+        return ", ".join(check.choices)
+    return ""
 
 
 def label(f: dataclasses.Field) -> str:

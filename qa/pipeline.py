@@ -28,7 +28,7 @@ class Assistant:
                  chat_model=None, name: str = collections.DEFAULT):
         self.index_settings, self.settings = index, answer
         self.embedder, self.store = embedder, store
-        self.search = HybridSearch(index, embedder, store)
+        self.search = HybridSearch(index, embedder, store, answer.weights)
         self.name = name
         self._chat_model = chat_model
         self._answerers: dict[str, Answerer] = {}

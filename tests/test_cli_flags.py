@@ -78,3 +78,14 @@ def test_a_new_setting_with_a_flag_is_an_option_without_more_code():
     refused = runner.invoke(cmd, ["--depth", "0"])
     assert refused.exit_code == 2 and "--depth" in refused.output
     assert "QA_DEPTH" in runner.invoke(cmd, ["--help"]).output
+
+
+def test_the_retrieval_weights_are_settings_with_their_defaults_unchanged():
+    from index.errors import UsageError
+    from qa.types import Weights
+
+    assert AnswerSettings().weights == Weights(0.6, 50, 30, 0.3, 0.75, 2.0)
+    tuned = AnswerSettings.from_env({"QA_LEXICAL_WEIGHT": "0.9", "QA_RERANK": "12"})
+    assert (tuned.weights.lexical, tuned.weights.rerank) == (0.9, 12)
+    with pytest.raises(UsageError, match="QA_LEXICAL_WEIGHT must be between 0 and 1"):
+        AnswerSettings.from_env({"QA_LEXICAL_WEIGHT": "1.5"})
