@@ -14,7 +14,6 @@ import numpy as np
 from index.build import build
 from index.settings import IndexSettings
 from qa import metrics as m
-
 from qa.eval import read_questions
 from qa.pipeline import build_assistant
 

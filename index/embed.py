@@ -24,7 +24,7 @@ Spans = Sequence[Sequence[tuple[int, int]]]
 class Embedder(Protocol):
     """Turns texts into L2-normalised vectors; `embed_spans` also gives vectors for character spans
     of each text from the same pass (sentence vectors for the reranker). An in-memory embedder for
-    fast tests is `index.fakes.HashEmbedder`."""
+    fast tests is `testkit.fakes.HashEmbedder`."""
 
     name: str
 

@@ -13,8 +13,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from index import lexical, sentvec
-from index import manifest as mf
+from index import lexical, manifest as mf, sentvec
 from index.generation import Generation, Pointer
 from index.ids import prefix_of
 from index.settings import IndexSettings

@@ -3,7 +3,7 @@ is recorded, and `open_store`, which gives the default store.
 
 The default is Chroma (embedded or a server), read through the index's generations: `index.live_store`
 follows the generation pointer, `index.chroma` holds one generation's vectors. An in-memory `Store` for
-fast tests is `index.fakes.MemoryStore`.
+fast tests is `testkit.fakes.MemoryStore`.
 """
 from __future__ import annotations
 

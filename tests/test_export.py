@@ -4,8 +4,17 @@ from __future__ import annotations
 import json
 import re
 
-from qa.export import (FORMAT, Turn, answer_from_dict, answer_to_dict, md_escape, numbered_text, sources, to_json,
-                       to_markdown)
+from qa.export import (
+    FORMAT,
+    Turn,
+    answer_from_dict,
+    answer_to_dict,
+    md_escape,
+    numbered_text,
+    sources,
+    to_json,
+    to_markdown,
+)
 from qa.types import Answer, Citation, Passage, Short
 
 TEXT = "Alpha beta gamma. Delta epsilon. Zeta eta theta."

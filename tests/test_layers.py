@@ -1,5 +1,6 @@
 """The house rules, checked by parsing every import: edges (ui/) -> qa/ -> index/, never back; tests/ and
-bench/ share helpers through the product's `testing` modules, never through each other."""
+bench/ share helpers through `testkit/` (outside the installed package), never through each other, and the
+product never imports `testkit`."""
 from __future__ import annotations
 
 import ast
@@ -44,6 +45,11 @@ def crossing_violations(root: Path) -> list[str]:
 
 def test_imports_flow_from_the_edges_to_qa_to_index():
     assert layer_violations(REPO) == []
+
+
+def test_the_product_does_not_import_the_test_helpers():
+    assert [f"{p.relative_to(REPO)}" for layer in LAYERS for p in sorted((REPO / layer).rglob("*.py"))
+            if "testkit" in imported(p)] == []
 
 
 def test_tests_and_benchmarks_do_not_import_each_other():

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SEEDS
-from ui.testing import stop_server
+from testkit.servers import stop_server
 
 XI_QUESTION = "What did Xi herald during his call with Putin?"
 XI_QUOTE = "Xi heralded a new year of growing coordination with Russia"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from index import load, sniff
-from index.samples import format_corpus
 from index.types import SkipFile
+from testkit.samples import format_corpus
 
 pytestmark = pytest.mark.unit
 

@@ -106,8 +106,7 @@ def collection_settings(seeds_dir, db_dir, name):
 @handled
 def collections_cmd(db_dir):
     """List the collections: name, documents folder, files indexed."""
-    from index import collections
-    from index import manifest as mf
+    from index import collections, manifest as mf
 
     base = config(db_dir=db_dir).index
     for name in collections.names(base.db_dir):

@@ -13,8 +13,8 @@ from typing import Sequence
 import numpy as np
 
 from index.generation import Generation
-from index.store import Hit, key_of, key_metadata, missing
 from index.settings import IndexSettings
+from index.store import Hit, key_metadata, key_of, missing
 from index.types import Chunk
 
 _WORD = re.compile(r"\w+")
