@@ -6,7 +6,6 @@ Importing this module is cheap: torch, onnxruntime and the model load on first u
 """
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from dataclasses import dataclass
@@ -116,16 +115,15 @@ def _pool(tokens: np.ndarray, offsets: np.ndarray, spans) -> np.ndarray:
 
 
 def _load(name: str):
-    # Hub libraries read these at import time, so they are set before the first import.
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Offline by argument, not by writing HF_HUB_OFFLINE into the process of whoever imports us: the model
+    # is a local folder, and `local_files_only` keeps the hub libraries from trying to fetch anything for
+    # it (model card data included). Our own entry points also set the switches (ui.cli.OFFLINE).
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
     try:
-        return SentenceTransformer(resolve_model(name), device="cpu")
+        return SentenceTransformer(resolve_model(name), device="cpu", local_files_only=True)
     except Exception as exc:  # a bad path or an uncached name, reported clearly instead of a hub traceback
         raise EmbedderError(f"cannot load embedding model {name!r} offline: {type(exc).__name__}: {exc}"[:400],
                             hint="set QA_EMBED_MODEL to a local sentence-transformers model directory") from exc

@@ -262,6 +262,25 @@ def test_index_and_ask_make_no_network_attempt(watch, tmp_path):
     watch.assert_silent()
 
 
+LIBRARY = r'''
+import json, os
+from index.embed import SentenceTransformerEmbedder
+vectors = SentenceTransformerEmbedder().embed(["The ferry leaves at dawn."])
+print(json.dumps({"dimension": int(vectors.shape[1]),
+                  "set": sorted(k for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE") if k in os.environ)}))
+'''
+
+
+def test_the_library_loads_the_model_offline_and_leaves_the_callers_environment_alone(watch):
+    """From Python (no `qa` entry point), the model loads from its folder with no network attempt, and the
+    process that imported us gets no HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE written into its environment."""
+    done = watch.run("-c", LIBRARY, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.splitlines()[-1])
+    assert out == {"dimension": 384, "set": []}
+    watch.assert_silent()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -39,6 +39,19 @@ def handled(fn):
     return wrapper
 
 
+# This process is ours (`qa`, `python -m ui`), so the hub libraries are told to stay offline before they are
+# imported; the library itself loads the model with `local_files_only` and sets nothing (index/embed.py).
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+QUIET = {"TOKENIZERS_PARALLELISM": "false"}  # no fork warning from the tokenizers library (a user may set it)
+
+
+def our_process() -> None:
+    """The environment switches of a `qa` process: offline hub libraries, quiet tokenizers."""
+    os.environ.update(OFFLINE)
+    for name, value in QUIET.items():
+        os.environ.setdefault(name, value)
+
+
 _done = {"quick_exit": False}  # set by commands that leave nothing to write once their output is out
 
 
@@ -64,6 +77,7 @@ def config(**flags) -> Config:
 @click.version_option(package_name="seedqa")
 def main() -> None:
     """Offline, cited question answering over a folder of documents."""
+    our_process()
     limit_arenas()
 
 
