@@ -20,6 +20,8 @@ from qa.pipeline import build_assistant
 from testkit.fakes import HashEmbedder, MemoryStore
 from ui import render
 
+pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
+
 SEED = "000_ce4e22ba4c4cf3bd.txt"
 XI = "What did Xi herald during his call with Putin?"
 YELLEN = "What did Janet Yellen warn China about?"

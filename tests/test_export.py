@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from qa.export import (
     FORMAT,
     Turn,
@@ -16,6 +18,8 @@ from qa.export import (
     to_markdown,
 )
 from qa.types import Answer, Citation, Passage, Short
+
+pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
 
 TEXT = "Alpha beta gamma. Delta epsilon. Zeta eta theta."
 

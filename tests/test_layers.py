@@ -7,7 +7,11 @@ import ast
 from collections import deque
 from pathlib import Path
 
+import pytest
+
 from conftest import REPO
+
+pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
 
 LAYERS = ["index", "qa", "ui"]  # each may import only itself and the layers before it
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from testkit.servers import load as load_bench
+from testkit import load as load_bench
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,8 @@ from gradio_client import Client
 
 from index import generation
 from index.settings import IndexSettings
-from testkit.servers import REPO, clean_env, load, running_server
+from testkit import load
+from testkit.servers import REPO, clean_env, running_server
 
 pytestmark = pytest.mark.slow
 

@@ -126,6 +126,8 @@ from testkit.samples import write_docx, write_pdf  # noqa: E402
 from ui.documents import check_caps, save_all  # noqa: E402
 from ui.settings import ServeSettings  # noqa: E402
 
+pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
+
 OPTIONS = ReadOptions()
 
 

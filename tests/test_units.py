@@ -21,6 +21,8 @@ from ui import docs
 from ui.errors import ServeError, UploadRefused
 from ui.settings import Config, ServeSettings
 
+pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
+
 DOCS = {
     "lighthouse.txt": "The Quillmere lighthouse was painted teal in 1897 by its keeper, Odile Franck.\n\n"
                       "Fishing crews said the colour could be seen from the far side of the bay.",
