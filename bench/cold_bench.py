@@ -35,7 +35,7 @@ from pathlib import Path
 from harness import REPO, Run, median, run_process
 
 sys.path.insert(0, str(REPO))
-from ui.testing import SEEDS, XI_QUESTION, free_port, stop_server, wait_until_up  # noqa: E402
+from testkit.servers import SEEDS, XI_QUESTION, free_port, stop_server, wait_until_up  # noqa: E402
 
 PY = sys.executable
 
@@ -52,8 +52,9 @@ def qa(checkout: Path, *args: str) -> list[str]:
 
 def serve_until_up(checkout: Path, seeds: Path, db: Path) -> Run:
     """Start `qa serve`, poll its page; wall and CPU time until the page answers."""
-    import psutil
     import subprocess
+
+    import psutil
 
     port = free_port()
     started = time.perf_counter()

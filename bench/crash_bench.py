@@ -33,11 +33,11 @@ sys.path.insert(0, str(REPO))
 
 from index.build import build  # noqa: E402
 from index.embed import open_embedder  # noqa: E402
-from index.settings import IndexSettings  # noqa: E402
 from index.live_store import ChromaStore  # noqa: E402
+from index.settings import IndexSettings  # noqa: E402
 from qa.pipeline import build_assistant  # noqa: E402
-from index.testing import assert_same_as_fresh, index_state, manifest_view  # noqa: E402
-from ui.testing import EVALSETS as EVAL  # noqa: E402
+from testkit.invariants import assert_same_as_fresh, index_state, manifest_view  # noqa: E402
+from testkit.servers import EVALSETS as EVAL  # noqa: E402
 
 SQUAD = ["Packet_switching.txt", "1973_oil_crisis.txt", "Harvard_University.txt", "Normans.txt"]
 

@@ -1,4 +1,4 @@
-"""What the benchmarks share: timing and peak memory. Servers and ports come from `ui.testing`."""
+"""What the benchmarks share: timing and peak memory. Servers and ports come from `testkit.servers`."""
 from __future__ import annotations
 
 import resource

@@ -31,8 +31,8 @@ from index import manifest as mf  # noqa: E402
 from index.build import build  # noqa: E402
 from index.chunk import index_text  # noqa: E402
 from index.embed import SentenceTransformerEmbedder, open_embedder  # noqa: E402
-from index.settings import IndexSettings  # noqa: E402
 from index.live_store import ChromaStore  # noqa: E402
+from index.settings import IndexSettings  # noqa: E402
 
 DEFAULT_CORPORA = [REPO / "qa/evalsets/squad-dev/corpus", REPO / "qa/evalsets/multihop-dev/corpus"]
 PY = sys.executable

@@ -11,7 +11,7 @@ cited question per format.
    one exists without `unstructured` (TextLoader, BSHTMLLoader, PyPDFLoader, Docx2txtLoader, CSVLoader).
    The three are interleaved per format; each figure is the median of `--repeats` passes. Prints files/s
    and characters/s per format (characters: the text each loader returns).
-3. Indexes `index.samples.format_corpus` (one document per format, one question each) with the real model
+3. Indexes `testkit.samples.format_corpus` (one document per format, one question each) with the real model
    and Chroma, asks each question, and checks that the first citation of the expected file is at the
    expected place (slide, sheet and row, chapter, message, page).
 """
@@ -27,9 +27,9 @@ import time
 from pathlib import Path
 
 import harness  # noqa: F401 (puts the checkout on sys.path)
-from index import samples as s
 from index.isolate import Reader
 from index.load import FORMATS, load
+from testkit import samples as s
 
 WORDS = ("harbour tide ship coast river delta merchant salt copper wool town comet ledger keeper lamp ferry "
          "pier storm herring cargo schooner anchor beacon reef dredging crane warehouse customs pilot").split()

@@ -125,6 +125,8 @@ def _start_server(python: str, model: Path, args) -> tuple[subprocess.Popen, str
 
 
 def run(url: str, args) -> int:
+    from index.build import build
+    from index.load import load
     from index.settings import IndexSettings
     from qa import support
     from qa.errors import LLMError
@@ -132,8 +134,6 @@ def run(url: str, args) -> int:
     from qa.metrics import contains_gold
     from qa.pipeline import build_assistant
     from qa.settings import AnswerSettings
-    from index.build import build
-    from index.load import load
 
     evalset = REPO / "qa" / "evalsets" / args.set
     index = IndexSettings(seeds_dir=(evalset / "corpus").absolute(), db_dir=Path(args.db).absolute())

@@ -4,7 +4,7 @@ app's own Rebuild button, then by `qa index --rebuild` in another process (the d
     .venv/bin/python bench/load_bench.py [--users 16] [--duration 60] [--squad-files 8] [--seed 0]
                                          [--writers ui,cli-rebuild,cli]
 
-The scenario is `ui.testing.load` (also run short by tests/test_load_short.py); see its docstring.
+The scenario is `testkit.load` (also run short by tests/test_load_short.py); see its docstring.
 Prints throughput, latency percentiles (overall, while a writer ran, in the 2 s after each publish,
 outside both) and failed requests. Exits 1 when any request failed, any citation was wrong, a writer
 failed, or the server did not answer a writer's new document afterwards.
@@ -15,7 +15,7 @@ import argparse
 import sys
 
 import harness  # noqa: F401 (puts the checkout on sys.path)
-from ui.testing.load import WRITERS, run
+from testkit.load import WRITERS, run
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,16 +35,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from harness import PeakRSS, live_collection, timed_ms  # noqa: E402
+from index import sentences  # noqa: E402
 from index.build import build  # noqa: E402
 from index.chunk import index_text  # noqa: E402
 from index.embed import open_embedder  # noqa: E402
-from index import sentences  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
 from qa.metrics import percentile  # noqa: E402
 from qa.pipeline import build_assistant  # noqa: E402
-from harness import PeakRSS, live_collection, timed_ms  # noqa: E402
-from ui.testing import start_chroma  # noqa: E402
 from synth_corpus import CHUNK_SIZE, make_corpus  # noqa: E402
+from testkit.servers import start_chroma  # noqa: E402
+
 
 def measure_encode(embedder, root: Path, n: int = 512) -> float:
     """Chunks per second of `embed_spans` (what the build calls) on `n` real corpus paragraphs."""

@@ -25,7 +25,7 @@ import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from ui.testing import SEEDS, XI_QUESTION, clean_env, free_port, start_ui, stop_server, wait_until_up  # noqa: E402
+from testkit.servers import SEEDS, XI_QUESTION, clean_env, free_port, start_ui, stop_server, wait_until_up  # noqa: E402
 
 OPENERS = ["Who is the commander of US European Command?", "What did Xi herald during his call with Putin?",
            "Which news agency filed the report?", "Who said Russia would struggle without PRC inputs?"]

@@ -22,8 +22,7 @@ from sklearn.linear_model import LogisticRegression
 
 from index.build import build
 from index.settings import IndexSettings
-from qa import evalsets
-from qa import metrics as m
+from qa import evalsets, metrics as m
 from qa.eval import read_questions
 from qa.pipeline import build_assistant
 from qa.settings import AnswerSettings

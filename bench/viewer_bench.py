@@ -18,11 +18,10 @@ from pathlib import Path
 from unittest import mock
 
 import harness  # noqa: F401 (puts the checkout on sys.path)
-
 from index.load import load
-from index.samples import write_pdf
 from qa.export import Source
 from qa.types import Citation
+from testkit.samples import write_pdf
 from ui.viewer import Documents, view_html
 
 

@@ -22,14 +22,12 @@ from typing import Callable, Collection
 
 import numpy as np
 
-from index import generation, lexical, sentences, sentvec
-from index import plan as build_plan
-from index import manifest as mf
+from index import generation, lexical, manifest as mf, plan as build_plan, sentences, sentvec
 from index.chunk import chunk_doc, index_text
 from index.discover import SeedFile, discover
 from index.embed import Embedder, open_embedder
 from index.errors import NothingIndexedError, StoreDamagedError, StoreError
-from index.formats.limits import read_key
+from index.formats.ocr import read_key
 from index.generation import Generation
 from index.ids import number_of, prefix_of
 from index.isolate import Reader
@@ -38,7 +36,7 @@ from index.locking import write_lock
 from index.memory import release_memory
 from index.settings import IndexSettings
 from index.store import Store, StoreWriter, open_store
-from index.types import Chunk, IndexReport, Skipped, SkipFile
+from index.types import Chunk, IndexReport, SkipFile, Skipped
 
 Progress = Callable[[str, int, int], None]
 Cancel = Callable[[], bool]

@@ -13,8 +13,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from index import exclusions
-from index import manifest as mf
+from index import exclusions, manifest as mf
 from index.build import build
 from index.discover import discover
 from index.errors import NothingIndexedError, UsageError

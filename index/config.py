@@ -22,9 +22,15 @@ def setting(default: Any, help: str, env: str | None = None, flag: str | None = 
         "env": env, "flag": flag, "help": help, "check": check, "shown": shown, "secret": secret})
 
 
-def between(low: float, high: float) -> Check:
-    """A check: the number lies in [low, high]."""
-    return lambda v: None if low <= v <= high else f"between {low:g} and {high:g}"
+@dataclasses.dataclass(frozen=True)
+class between:  # noqa: N801 - used like the other checks, as a function
+    """A check: the number lies in [low, high] (the bounds are kept: the CLI makes them a click range)."""
+
+    low: float
+    high: float
+
+    def __call__(self, v: Any) -> str | None:
+        return None if self.low <= v <= self.high else f"between {self.low:g} and {self.high:g}"
 
 
 def at_least(low: float) -> Check:
@@ -37,9 +43,14 @@ def above(low: float) -> Check:
     return lambda v: None if v > low else f"greater than {low:g}"
 
 
-def one_of(*choices: str) -> Check:
-    """A check: the value is one of `choices`."""
-    return lambda v: None if v in choices else "one of " + ", ".join(choices)
+class one_of:  # noqa: N801 - used like the other checks, as a function
+    """A check: the value is one of `choices` (kept: the CLI makes them a click choice)."""
+
+    def __init__(self, *choices: str):
+        self.choices = tuple(choices)
+
+    def __call__(self, v: Any) -> str | None:
+        return None if v in self.choices else "one of " + ", ".join(self.choices)
 
 
 class EnvSettings:
@@ -81,8 +92,17 @@ class EnvSettings:
     def documented(cls) -> list[dict]:
         """One row per field (variable, flag, default, meaning), for the README and `--help`."""
         return [{"env": f.metadata["env"], "flag": f.metadata["flag"], "help": f.metadata["help"],
-                 "default": f.metadata["shown"] or _shown(f.default)}
+                 "default": f.metadata["shown"] or _shown(f.default), "range": allowed(f.metadata.get("check"))}
                 for f in dataclasses.fields(cls) if f.metadata.get("help")]  # type: ignore[arg-type]
+
+
+def allowed(check: Check | None) -> str:
+    """What a check admits, for the docs: `1 – 50`, `a, b`, or "" when it cannot say."""
+    if isinstance(check, between):
+        return " – ".join(str(int(n)) if float(n).is_integer() else str(n) for n in (check.low, check.high))
+    if isinstance(check, one_of):
+        return ", ".join(check.choices)
+    return ""
 
 
 def label(f: dataclasses.Field) -> str:
@@ -97,13 +117,13 @@ def invalid(f: dataclasses.Field, value: Any, wanted: str) -> UsageError:
     return UsageError(f"{label(f)} must be {wanted}, not {shown}", hint=f.metadata.get("help"))
 
 
-def _base(kind) -> type:
+def base_type(kind) -> type:
     args = [a for a in typing.get_args(kind) if a is not type(None)]
     return args[0] if typing.get_origin(kind) in (typing.Union, types.UnionType) else kind
 
 
 def _parse(f: dataclasses.Field, kind, raw: str) -> Any:
-    base = _base(kind)
+    base = base_type(kind)
     try:
         if base is bool:
             return _bool(raw)
@@ -131,7 +151,7 @@ def _convert(f: dataclasses.Field, kind, value: Any) -> Any:
         if typing.get_origin(kind) is None and kind is not type(None):
             raise invalid(f, value, "set")
         return None
-    base = _base(kind)
+    base = base_type(kind)
     if base is Path and isinstance(value, (str, Path)):
         value = Path(value).expanduser()
     elif base is float and isinstance(value, int) and not isinstance(value, bool):

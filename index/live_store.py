@@ -15,8 +15,16 @@ from typing import Callable, TypeVar
 import numpy as np
 
 from index import generation
-from index.chroma import (ChromaGeneration, chroma_dir, collection_for, copy_chroma, drop_collections, has_store,
-                          store_state, where_of)
+from index.chroma import (
+    ChromaGeneration,
+    chroma_dir,
+    collection_for,
+    copy_chroma,
+    drop_collections,
+    has_store,
+    store_state,
+    where_of,
+)
 from index.errors import IndexMissingError, QAError, StoreDamagedError
 from index.generation import Generation
 from index.memory import release_memory

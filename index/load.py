@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable
 
 import yaml
 
@@ -20,22 +20,20 @@ from index.formats.limits import DEFAULT, ReadOptions
 from index.types import LoadedDoc, Segment, SkipFile
 
 
-class Loader(Protocol):
-    """Reads one file into a `LoadedDoc`; raises `SkipFile` with a reason when it cannot."""
-
-    def __call__(self, path: Path, source: str, options: ReadOptions = DEFAULT) -> LoadedDoc: ...
-
-
 @dataclass(frozen=True)
 class Format:
     """A registered file type: its loader, the library that reads it, what locates a passage in it, and
-    what its content must be (`text`, `pdf`, `zip`, `image`) for the upload check."""
+    what its content must be (`text`, `pdf`, `zip`, `image`) for the upload check (`index.sniff`, which
+    accepts the bytes of every registered format of that family, so a new format needs no other list).
+    `magic` names further extensions puremagic may give this format's bytes (a `.docx` is often called a
+    macro-enabled `.docm`)."""
 
     name: str
     read: Callable[[Path, str, ReadOptions], LoadedDoc]
     library: str
     located_by: str
     content: str
+    magic: tuple[str, ...] = ()
 
     def __call__(self, path: Path, source: str, options: ReadOptions = DEFAULT) -> LoadedDoc:
         return self.read(path, source, options)
@@ -155,15 +153,16 @@ def _numbers(pages: list[int]) -> str:
     return ", ".join(map(str, pages[:20])) + (" …" if len(pages) > 20 else "")
 
 
-def _fmt(name: str, read, library: str, located_by: str, content: str) -> Format:
-    return Format(name, read, library, located_by, content)
+def _fmt(name: str, read, library: str, located_by: str, content: str, magic: tuple[str, ...] = ()) -> Format:
+    return Format(name, read, library, located_by, content, magic)
 
 
 _TEXT = _fmt("plain text", load_text, "standard library", "lines", "text")
 _MARKDOWN = _fmt("Markdown", load_text, "PyYAML (front matter)", "lines", "text")
 _HTML = _fmt("HTML", load_html, "BeautifulSoup, lxml (main content, navigation dropped)", "lines", "text")
 _SHEET_TEXT = _fmt("CSV / TSV", load_csv, "standard library csv", "row (`row 12`)", "text")
-_IMAGE = _fmt("image (OCR)", load_image, "pytesseract + tesseract-ocr, Pillow", "lines (TIFF: page)", "image")
+_IMAGE = _fmt("image (OCR)", load_image, "pytesseract + tesseract-ocr, Pillow", "lines (TIFF: page)", "image",
+              (".jfif", ".jpe"))
 _MAIL = _fmt("e-mail", load_eml, "standard library email", "lines", "text")
 
 # The one registry of document formats: extension -> Format.
@@ -173,10 +172,10 @@ FORMATS: dict[str, Format] = {
     ".rst": _fmt("reStructuredText", load_rst, "standard library", "lines", "text"),
     ".html": _HTML, ".htm": _HTML, ".xhtml": _HTML,
     ".pdf": _fmt("PDF", load_pdf, "pypdfium2 (text), pypdf (checks, images); OCR: pytesseract + tesseract-ocr", "page (`p. 3`)", "pdf"),
-    ".docx": _fmt("Word", load_docx, "python-docx", "lines", "zip"),
-    ".odt": _fmt("OpenDocument text", load_odt, "odfpy", "lines", "zip"),
-    ".pptx": _fmt("PowerPoint", load_pptx, "python-pptx", "slide (`slide 3`)", "zip"),
-    ".xlsx": _fmt("Excel", load_xlsx, "openpyxl", "sheet and row (`Sheet1 row 12`)", "zip"),
+    ".docx": _fmt("Word", load_docx, "python-docx", "lines", "zip", (".docm",)),
+    ".odt": _fmt("OpenDocument text", load_odt, "odfpy", "lines", "zip", (".ott",)),
+    ".pptx": _fmt("PowerPoint", load_pptx, "python-pptx", "slide (`slide 3`)", "zip", (".pptm",)),
+    ".xlsx": _fmt("Excel", load_xlsx, "openpyxl", "sheet and row (`Sheet1 row 12`)", "zip", (".xlsm",)),
     ".csv": _SHEET_TEXT, ".tsv": _SHEET_TEXT,
     ".epub": _fmt("EPUB e-book", load_epub, "ebooklib", "chapter (`chapter 2`)", "zip"),
     ".eml": _MAIL,

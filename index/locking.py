@@ -1,4 +1,6 @@
-"""One writer per index: an exclusive lock file in the index directory."""
+"""One writer per index: an exclusive lock file in the index directory, and, within a process, one thread lock
+per index folder (a second build of the same collection waits; builds of different collections run side by
+side)."""
 from __future__ import annotations
 
 import contextlib
@@ -10,7 +12,14 @@ from typing import Iterator
 
 from index.errors import IndexBusyError, StoreError
 
-_thread_lock = threading.Lock()
+_thread_locks: dict[Path, threading.Lock] = {}
+_thread_locks_guard = threading.Lock()
+
+
+def _thread_lock(db_dir: Path) -> threading.Lock:
+    """This process's lock of the index in `db_dir` (flock alone would refuse a second thread, not queue it)."""
+    with _thread_locks_guard:
+        return _thread_locks.setdefault(db_dir.resolve(), threading.Lock())
 
 
 def require_writable(db_dir: Path) -> None:
@@ -30,7 +39,7 @@ def write_lock(db_dir: Path) -> Iterator[None]:
     except OSError as exc:
         raise StoreError(f"cannot write to the index directory {db_dir}: {exc.strerror}",
                          hint="choose a writable --db directory") from exc
-    with _thread_lock, fh:
+    with _thread_lock(db_dir), fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

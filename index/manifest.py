@@ -29,7 +29,7 @@ class Manifest:
     complete: bool = False
     skipped: dict[str, str] = field(default_factory=dict)
     skip_reasons: dict[str, str] = field(default_factory=dict)
-    read_key: str = ""  # the reading caps and OCR the skips were judged with (`limits.read_key`)
+    read_key: str = ""  # the reading caps and OCR the skips were judged with (`index.formats.ocr.read_key`)
 
     def remember_skip(self, source: str, file_hash: str, reason: str) -> None:
         """Record that this version of a file could not be indexed, so it is not retried until it changes."""

@@ -6,7 +6,6 @@ import ctypes
 import ctypes.util
 from functools import lru_cache
 
-
 M_ARENA_MAX = -8  # mallopt's parameter number in glibc's malloc.h
 ARENAS = 2
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from index import generation, health
-from index.errors import QAError
-from index import manifest as mf
+from index import generation, health, manifest as mf
 from index.discover import SeedFile
-from index.formats.limits import read_key
+from index.errors import QAError
+from index.formats.ocr import read_key
 from index.generation import Pointer
 from index.settings import IndexSettings
 from index.store import Store

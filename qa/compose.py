@@ -24,10 +24,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index.lexical import tokenize
-from qa import abstain
-from qa import forms as fm
-from qa.shortanswer import question_type
+from qa import abstain, forms as fm
 from qa.resolver import MAX_WORDS_OFF_TOPIC
+from qa.shortanswer import question_type
 from qa.sources import _ISO_DATE, _WORD_DATE, named_days, named_sites
 from qa.types import Answer, Group, Short
 

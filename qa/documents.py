@@ -11,7 +11,6 @@ from index.load import load
 from index.types import LoadedDoc, SkipFile
 from qa.types import Passage
 
-
 TITLE_MATCH = 1.0  # share of a question's content words a title must hold to be the document it names
 
 

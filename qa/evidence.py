@@ -1,6 +1,6 @@
 """Evidence you can verify: a conversation exported with each cited file's SHA-256 (`bundle`), checked later
 against the files as they are then (`verify`), and the quick check the chat makes to mark an earlier answer
-whose cited file has changed since (`changed_sources`).
+whose cited file has changed since (`ChangeCheck`).
 
 A bundle is the conversation's JSON (`qa.export.to_json`: each answer, its numbered sources, every quote with
 its offsets and lines) under its own format name, with `sha256` and `bytes` added to each cited document.
@@ -209,7 +209,3 @@ class ChangeCheck:
                 self._hashes[key] = file_hash(path)
             return self._hashes[key]
 
-
-def changed_sources(answer: Answer, folders: Folders) -> tuple[str, ...]:
-    """The cited files of `answer` that changed (or vanished) since it was given."""
-    return ChangeCheck(folders)(answer)

@@ -155,10 +155,6 @@ class ExtractiveAnswerer:
         """Evidence strength of the best sentence: term coverage plus vector similarity."""
         return 0.5 * (best.evidence.coverage + best.evidence.similarity)
 
-    def type_bonus(self, kind: str | None, text: str) -> float:
-        """How well `text` holds the kind of thing asked for (a year for "when", ...), 0 to 1."""
-        return _kind_bonus(kind, text)
-
     def embed(self, texts) -> "np.ndarray":
         """Unit vectors of `texts`, in one batch."""
         return self.search.embed(texts)

@@ -10,8 +10,7 @@ from typing import Generator
 import httpx
 
 from index.errors import QAError, UsageError
-from qa import prompt, wording
-from qa import question as q
+from qa import prompt, question as q, wording
 from qa.answerers import Search
 from qa.errors import LLMError
 from qa.history import History, messages

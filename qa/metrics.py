@@ -1,4 +1,6 @@
-"""The project's shared metric definitions (see shared/README.md), as plain functions."""
+"""The metrics every evaluation reports (`qa eval`, the benchmarks; README "Quality and performance"), as plain
+functions: SQuAD's official normalisation, exact match and token F1, gold contained, the rank of the first
+passage holding the evidence (hits@k, MRR), evidence recall, percentiles."""
 from __future__ import annotations
 
 import re

@@ -10,8 +10,7 @@ from index.embed import Embedder, mismatch, open_embedder
 from index.errors import IndexMismatchError, UsageError
 from index.settings import IndexSettings
 from index.store import Store, open_store
-from qa import filters
-from qa import question as q
+from qa import filters, question as q
 from qa.answerers import ANSWERERS, DEFAULT, Answerer, Parts
 from qa.history import History
 from qa.retrieve import HybridSearch, ScopedSearch
@@ -28,7 +27,7 @@ class Assistant:
                  chat_model=None, name: str = collections.DEFAULT):
         self.index_settings, self.settings = index, answer
         self.embedder, self.store = embedder, store
-        self.search = HybridSearch(index, embedder, store)
+        self.search = HybridSearch(index, embedder, store, answer.weights)
         self.name = name
         self._chat_model = chat_model
         self._answerers: dict[str, Answerer] = {}

@@ -23,16 +23,15 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from index.sentences import is_headline
-from qa import abstain, metadata, quotes
-from qa import readings as rd
+from qa import abstain, metadata, quotes, readings as rd
 from qa.conversation import ELLIPSIS, FIRST, METADATA, OFF_TOPIC, PRONOUN, SELF, expand_contractions, is_fragment
 from qa.followup import Pool, Scored, Weights, chosen, coverage, score_pool
 from qa.history import History, messages
 from qa.mentions import WH, WORD, list_items
 from qa.readings import FUNCTION_STEMS, Reading, Resolution
 from qa.retrieve import Query
-from qa.sources import aliases, named_sites
 from qa.shortanswer import DATE, NUMBER, PERSON, PLACE, answer_type, short_answer, short_of
+from qa.sources import aliases, named_sites
 from qa.types import Answer
 from qa.wording import NOT_FOUND, which_document
 

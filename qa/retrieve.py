@@ -18,17 +18,9 @@ from qa import filters
 from qa.filters import Filter
 from qa.sentscore import Terms, score_sentences
 from qa.sources import boost, lead_with_sites, named_days, named_sites, site_candidates
-from qa.types import Passage
+from qa.types import Passage, Weights
 
-# First stage: a weighted sum of normalised BM25 and dense scores picks RERANK candidates.
-# Second stage: each candidate is scored by its best sentence (term coverage + late-chunking
-# similarity) plus a little BM25. Weights chosen with bench/tune*.py on the dev sets.
-LEXICAL_WEIGHT = 0.6
-CANDIDATES = 50
-RERANK = 30
-RERANK_LEXICAL = 0.3
-SENT_COVERAGE = 0.75
-SENT_SIMILARITY = 2.0
+# The two stages' weights are settings (qa.types.Weights, AnswerSettings: QA_LEXICAL_WEIGHT, ...).
 # Sources and dates the question names (qa/sources.py): passages from a named source, from a
 # source named in the same clause, or published on a named day score higher.
 SITE_BONUS = 0.5
@@ -77,8 +69,8 @@ EVERYTHING = Narrow()
 class HybridSearch:
     """Dense (the vector store) + lexical (BM25) search with a weighted sum of normalised scores."""
 
-    def __init__(self, settings: IndexSettings, embedder: Embedder, store: Store):
-        self.settings, self.embedder, self.store = settings, embedder, store
+    def __init__(self, settings: IndexSettings, embedder: Embedder, store: Store, weights: Weights = Weights()):
+        self.settings, self.embedder, self.store, self.weights = settings, embedder, store, weights
         self._lexical: lexical.LexicalIndex | None = None
         self._stamp: tuple | None = None
         self._loading = threading.Lock()
@@ -174,7 +166,7 @@ class HybridSearch:
 
     def _candidates(self, query: Query, k: int, sites: list[str], lex, narrow: Narrow = EVERYTHING) -> list[Passage]:
         """First stage: the best fused dense + BM25 passages, plus the best BM25 rows of each named site."""
-        n = min(CANDIDATES, len(lex.ids))
+        n = min(self.weights.candidates, len(lex.ids))
         excluded, hidden = self._hidden(lex)
         found = self.store.search(query.vector, n + min(len(hidden), MAX_EXCLUDED_EXTRA), narrow.where)
         dense = {h.id: h for h in found if h.metadata.get("source") not in excluded}
@@ -186,7 +178,7 @@ class HybridSearch:
             bm25[hidden] = 0.0
         top_lex = np.argpartition(-bm25, n - 1)[:n] if len(bm25) > n else np.arange(len(bm25))  # O(N), unordered
         ids = list(dict.fromkeys(list(dense) + [lex.ids[i] for i in top_lex if bm25[i] > 0]))
-        fused = self._fuse(ids, dense, bm25, lex)[:max(k, RERANK)]
+        fused = self._fuse(ids, dense, bm25, lex)[:max(k, self.weights.rerank)]
         taken = {p.id for p in fused}
         extra = [lex.ids[i] for i in site_candidates(sites, bm25, lex)
                  if lex.ids[i] not in taken and narrow.admits(i) and lex.metas[i].get("source") not in excluded]
@@ -203,15 +195,16 @@ class HybridSearch:
 
     def _rerank(self, passages: list[Passage], query: Query, lex) -> list[Passage]:
         """Add each passage's best sentence evidence to its score (and keep the sentence scores)."""
-        return sorted(self._rescore(passages, query, lex, RERANK_LEXICAL), key=lambda p: -p.score)
+        return sorted(self._rescore(passages, query, lex, self.weights.rerank_lexical), key=lambda p: -p.score)
 
     def _rescore(self, passages: list[Passage], query: Query, lex, lexical_weight: float) -> list[Passage]:
         """`passages` in the same order, with sentence scores and second-stage scores for `query`."""
-        terms = Terms(query.text, lex.idf)
+        terms, w = Terms(query.text, lex.idf), self.weights
         out = []
         for p in passages:
             sents = score_sentences(p.text, p.start, lex.row(p.id), lex, terms, query.vector, p.dense)
-            best = max((SENT_COVERAGE * s.coverage + SENT_SIMILARITY * s.similarity for s in sents), default=0.0)
+            best = max((w.sentence_coverage * s.coverage + w.sentence_similarity * s.similarity for s in sents),
+                       default=0.0)
             out.append(replace(p, score=lexical_weight * p.lexical + best, sentences=sents))
         return out
 
@@ -225,7 +218,7 @@ class HybridSearch:
             d = dense[pid].similarity if pid in dense else floor
             lscore = float(bm25[row]) / lmax if row is not None else 0.0
             dn = (d - floor) / (top - floor) if top > floor else 1.0
-            score = LEXICAL_WEIGHT * lscore + (1 - LEXICAL_WEIGHT) * dn
+            score = self.weights.lexical * lscore + (1 - self.weights.lexical) * dn
             text, meta = (dense[pid].text, dense[pid].metadata) if pid in dense else (lex.texts[row], lex.metas[row])
             out.append(Passage.from_record(pid, text, meta, score=score, dense=d, lexical=lscore))
         return sorted(out, key=lambda p: -p.score)

@@ -6,6 +6,7 @@ from typing import Mapping
 
 from index.config import EnvSettings, above, between, one_of, setting
 from qa.answerers import DEFAULT, NAMES
+from qa.types import Weights
 
 MAX_K = 50
 
@@ -30,6 +31,29 @@ class AnswerSettings(EnvSettings):
     llm_max_tokens: int = setting(512, "most tokens the LLM may write per answer (sent as `max_tokens`, and "
                                   "enforced on the stream when a server ignores it)", env="QA_LLM_MAX_TOKENS",
                                   check=between(16, 32768))
+
+    # Retrieval weights (qa/retrieve.py), chosen with bench/tune*.py on the dev sets; tune them for a corpus
+    # unlike those (e.g. codes and identifiers, where BM25 matters more) and check with `qa eval`.
+    lexical_weight: float = setting(Weights.lexical, "weight of BM25 beside the dense score when picking "
+                                    "candidates (0: dense only, 1: BM25 only)", env="QA_LEXICAL_WEIGHT",
+                                    check=between(0, 1))
+    candidates: int = setting(Weights.candidates, "passages each side of the search (dense, BM25) proposes",
+                              env="QA_CANDIDATES", check=between(1, 1000))
+    rerank: int = setting(Weights.rerank, "candidates rescored by their best sentence", env="QA_RERANK",
+                          check=between(1, 1000))
+    rerank_lexical: float = setting(Weights.rerank_lexical, "weight of BM25 in a rescored passage's score, "
+                                    "beside its best sentence's", env="QA_RERANK_LEXICAL", check=between(0, 10))
+    sentence_coverage: float = setting(Weights.sentence_coverage, "weight of the question's terms a sentence "
+                                       "covers in its score", env="QA_SENTENCE_COVERAGE", check=between(0, 10))
+    sentence_similarity: float = setting(Weights.sentence_similarity, "weight of a sentence's similarity to the "
+                                         "question in its score", env="QA_SENTENCE_SIMILARITY",
+                                         check=between(0, 10))
+
+    @property
+    def weights(self) -> Weights:
+        """The retrieval weights these settings give."""
+        return Weights(self.lexical_weight, self.candidates, self.rerank, self.rerank_lexical,
+                       self.sentence_coverage, self.sentence_similarity)
 
     @classmethod
     def _from_env_extra(cls, env: Mapping[str, str], values: dict) -> dict:

@@ -8,6 +8,22 @@ from qa import wording
 
 
 @dataclass(frozen=True)
+class Weights:
+    """How hybrid retrieval (qa/retrieve.py) weighs its evidence. First stage: a weighted sum of normalised
+    BM25 (`lexical`) and dense scores over the `candidates` of each side picks `rerank` passages. Second
+    stage: each is scored by its best sentence (`sentence_coverage` of the question's terms plus
+    `sentence_similarity` of late-chunking vectors) plus `rerank_lexical` times its BM25. Chosen with
+    bench/tune*.py on the dev sets; users set them through `AnswerSettings` (QA_LEXICAL_WEIGHT, ...)."""
+
+    lexical: float = 0.6
+    candidates: int = 50
+    rerank: int = 30
+    rerank_lexical: float = 0.3
+    sentence_coverage: float = 0.75
+    sentence_similarity: float = 2.0
+
+
+@dataclass(frozen=True)
 class Passage:
     """A retrieved chunk with its provenance and retrieval scores."""
 

@@ -85,7 +85,6 @@ class Call:
         self.budget, self.stall = budget, stall
         self.stopped = ""
         self.cancelled = False
-        self.received = 0
         self._make = make
         self._items: queue.Queue = queue.Queue()
         self._sockets: list[socket.socket] = []
@@ -119,7 +118,6 @@ class Call:
                 if kind == "error":
                     raise value
                 last = time.monotonic()
-                self.received += 1
                 yield value
         finally:
             self.close()

@@ -1,7 +1,7 @@
 """Shared fixtures (one real embedder per session, seeds copies, settings, the CLI) and plain helpers.
 
 Test modules import the helpers directly: `from conftest import assert_well_formed, file_text`; index
-invariants come from `index.testing`, servers and browsers from `ui.testing` (shared with bench/).
+invariants come from `testkit.invariants`, servers and browsers from `testkit.servers` (shared with bench/).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 
 from index.embed import Embedder, open_embedder
 from index.settings import IndexSettings
-from index.testing import IndexState, assert_provenance, index_state  # noqa: F401 (re-exported to tests)
+from testkit.invariants import IndexState, assert_provenance, index_state  # noqa: F401 (re-exported to tests)
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -162,7 +162,7 @@ def browser():
     """One headless chromium (Debian's) for a test module."""
     from playwright.sync_api import sync_playwright
 
-    from ui.testing import launch_chromium
+    from testkit.servers import launch_chromium
 
     with sync_playwright() as p:
         chromium = launch_chromium(p)

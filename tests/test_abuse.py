@@ -15,9 +15,9 @@ import pytest
 from index import generation
 from index.build import build
 from index.settings import IndexSettings
+from testkit.servers import XI_QUESTION, XI_QUOTE
 from ui.guard import allowed_hosts, login
 from ui.settings import Config, ServeSettings
-from ui.testing import XI_QUESTION, XI_QUOTE
 
 BAD_ENV = [
     ({"QA_CHUNK_SIZE": "0"}, "QA_CHUNK_SIZE must be between 50 and 20000, not 0"),

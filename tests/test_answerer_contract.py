@@ -7,12 +7,12 @@ import inspect
 
 import pytest
 
-from index.fakes import HashEmbedder, MemoryStore
 from index.settings import IndexSettings
 from qa.answerers import ANSWERERS, Answerer, Parts, Search
 from qa.filters import Filter
 from qa.retrieve import HybridSearch, ScopedSearch
 from qa.settings import AnswerSettings
+from testkit.fakes import HashEmbedder, MemoryStore
 
 
 def members(protocol: type) -> dict[str, object]:

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import openai
 import pytest
 
+from testkit.servers import XI_QUESTION, XI_QUOTE, running_server
 from ui.settings import ServeSettings
-from ui.testing import XI_QUESTION, XI_QUOTE, running_server
 
 pytestmark = pytest.mark.slow
 DEFAULTS = ServeSettings()

@@ -6,11 +6,10 @@ import sys
 
 import pytest
 
-from conftest import index_state
 import index.build
 import index.chroma
-from index import generation, lexical
-from index import manifest as mf
+from conftest import index_state
+from index import generation, lexical, manifest as mf
 from index.build import build
 from index.errors import IndexBusyError
 from index.live_store import ChromaStore

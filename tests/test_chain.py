@@ -13,10 +13,9 @@ from langchain_core.runnables.history import RunnableWithMessageHistory
 
 from conftest import assert_well_formed
 from index.errors import UsageError
-from qa.types import answer_dict
 from qa.pipeline import Assistant, build_assistant
-from qa.types import Answer
-from ui.testing import XI_QUESTION, XI_QUOTE
+from qa.types import Answer, answer_dict
+from testkit.servers import XI_QUESTION, XI_QUOTE
 
 # LangChain now points to LangGraph for kept conversations; RunnableWithMessageHistory still works
 pytestmark = [pytest.mark.usefixtures("one_torch_thread"), pytest.mark.filterwarnings("ignore::DeprecationWarning")]

@@ -7,12 +7,11 @@ from pathlib import Path
 import pytest
 
 from conftest import index_state
-from index import generation
-from index import manifest as mf
+from index import generation, manifest as mf
 from index.build import build
 from index.errors import StoreError
 from index.live_store import ChromaStore
-from ui.testing import free_port, start_chroma, stop_server
+from testkit.servers import free_port, start_chroma, stop_server
 
 CHROMA = Path(sys.executable).with_name("chroma")
 

@@ -1,11 +1,14 @@
 """Chunking: exact offsets, bounded sizes, full coverage, deterministic ids, segment boundaries."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from conftest import assert_provenance
 from index.chunk import chunk_doc, index_text, make_splitter
 from index.types import LoadedDoc, Segment
+
+pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
 
 
 def make_doc(text: str, source: str = "doc.txt", segments=None) -> LoadedDoc:

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 
 from conftest import EVAL, REPO, SEEDS, assert_well_formed
 from index.settings import IndexSettings
-from ui.cli import main
-from qa.wording import NOT_FOUND
 from qa.pipeline import build_assistant
 from qa.types import Answer, Citation, Passage, Short
+from qa.wording import NOT_FOUND
+from ui.cli import main
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread", "clean_qa_env", "shared_model")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SEEDS
-from ui.testing import clean_env
+from testkit.servers import clean_env
 
 pytestmark = pytest.mark.slow
 

@@ -14,8 +14,8 @@ import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
+from testkit.servers import running_server
 from ui.ports import can_bind
-from ui.testing import running_server
 
 pytestmark = pytest.mark.slow
 KEY = "clients-key-41d2"

@@ -20,7 +20,7 @@ from index.ids import prefix_of
 from index.settings import IndexSettings
 from qa.pipeline import build_assistant
 from test_build import CountingEmbedder, RefusingEmbedder
-from ui.testing import XI_QUESTION, XI_QUOTE
+from testkit.servers import XI_QUESTION, XI_QUOTE
 
 EXTRA = {"tides.md": "# Tides\n\n" + "The tide turns twice a day in the bay of Quillmere. " * 30,
          "ferry.txt": "The Varnholt ferry crossing was closed in 1931 after the pier collapsed. " * 20}

@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from conftest import EVAL, copy_files
-from index.testing import assert_same_as_fresh, manifest_view
-from index import generation
-from index import manifest as mf
+from index import generation, manifest as mf
 from index.build import build
 from index.live_store import ChromaStore
+from testkit.invariants import assert_same_as_fresh, manifest_view
 
 SQUAD = ["Packet_switching.txt", "1973_oil_crisis.txt", "Harvard_University.txt", "Normans.txt"]
 CHUNKING = {"QA_CHUNK_SIZE": "200", "QA_CHUNK_OVERLAP": "20"}  # ~700 chunks: two commit groups

@@ -9,14 +9,13 @@ import os
 import pytest
 
 from conftest import index_state
-from index import catalog
-from index import manifest as mf
+from index import catalog, manifest as mf
 from index.build import build
 from index.errors import UsageError
-from index.samples import write_scanned_pdf
-from index.settings import IndexSettings
 from index.live_store import ChromaStore
+from index.settings import IndexSettings
 from qa.pipeline import build_assistant
+from testkit.samples import write_scanned_pdf
 
 FERRY = "The Varnholt ferry crossing was closed in 1931 after the pier collapsed in a winter storm.\n"
 FERRY_COPY = "Harbour gossip: the Varnholt ferry crossing was closed in 1931 when its pier collapsed.\n"

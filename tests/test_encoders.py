@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import EVAL, SEEDS
 from index import onnx_cache, onnx_export, sentences
 from index.build import build
 from index.chunk import index_text
@@ -19,8 +20,6 @@ from index.errors import IndexMismatchError, UsageError
 from index.onnx_encoder import OnnxEmbedder
 from index.settings import DEFAULT_MODEL, IndexSettings
 from qa.pipeline import build_assistant
-
-from conftest import EVAL, SEEDS
 
 MODEL_DIR = Path(resolve_model(DEFAULT_MODEL))
 

@@ -17,6 +17,8 @@ from ui.bearer import BearerGuard, api_key
 from ui.openai_api import ApiError, read_request
 from ui.settings import ServeSettings
 
+pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
+
 NAMES = ["extractive", "openai"]
 
 

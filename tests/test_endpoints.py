@@ -18,7 +18,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from conftest import REPO, file_text
-from ui.testing import OFF_TOPIC, XI_QUESTION, XI_QUOTE, free_port, running_server
+from testkit.servers import OFF_TOPIC, XI_QUESTION, XI_QUOTE, free_port, running_server
 
 pytestmark = pytest.mark.slow
 KEY = "test-key-7f3a"

@@ -1,6 +1,6 @@
 """Evidence bundles and `qa verify`: quotes checked against the files as they are now, stale ones named; the
 chat's mark on an answer whose cited file changed since; the chat's JSON export is a bundle. Fast: the
-in-memory fakes (`index.fakes`) answer, and `qa verify` reads no model."""
+in-memory fakes (`testkit.fakes`) answer, and `qa verify` reads no model."""
 from __future__ import annotations
 
 import json
@@ -13,12 +13,14 @@ from conftest import SEEDS
 from index.build import build
 from index.discover import file_hash
 from index.errors import UsageError
-from index.fakes import HashEmbedder, MemoryStore
 from index.settings import IndexSettings
 from qa.evidence import FORMAT, ChangeCheck, bundle, read_bundle, verify
 from qa.export import Turn
 from qa.pipeline import build_assistant
+from testkit.fakes import HashEmbedder, MemoryStore
 from ui import render
+
+pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
 
 SEED = "000_ce4e22ba4c4cf3bd.txt"
 XI = "What did Xi herald during his call with Putin?"
@@ -126,8 +128,8 @@ def test_the_chat_marks_an_answer_whose_cited_file_changed_since(answered):
 
 
 def test_the_chats_json_export_is_a_bundle(answered, tmp_path):
-    from ui.chat import Chat
     from ui import chats
+    from ui.chat import Chat
     from ui.settings import Config
 
     seeds, turns = answered

@@ -4,9 +4,22 @@ from __future__ import annotations
 import json
 import re
 
-from qa.export import (FORMAT, Turn, answer_from_dict, answer_to_dict, md_escape, numbered_text, sources, to_json,
-                       to_markdown)
+import pytest
+
+from qa.export import (
+    FORMAT,
+    Turn,
+    answer_from_dict,
+    answer_to_dict,
+    md_escape,
+    numbered_text,
+    sources,
+    to_json,
+    to_markdown,
+)
 from qa.types import Answer, Citation, Passage, Short
+
+pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
 
 TEXT = "Alpha beta gamma. Delta epsilon. Zeta eta theta."
 

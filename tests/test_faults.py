@@ -29,8 +29,8 @@ from index import manifest as mf
 from index.build import build
 from index.discover import file_hash
 from index.errors import QAError, StoreError
-from index.load import load
 from index.ids import prefix_of
+from index.load import load
 from index.settings import IndexSettings
 from qa.pipeline import build_assistant
 
@@ -199,7 +199,7 @@ def assert_v1_answers(seeds: Path, db: Path, tmp_path: Path) -> None:
     """A real `qa serve` on the (read-only) index answers through `/v1`."""
     import openai
 
-    from ui.testing import free_port, start_ui, stop_server, wait_until_up
+    from testkit.servers import free_port, start_ui, stop_server, wait_until_up
 
     port, log = free_port(), tmp_path / "serve.log"
     proc = start_ui(seeds, db, port, log)

@@ -14,11 +14,24 @@ from index.chunk import chunk_doc
 from index.discover import file_hash
 from index.formats.limits import ReadOptions
 from index.load import FORMATS, load
-from index.samples import (format_corpus, message, write_csv, write_docx, write_eml, write_epub, write_image,
-                           write_mbox, write_odt, write_pdf, write_pdf_table, write_pptx, write_scanned_pdf,
-                           write_xlsx)
 from index.types import SkipFile
 from qa import wording
+from testkit.samples import (
+    format_corpus,
+    message,
+    write_csv,
+    write_docx,
+    write_eml,
+    write_epub,
+    write_image,
+    write_mbox,
+    write_odt,
+    write_pdf,
+    write_pdf_table,
+    write_pptx,
+    write_scanned_pdf,
+    write_xlsx,
+)
 
 NO_OCR = ReadOptions(tesseract="")
 

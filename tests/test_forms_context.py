@@ -9,8 +9,6 @@ mechanism checked with the real model over a real store, on documents written he
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from conftest import assert_well_formed

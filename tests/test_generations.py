@@ -16,8 +16,8 @@ from pathlib import Path
 
 from index import generation
 from index.build import build
-from index.fakes import HashEmbedder
 from index_procs import settings, write_file
+from testkit.fakes import HashEmbedder
 
 PROCS = Path(__file__).with_name("index_procs.py")
 
@@ -83,7 +83,7 @@ def test_an_index_built_before_generations_is_read_then_converted_without_embedd
 
     from qa.pipeline import build_assistant
     from test_build import RefusingEmbedder
-    from index.testing import index_state
+    from testkit.invariants import index_state
 
     assistant = build_assistant(s, embedder=HashEmbedder())
     before = assistant.retrieve("What did the keeper write in the ledger?")

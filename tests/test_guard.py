@@ -14,8 +14,8 @@ import pytest
 from gradio_client import Client
 from playwright.sync_api import sync_playwright
 
+from testkit.servers import CHROMIUM, CHROMIUM_ARGS, XI_QUESTION, XI_QUOTE, running_server
 from ui.guard import MAX_FAILURES
-from ui.testing import CHROMIUM, CHROMIUM_ARGS, XI_QUESTION, XI_QUOTE, running_server
 
 pytestmark = pytest.mark.slow
 LOGIN = ("alice", "tide-gauge-7391")

@@ -20,8 +20,8 @@ import pytest
 from conftest import index_state
 from index import manifest as mf
 from index.build import build
-from index.load import load
 from index.live_store import ChromaStore
+from index.load import load
 from qa.pipeline import build_assistant
 from test_load import write_docx, write_pdf
 

@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from ui.testing import REPO, SEEDS, XI_QUESTION, clean_env, free_port, wait_until_up
+from testkit.servers import REPO, SEEDS, XI_QUESTION, clean_env, free_port, wait_until_up
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,17 @@
 """The house rules, checked by parsing every import: edges (ui/) -> qa/ -> index/, never back; tests/ and
-bench/ share helpers through the product's `testing` modules, never through each other."""
+bench/ share helpers through `testkit/` (outside the installed package), never through each other, and the
+product never imports `testkit`."""
 from __future__ import annotations
 
 import ast
+from collections import deque
 from pathlib import Path
 
+import pytest
+
 from conftest import REPO
+
+pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
 
 LAYERS = ["index", "qa", "ui"]  # each may import only itself and the layers before it
 
@@ -46,6 +52,11 @@ def test_imports_flow_from_the_edges_to_qa_to_index():
     assert layer_violations(REPO) == []
 
 
+def test_the_product_does_not_import_the_test_helpers():
+    assert [f"{p.relative_to(REPO)}" for layer in LAYERS for p in sorted((REPO / layer).rglob("*.py"))
+            if "testkit" in imported(p)] == []
+
+
 def test_tests_and_benchmarks_do_not_import_each_other():
     assert crossing_violations(REPO) == []
 
@@ -61,3 +72,106 @@ def test_the_checks_catch_a_violation(tmp_path):
     (tmp_path / "tests" / "t.py").write_text("import b\n")
     assert layer_violations(tmp_path) == ["index/bad.py imports qa", "qa/worse.py imports ui"]
     assert crossing_violations(tmp_path) == ["bench/b.py imports conftest", "tests/t.py imports b"]
+
+
+# Modules imported inside a function on purpose, to keep a heavy library out of processes that do not use it
+# (`qa ask` loads no LangChain, Chroma client or LLM client: tests/test_speed_paths.py).
+HEAVY = ("langchain_core", "langchain_openai", "langchain_ollama", "chromadb", "torch", "sentence_transformers",
+         "gradio", "onnxruntime")
+# A function-level import that closes a cycle for another reason, with the reason.
+KEPT = {  # registries build their entries when asked, and an entry's module imports the settings naming them
+    ("qa.answerers", "qa.extractive"): "the answerer registry (QA_LLM) makes each answerer when asked",
+    ("qa.answerers", "qa.llm"): "the answerer registry (QA_LLM) makes each answerer when asked",
+    ("index.store", "index.live_store"): "open_store makes the store when asked (a store registry: #27 item 1)",
+}
+
+
+def modules(root: Path) -> dict[str, Path]:
+    found = {}
+    for layer in LAYERS:
+        for path in (root / layer).rglob("*.py"):
+            if "evalsets" not in path.parts:
+                name = ".".join(path.relative_to(root).with_suffix("").parts)
+                found[name.removesuffix(".__init__")] = path
+    return found
+
+
+def _targets(node, known: dict, own: str) -> set[str]:
+    names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+        [node.module] + [f"{node.module}.{a.name}" for a in node.names] if node.level == 0 and node.module else [])
+    out = set()
+    for name in names:
+        while name and name not in known:
+            name = name.rpartition(".")[0]
+        if name and name != own:
+            out.add(name)
+    return out
+
+
+def import_graph(root: Path):
+    """Module-level imports between the product's modules (`if TYPE_CHECKING:` ones left out), the heavy
+    libraries each module imports at module level, and every import made inside a function."""
+    known = modules(root)
+    top, heavy, inner = {m: set() for m in known}, {m: False for m in known}, []
+    for name, path in known.items():
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                continue
+            for sub in ast.walk(node):
+                if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    inner += [(name, t, sub.name) for inside in ast.walk(sub)
+                              if isinstance(inside, (ast.Import, ast.ImportFrom))
+                              for t in _targets(inside, known, name)]
+                elif isinstance(sub, (ast.Import, ast.ImportFrom)) and not _in_function(tree, sub):
+                    top[name] |= _targets(sub, known, name)
+                    heavy[name] |= bool(imported_names(sub) & set(HEAVY))
+    return top, heavy, sorted(set(inner))
+
+
+def imported_names(node) -> set[str]:
+    if isinstance(node, ast.Import):
+        return {a.name.split(".")[0] for a in node.names}
+    return {node.module.split(".")[0]} if node.level == 0 and node.module else set()
+
+
+def _in_function(tree, target) -> bool:
+    return any(target in ast.walk(fn) for fn in ast.walk(tree) if isinstance(fn, (ast.FunctionDef,
+                                                                                     ast.AsyncFunctionDef)))
+
+
+def reachable(top: dict, start: str) -> set[str]:
+    seen, queue = set(), deque([start])
+    while queue:
+        name = queue.popleft()
+        if name not in seen:
+            seen.add(name)
+            queue.extend(top.get(name, ()))
+    return seen
+
+
+def hidden_cycles(root: Path) -> list[str]:
+    """Function-level imports that close an import cycle, other than lazy imports of heavy libraries."""
+    top, heavy, inner = import_graph(root)
+    out = []
+    for mod, target, fn in inner:
+        loads = reachable(top, target)
+        if mod in loads and not any(heavy[m] for m in loads) and (mod, target) not in KEPT:
+            out.append(f"{mod} imports {target} in {fn}()")
+    return out
+
+
+def test_no_function_level_import_hides_an_import_cycle():
+    """Issue #27: cycles were broken by moving an import into a function; they are broken by design now
+    (a type under `TYPE_CHECKING`, a function moved to the module that needs both sides)."""
+    assert hidden_cycles(REPO) == []
+
+
+def test_the_cycle_check_catches_a_hidden_cycle(tmp_path):
+    for layer in LAYERS:
+        (tmp_path / layer).mkdir()
+    (tmp_path / "index" / "a.py").write_text("from index.b import B\n\ndef f():\n    from index.b import g\n")
+    (tmp_path / "index" / "b.py").write_text("B = 1\n\ndef g():\n    from index.a import f\n")
+    (tmp_path / "index" / "c.py").write_text("import chromadb\nfrom index.d import D\n")
+    (tmp_path / "index" / "d.py").write_text("D = 1\n\ndef h():\n    from index.c import x\n")
+    assert hidden_cycles(tmp_path) == ["index.b imports index.a in g()"]

@@ -10,13 +10,13 @@ import pytest
 
 from index import manifest as mf
 from index.build import build
-from index.fakes import HashEmbedder, MemoryStore
 from index.formats.limits import ReadOptions
 from index.isolate import Reader
 from index.load import load
-from index.samples import many_entries_zip, pdf_bomb, write_docx, write_pdf, zip_bomb_docx
 from index.settings import IndexSettings
 from index.types import SkipFile
+from testkit.fakes import HashEmbedder, MemoryStore
+from testkit.samples import many_entries_zip, pdf_bomb, write_docx, write_pdf, zip_bomb_docx
 
 GOOD = "The Varnholt ferry crossing was closed in 1931 after the pier collapsed. " * 5
 

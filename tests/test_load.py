@@ -9,7 +9,7 @@ from conftest import EVAL, SEEDS, assert_provenance, copy_files
 from index.chunk import chunk_doc
 from index.discover import file_hash
 from index.load import load
-from index.samples import write_docx, write_pdf  # noqa: F401 (other tests import them from here)
+from testkit.samples import write_docx, write_pdf  # noqa: F401 (other tests import them from here)
 
 PARAS = [
     "Alpha paragraph: the river delta floods every spring, and farmers plant rice on the new silt.",

@@ -1,4 +1,4 @@
-"""A short run of the load scenario of bench/load_bench.py (`ui.testing.load`): 4 concurrent API users for 10 s with a rebuild in the middle.
+"""A short run of the load scenario of bench/load_bench.py (`testkit.load`): 4 concurrent API users for 10 s with a rebuild in the middle.
 
 No timing assertions (the machine is shared); only correctness under load: no failed request,
 every citation exact, the rebuild succeeds and its new document is answerable afterwards.
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ui.testing import load as load_bench
+from testkit import load as load_bench
 
 pytestmark = pytest.mark.slow
 

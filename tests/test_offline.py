@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SEEDS
-from ui.testing import stop_server
+from testkit.servers import stop_server
 
 XI_QUESTION = "What did Xi herald during his call with Putin?"
 XI_QUOTE = "Xi heralded a new year of growing coordination with Russia"
@@ -259,6 +259,25 @@ def test_index_and_ask_make_no_network_attempt(watch, tmp_path):
     assert asked.returncode == 0, asked.stderr[-3000:]
     answer = json.loads(asked.stdout)
     assert not answer["abstained"] and XI_QUOTE in answer["citations"][0]["quote"]
+    watch.assert_silent()
+
+
+LIBRARY = r'''
+import json, os
+from index.embed import SentenceTransformerEmbedder
+vectors = SentenceTransformerEmbedder().embed(["The ferry leaves at dawn."])
+print(json.dumps({"dimension": int(vectors.shape[1]),
+                  "set": sorted(k for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE") if k in os.environ)}))
+'''
+
+
+def test_the_library_loads_the_model_offline_and_leaves_the_callers_environment_alone(watch):
+    """From Python (no `qa` entry point), the model loads from its folder with no network attempt, and the
+    process that imported us gets no HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE written into its environment."""
+    done = watch.run("-c", LIBRARY, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.splitlines()[-1])
+    assert out == {"dimension": 384, "set": []}
     watch.assert_silent()
 
 

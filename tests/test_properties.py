@@ -12,15 +12,14 @@ from collections import Counter
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from conftest import SEEDS, assert_well_formed
 from index.errors import UsageError
-from ui.cli import main
 from qa.pipeline import Assistant, build_assistant
 from qa.question import MAX_CHARS
 from qa.types import Answer, Citation
+from ui.cli import main
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread", "clean_qa_env", "shared_model")
 

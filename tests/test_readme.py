@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SEEDS
-from ui.testing import free_port, stop_server
+from testkit.servers import free_port, stop_server
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent

@@ -20,8 +20,8 @@ from gradio_client import Client
 
 from index import generation
 from index.settings import IndexSettings
-from ui.testing import REPO, clean_env, running_server
-from ui.testing import load
+from testkit import load
+from testkit.servers import REPO, clean_env, running_server
 
 pytestmark = pytest.mark.slow
 

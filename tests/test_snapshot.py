@@ -11,10 +11,10 @@ import pytest
 from index import generation, lexical
 from index.build import build
 from index.columns import Metadata
-from index.vector_file import VectorFile
 from index.settings import IndexSettings
+from index.vector_file import VectorFile
 from qa.pipeline import build_assistant
-from ui.testing import XI_QUESTION, XI_QUOTE
+from testkit.servers import XI_QUESTION, XI_QUOTE
 
 ROWS = [{"source": "a.md", "start": 0, "end": 120, "title": "Tides", "page": None},
         {"source": "a.md", "start": 120, "end": 260, "title": "Tides", "published": "2024-01-02"},

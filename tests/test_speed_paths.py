@@ -92,6 +92,28 @@ def test_the_chat_imports_gradio_without_rewriting_its_type_stubs():
     assert done.stdout.split() == ["True", "False", "True"], done.stderr
 
 
+def test_the_installed_gradio_is_a_release_the_stub_patch_was_checked_against():
+    """The patch replaces a step of gradio's internals: a new gradio release fails here until someone reads its
+    `gradio/component_meta.py` again and adds the release to `CHECKED` (or drops the patch)."""
+    import importlib.metadata
+
+    from ui.gradio_import import CHECKED
+
+    assert importlib.metadata.version("gradio") in CHECKED
+    code = "import gradio.component_meta as m, inspect; print('create_or_modify_pyi(' in inspect.getsource(m))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.stdout.split() == ["True"], done.stderr
+
+
+def test_gradio_imported_first_falls_back_and_says_so():
+    """The fallback: gradio as it comes (its stubs rewritten), the chat built all the same, and a log line."""
+    code = ("import gradio, ui.gradio_import as g, ui.app; "
+            "print(g.stubs_skipped(), g.gr is gradio)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.stdout.split() == ["False", "True"], done.stderr
+    assert "gradio was imported before ui.gradio_import" in done.stderr
+
+
 def test_every_chat_module_takes_gradio_from_gradio_import():
     """A module that imported gradio itself, before `ui.gradio_import`, would bring back the stub rewriting
     and could import gradio with analytics on."""

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from index import generation
-from index import manifest as mf
+from index import generation, manifest as mf
 from index.errors import IndexMissingError, UsageError
-from index.fakes import HashEmbedder
 from index.settings import IndexSettings
 from index.store import NAMES, STORES, All, Match, open_store
 from index.types import Chunk
+from testkit.fakes import HashEmbedder
 
 TEXTS = {
     "harbour.md": ["The harbour lighthouse was painted teal by its keeper in 1897.",

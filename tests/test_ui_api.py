@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from gradio_client import Client
 
-from ui.testing import OFF_TOPIC, XI_QUESTION, XI_QUOTE, running_server
+from testkit.servers import OFF_TOPIC, XI_QUESTION, XI_QUOTE, running_server
 
 pytestmark = pytest.mark.slow
 LOGIN = ("alice", "s3cret:with-colon")

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from qa.wording import NOT_FOUND
-from ui.testing import ARTIFACTS, OFF_TOPIC, XI_QUESTION, XI_QUOTE, running_server
+from testkit.servers import ARTIFACTS, OFF_TOPIC, XI_QUESTION, XI_QUOTE, running_server
 
 sys.path.insert(0, str(Path(__file__).parent))
 from llm_stub import StubLLM  # noqa: E402

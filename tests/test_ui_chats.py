@@ -1,8 +1,12 @@
 """The conversations kept in the browser: new, add, regenerate, open, delete, and distrust of stored data."""
 from __future__ import annotations
 
+import pytest
+
 from qa.types import Answer, Citation
 from ui import chats
+
+pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
 
 QUOTE = "The quote."
 

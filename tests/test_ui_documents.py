@@ -14,10 +14,10 @@ from gradio_client import Client
 from playwright.sync_api import Page, expect
 
 from index.catalog import documents
-from index.samples import write_pptx, write_scanned_pdf
 from index.settings import IndexSettings
-from index.testing import index_state
-from ui.testing import ARTIFACTS, running_server
+from testkit.invariants import index_state
+from testkit.samples import write_pptx, write_scanned_pdf
+from testkit.servers import ARTIFACTS, running_server
 
 pytestmark = pytest.mark.slow
 

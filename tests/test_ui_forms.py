@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from ui.testing import ARTIFACTS, running_server
+from testkit.servers import ARTIFACTS, running_server
 
 pytestmark = pytest.mark.slow
 ANSWER_TIMEOUT = 60_000

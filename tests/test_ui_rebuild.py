@@ -8,10 +8,9 @@ import pytest
 
 from index.settings import IndexSettings
 from qa.pipeline import build_assistant
+from testkit.servers import XI_QUESTION, XI_QUOTE
 from ui import documents
 from ui.upload import save_upload
-
-from ui.testing import XI_QUESTION, XI_QUOTE
 
 pytestmark = pytest.mark.slow
 

@@ -17,6 +17,8 @@ from ui import feedback, render
 from ui.app import parse_auth
 from ui.settings import Config
 
+pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
+
 CONTEXT = "Intro <b>bold</b> & more. The quote is here. Tail text."
 QUOTE = "The quote is here."
 

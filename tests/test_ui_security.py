@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from ui.testing import running_server
+from testkit.servers import running_server
 
 sys.path.insert(0, str(Path(__file__).parent))
 from llm_stub import StubLLM  # noqa: E402

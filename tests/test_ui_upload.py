@@ -122,9 +122,11 @@ def test_a_symlink_in_seeds_is_never_written_through(tmp_path, seeds, upload):
 # --- content checks, conflicts and per-upload caps (issue #11 row 9, issue #14) --------------------------
 
 from index.formats.limits import ReadOptions  # noqa: E402
-from index.samples import write_docx, write_pdf  # noqa: E402
+from testkit.samples import write_docx, write_pdf  # noqa: E402
 from ui.documents import check_caps, save_all  # noqa: E402
 from ui.settings import ServeSettings  # noqa: E402
+
+pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
 
 OPTIONS = ReadOptions()
 

@@ -134,8 +134,8 @@ def test_example_questions_come_from_the_index_and_are_answerable(seeds_copy, ma
 def test_the_viewer_shows_each_format_at_its_location(tmp_path, embedder):
     """Slides, sheet rows, e-book chapters, messages and scanned pages: the viewer's header names the place
     (as the citation does), the quote is marked in the document's text, and a PDF page is drawn."""
-    from index.samples import format_corpus
     from index.settings import IndexSettings
+    from testkit.samples import format_corpus
 
     seeds = tmp_path / "seeds"
     probes = [p for p in format_corpus(seeds) if p.where]

@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from index.samples import write_pdf
-from ui.testing import (ARTIFACTS, SEEDS, XI_QUESTION, XI_QUOTE, free_port, start_ui, stop_server,
-                        wait_until_up)
+from testkit.samples import write_pdf
+from testkit.servers import ARTIFACTS, SEEDS, XI_QUESTION, XI_QUOTE, free_port, start_ui, stop_server, wait_until_up
 
 sys.path.insert(0, str(Path(__file__).parent))
 from llm_stub import StubLLM  # noqa: E402

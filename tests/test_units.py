@@ -1,4 +1,4 @@
-"""Fast unit tests of the contracts, on the in-memory fakes (`index.fakes`): no model, no Chroma. Seconds."""
+"""Fast unit tests of the contracts, on the in-memory fakes (`testkit.fakes`): no model, no Chroma. Seconds."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +9,6 @@ import pytest
 from index import ids
 from index.build import build
 from index.errors import IndexMissingError, QAError, UsageError
-from index.fakes import HashEmbedder, MemoryStore
 from index.settings import IndexSettings
 from qa.answerers import ANSWERERS, available
 from qa.errors import AnswerError, LLMError
@@ -17,9 +16,12 @@ from qa.history import as_dicts, messages, user_turns
 from qa.pipeline import build_assistant
 from qa.settings import AnswerSettings
 from qa.wording import NOT_FOUND, location
+from testkit.fakes import HashEmbedder, MemoryStore
 from ui import docs
 from ui.errors import ServeError, UploadRefused
 from ui.settings import Config, ServeSettings
+
+pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
 
 DOCS = {
     "lighthouse.txt": "The Quillmere lighthouse was painted teal in 1897 by its keeper, Odile Franck.\n\n"

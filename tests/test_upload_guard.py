@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ui.testing import running_server
+from testkit.servers import running_server
 
 pytestmark = pytest.mark.slow
 

@@ -17,8 +17,8 @@ from ui import chats, documents, documents_tab, guard, ports, render
 from ui.chat import Chat
 from ui.csp import SecurityHeaders
 from ui.gradio_import import gr
-from ui.settings import Config
 from ui.guard import parse_login as parse_auth  # noqa: F401 (the login's one parser, in ui/guard.py)
+from ui.settings import Config
 
 TITLE = "Seed QA"
 INTRO = ("Answers come only from your documents. Click an answer to see its sources; click a number or a "

@@ -223,8 +223,7 @@ class Chat:
     def cite(self, store, evt: gr.EventData) -> Iterator[tuple]:
         """A `[n]` or a source card was clicked: that answer's sources, source n outlined, and the viewer open
         at its quote ("Opening NAME, p. N…" until it is read); outputs (sources, viewer, viewer content)."""
-        data = evt._data if isinstance(getattr(evt, "_data", None), dict) else {}
-        turn, n = _int(data.get("turn")), _int(data.get("n"))
+        turn, n = _int(sent(evt, "turn")), _int(sent(evt, "n"))
         asked = self._turn(store, turn) if turn is not None else None
         found = {s.n: s for s in sources(asked.answer)} if asked else {}
         if n not in found:
@@ -259,11 +258,11 @@ class Chat:
 
     def pick(self, store, evt: gr.EventData, request: gr.Request = None) -> tuple:
         """A conversation in the list was opened or deleted, or a deletion undone."""
-        data = evt._data if isinstance(getattr(evt, "_data", None), dict) else {}
-        store, chat_id = self._healed(chats.normalise(store), request), str(data.get("chat") or "")
-        if data.get("action") == "delete":
+        action = sent(evt, "action")
+        store, chat_id = self._healed(chats.normalise(store), request), str(sent(evt, "chat") or "")
+        if action == "delete":
             return self._show(chats.delete_chat(store, chat_id), request)
-        if data.get("action") == "undo":
+        if action == "undo":
             return self._show(chats.undo_delete(store), request)
         return self._show(chats.open_chat(store, chat_id), request)
 
@@ -358,6 +357,16 @@ def _settled(pending: dict, record: dict) -> dict:
 
 def _bot(html: str) -> dict:
     return {"role": "assistant", "content": html}
+
+
+def sent(evt: gr.EventData, name: str):
+    """Field `name` of the data the page sent with a custom event (`trigger('click', {...})` in the chat's
+    JavaScript), read as gradio documents it for `gr.HTML` events (`evt.name`); None when it was not sent
+    (or nothing was: a plain click)."""
+    try:
+        return getattr(evt, name)
+    except (AttributeError, TypeError):  # TypeError: gradio keeps no data at all for a plain click
+        return None
 
 
 def _int(value) -> int | None:

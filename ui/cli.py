@@ -12,22 +12,16 @@ import click
 
 from index.errors import QAError, UsageError
 from index.memory import limit_arenas
-from qa.answerers import ANSWERERS
-from qa.settings import MAX_K
+from index.settings import IndexSettings
+from qa.settings import AnswerSettings
 from ui import cli_docs
-from ui.settings import Config, from_process
+from ui.cli_flags import flags, given
+from ui.settings import Config, ServeSettings, from_process
 
-_common = [
-    click.option("--seeds", "seeds_dir", type=click.Path(path_type=Path), help="Documents folder [QA_SEEDS]."),
-    click.option("--db", "db_dir", type=click.Path(path_type=Path), help="Index folder [QA_DB]."),
-]
-
-
-def common(fn):
-    """Add --seeds/--db to a command."""
-    for option in reversed(_common):
-        fn = option(fn)
-    return fn
+# The options come from the settings declarations (`setting(..., flag=...)`, ui/cli_flags.py).
+common = flags(IndexSettings, "seeds_dir", "db_dir")  # --seeds/--db
+answering = flags(AnswerSettings)                     # --k, --llm, ...: each command passes them all on
+serving = flags(ServeSettings)                        # --host, --port, ...
 
 
 def handled(fn):
@@ -43,6 +37,19 @@ def handled(fn):
             click.echo("interrupted", err=True)
             sys.exit(130)
     return wrapper
+
+
+# This process is ours (`qa`, `python -m ui`), so the hub libraries are told to stay offline before they are
+# imported; the library itself loads the model with `local_files_only` and sets nothing (index/embed.py).
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+QUIET = {"TOKENIZERS_PARALLELISM": "false"}  # no fork warning from the tokenizers library (a user may set it)
+
+
+def our_process() -> None:
+    """The environment switches of a `qa` process: offline hub libraries, quiet tokenizers."""
+    os.environ.update(OFFLINE)
+    for name, value in QUIET.items():
+        os.environ.setdefault(name, value)
 
 
 _done = {"quick_exit": False}  # set by commands that leave nothing to write once their output is out
@@ -70,6 +77,7 @@ def config(**flags) -> Config:
 @click.version_option(package_name="seedqa")
 def main() -> None:
     """Offline, cited question answering over a folder of documents."""
+    our_process()
     limit_arenas()
 
 
@@ -108,12 +116,11 @@ def collection_settings(seeds_dir, db_dir, name):
 
 
 @main.command("collections")
-@click.option("--db", "db_dir", type=click.Path(path_type=Path), help="Index folder [QA_DB].")
+@flags(IndexSettings, "db_dir")
 @handled
 def collections_cmd(db_dir):
     """List the collections: name, documents folder, files indexed."""
-    from index import collections
-    from index import manifest as mf
+    from index import collections, manifest as mf
 
     base = config(db_dir=db_dir).index
     for name in collections.names(base.db_dir):
@@ -124,8 +131,7 @@ def collections_cmd(db_dir):
 @main.command("ask")
 @click.argument("question")
 @common
-@click.option("--k", type=click.IntRange(1, MAX_K), help="Passages to retrieve [QA_K].")
-@click.option("--llm", "answerer", type=click.Choice(list(ANSWERERS)), help="Answerer [QA_LLM].")
+@answering
 @_collection
 @_where
 @click.option("--json", "as_json", is_flag=True, help="Print the Answer as one JSON object.")
@@ -134,16 +140,17 @@ def collections_cmd(db_dir):
 @click.option("--server", metavar="URL", help="Ask the `qa serve` at URL (e.g. http://127.0.0.1:7860) instead of "
                                               "opening the index here; its key: QA_API_KEY.")
 @handled
-def ask_cmd(question, seeds_dir, db_dir, k, answerer, collection, where, as_json, evidence, server):
+def ask_cmd(question, seeds_dir, db_dir, collection, where, as_json, evidence, server, **answer_flags):
     """Answer QUESTION from the indexed documents, with cited sources."""
     import functools
 
     from index import collections
     from ui.cli_output import print_answer, write_evidence
 
-    cfg = config(seeds_dir=seeds_dir, db_dir=db_dir, k=k, answerer=answerer)
+    cfg = config(seeds_dir=seeds_dir, db_dir=db_dir, **given(answer_flags))
     if server:
-        answer = _ask_server(server, question, cfg, k, answerer, collection, where, evidence)
+        answer = _ask_server(server, question, cfg, answer_flags.get("k"), answer_flags.get("answerer"),
+                             collection, where, evidence)
     else:
         from qa.pipeline import build_assistant
 
@@ -190,16 +197,15 @@ def verify_cmd(bundle, seeds_dir, db_dir, as_json):
 
 @main.command("chat")
 @common
-@click.option("--k", type=click.IntRange(1, MAX_K), help="Passages to retrieve [QA_K].")
-@click.option("--llm", "answerer", type=click.Choice(list(ANSWERERS)), help="Answerer [QA_LLM].")
+@answering
 @handled
-def chat_cmd(seeds_dir, db_dir, k, answerer):
+def chat_cmd(seeds_dir, db_dir, **answer_flags):
     """A conversation in the terminal: ask, then follow up ("When did he say that?"). /new starts over;
     exit or Ctrl-D ends."""
     from qa.pipeline import build_assistant
     from ui.cli_chat import run_chat
 
-    cfg = config(seeds_dir=seeds_dir, db_dir=db_dir, k=k, answerer=answerer)
+    cfg = config(seeds_dir=seeds_dir, db_dir=db_dir, **given(answer_flags))
     run_chat(build_assistant(cfg.index, cfg.answer))
 
 
@@ -272,24 +278,15 @@ def _question_set(name: str, seeds_dir: Path | None) -> tuple[Path, Path]:
 
 @main.command("serve")
 @common
-@click.option("--host", help="Interface to bind [QA_HOST, default 127.0.0.1].")
-@click.option("--port", type=int, help="Port [QA_PORT, default 7860].")
-@click.option("--allowed-host", "allowed_hosts", multiple=True,
-              help="Another host name the chat answers to (repeatable) [QA_ALLOWED_HOSTS].")
-@click.option("--auth-file", type=click.Path(path_type=Path),
-              help="File whose first line is the user:password login [QA_AUTH_FILE].")
-@click.option("--insecure-no-auth", is_flag=True, default=None,
-              help="Serve beyond this machine without a login (anyone who reaches it may change the documents) "
-                   "[QA_INSECURE_NO_AUTH].")
+@serving
 @handled
-def serve_cmd(seeds_dir, db_dir, host, port, allowed_hosts, auth_file, insecure_no_auth):
+def serve_cmd(seeds_dir, db_dir, **serve_flags):
     """Start the web chat (builds the index first if there is none). The login comes from QA_AUTH or
     QA_AUTH_FILE, never from the command line (other users can read it in `ps`)."""
     from ui.app import serve
 
     try:
-        serve(config(seeds_dir=seeds_dir, db_dir=db_dir, host=host, port=port, allowed_hosts=allowed_hosts or None,
-                     auth_file=auth_file, insecure_no_auth=insecure_no_auth))
+        serve(config(seeds_dir=seeds_dir, db_dir=db_dir, **given(serve_flags)))
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.stdout.flush()
@@ -302,15 +299,15 @@ def serve_cmd(seeds_dir, db_dir, host, port, allowed_hosts, auth_file, insecure_
 
 @main.command("mcp")
 @common
-@click.option("--k", type=click.IntRange(1, MAX_K), help="Passages to retrieve [QA_K].")
+@answering
 @handled
-def mcp_cmd(seeds_dir, db_dir, k):
+def mcp_cmd(seeds_dir, db_dir, **answer_flags):
     """Serve the tools ask, search and list_documents over MCP on stdin/stdout (for agents and IDEs;
     the client starts this command). Run `qa index` first."""
     from qa.pipeline import build_assistant
     from ui.mcp_server import run_stdio
 
-    cfg = config(seeds_dir=seeds_dir, db_dir=db_dir, k=k)
+    cfg = config(seeds_dir=seeds_dir, db_dir=db_dir, **given(answer_flags))
     run_stdio(cfg, lambda: build_assistant(cfg.index, cfg.answer))
 
 

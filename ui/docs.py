@@ -30,7 +30,8 @@ def config_table() -> str:
         for f in kind.documented():
             flag = f"`{f['flag']}`" if f["flag"] else ""
             default = f"`{f['default']}`" if f["default"] else ""
-            rows.append(f"| `{f['env']}` | {flag} | {default} | {_cell(f['help'])} | `{layer}` |")
+            limits = f" (range {f['range']})" if f["range"] and "," not in f["range"] else ""
+            rows.append(f"| `{f['env']}` | {flag} | {default} | {_cell(f['help'] + limits)} | `{layer}` |")
     return "\n".join(rows)
 
 

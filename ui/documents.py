@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from index import generation
-from index import manifest as mf
+from index import generation, manifest as mf
 from index.build import build
 from index.catalog import DocStatus, documents
 from index.errors import NothingIndexedError, QAError

@@ -7,18 +7,26 @@
   nothing reads the stubs at run time, only type checkers. It costs 0.9 s of the 2.3 s `import gradio`
   takes here (5 runs each way, medians 2.25 s and 1.36 s), so the chat imports gradio with that step
   replaced by one that does nothing, which also keeps the process from writing into site-packages.
-  If a gradio release renames the step, gradio is imported as it comes (`stubs_skipped()` says which).
+  Gradio has no option for this (6.31: `ComponentMeta.__new__` calls `create_or_modify_pyi` for every
+  class), so the step is replaced only in the releases it was checked against (`CHECKED`;
+  tests/test_speed_paths.py fails on any other, to be checked again); any other release, or gradio
+  imported before this module, is imported as it comes, with the stubs rewritten, and a log line says so
+  (`stubs_skipped()` says which happened).
 """
 from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import importlib.metadata
+import logging
 import os
 import sys
 from types import ModuleType
 
 META_MODULE = "gradio.component_meta"  # where gradio defines the stub writer
 STUB_WRITER = "create_or_modify_pyi"
+CHECKED = ("6.31.0",)  # gradio releases whose stub writer is known to be only that (read their component_meta)
+log = logging.getLogger(__name__)
 
 
 def _no_stubs(*_args, **_kwargs) -> None:
@@ -56,10 +64,24 @@ def stubs_skipped() -> bool:
     return meta is not None and getattr(meta, STUB_WRITER, None) is _no_stubs
 
 
+def _why_not() -> str | None:
+    """Why gradio is imported as it comes (None: its stub writer is replaced)."""
+    if "gradio" in sys.modules:
+        return "gradio was imported before ui.gradio_import"
+    try:
+        version = importlib.metadata.version("gradio")
+    except importlib.metadata.PackageNotFoundError:
+        return "gradio's version is unknown"
+    return None if version in CHECKED else f"gradio {version} is not one of the releases checked ({', '.join(CHECKED)})"
+
+
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 _finder = _SkipStubs()
-if "gradio" not in sys.modules:
+_reason = _why_not()
+if _reason is None:
     sys.meta_path.insert(0, _finder)
+else:
+    log.warning("gradio rewrites its type stubs at import (about 0.9 s more at start): %s", _reason)
 try:
     import gradio as gr  # noqa: E402
 finally:

@@ -19,14 +19,12 @@ from mcp_types import CallToolResult, TextContent
 from pydantic import Field, ValidationError
 from starlette.routing import BaseRoute, Route
 
-from index import collections
-from index import manifest as mf
+from index import collections, manifest as mf
 from index.errors import QAError
-from qa.types import answer_dict
 from qa.export import reply_text
 from qa.pipeline import Assistant
 from qa.settings import MAX_K
-from qa.types import Passage
+from qa.types import Passage, answer_dict
 from ui import guard
 from ui.bearer import BearerGuard, api_key
 from ui.settings import Config

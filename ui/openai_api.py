@@ -37,16 +37,13 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from index.errors import IndexMissingError, QAError, UsageError
 from qa.answerers import available
-from qa.types import answer_dict
 from qa.errors import LLMError
-from qa.filters import Filter
-from qa.filters import of as read_filter
 from qa.export import answer_of_reply, reply_head, reply_note, reply_sources, reply_text
+from qa.filters import Filter, of as read_filter
 from qa.history import text_of
 from qa.pipeline import Assistant
-from qa.types import Answer
-from ui import guard
-from ui import openai_usage as tokens
+from qa.types import Answer, answer_dict
+from ui import guard, openai_usage as tokens
 from ui.api_guard import Limits, Refused, check_origin, read_json
 from ui.bearer import BearerGuard, api_key, error_body
 from ui.settings import Config

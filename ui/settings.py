@@ -11,7 +11,6 @@ from index.errors import UsageError
 from index.settings import IndexSettings
 from qa.settings import AnswerSettings
 
-
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 

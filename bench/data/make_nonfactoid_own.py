@@ -1,8 +1,10 @@
 """Build bench/data/nonfactoid-own.jsonl from snippet keys (each snippet names one whole sentence)."""
-import json, re
+import json
+import re
 from pathlib import Path
 
 from qa import evalsets
+
 Q = [
  ("own01","squad-dev","summary","Summarize the Harvard University article.",None,[("Harvard_University.txt",s) for s in ["Established originally by the Massachusetts","Harvard is a large, highly residential research university.","The University is organized into eleven separate academic units","Harvard was formed in 1636","Harvard's $37.6 billion financial endowment"]],3,None),
  ("own02","squad-dev","summary","What is the computational complexity theory article about?",None,[("Computational_complexity_theory.txt",s) for s in ["Computational complexity theory is a branch","A problem is regarded as inherently difficult","The theory formalizes this intuition","One of the roles of computational complexity theory","Closely related fields in theoretical computer science","A key distinction between analysis of algorithms"]],3,None),

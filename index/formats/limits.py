@@ -6,7 +6,6 @@ file is read in (`index.isolate`).
 """
 from __future__ import annotations
 
-import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,14 +32,6 @@ class ReadOptions:
 
 
 DEFAULT = ReadOptions()
-
-
-def read_key(options: ReadOptions) -> str:
-    """What a skip was judged with: the caps, and whether OCR works. A change retries skipped files."""
-    from index.formats import ocr
-
-    caps = {k: v for k, v in vars(options).items() if k not in ("tesseract", "ocr_pages")}
-    return json.dumps({**caps, "ocr": ocr.available(options.tesseract)}, sort_keys=True)
 
 
 def size(n: float) -> str:

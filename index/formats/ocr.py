@@ -6,6 +6,7 @@ OCR" (never silently dropped).
 from __future__ import annotations
 
 import functools
+import json
 import shutil
 
 from index.formats.builder import tidy
@@ -65,3 +66,9 @@ def open_image(data_or_path):
         raise SkipFile(f"image too large to read ({exc})"[:200]) from exc
     except Exception as exc:  # noqa: BLE001 (Pillow raises many types on broken files)
         raise SkipFile(f"not a valid image: {type(exc).__name__}") from exc
+
+
+def read_key(options: ReadOptions) -> str:
+    """What a skip was judged with: the caps, and whether OCR works. A change retries skipped files."""
+    caps = {k: v for k, v in vars(options).items() if k not in ("tesseract", "ocr_pages")}
+    return json.dumps({**caps, "ocr": available(options.tesseract)}, sort_keys=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 EVALSETS = REPO / "qa" / "evalsets"
 ARTIFACTS = REPO / "test-artifacts"

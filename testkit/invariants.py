@@ -9,8 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from index import generation, lexical
-from index import manifest as mf
+from index import generation, lexical, manifest as mf
 from index.ids import prefix_of
 from index.settings import IndexSettings
 from index.store import open_store

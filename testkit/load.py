@@ -35,7 +35,7 @@ from index import generation
 from index.load import load
 from index.settings import IndexSettings
 from qa.metrics import percentile
-from ui.testing import EVALSETS as EVAL, REPO, clean_env, free_port, start_ui, stop_server, wait_until_up
+from testkit.servers import EVALSETS as EVAL, REPO, clean_env, free_port, start_ui, stop_server, wait_until_up
 
 SEED_QUESTIONS = ["What did Xi herald during his call with Putin?",
                   "Who said Russia would struggle to sustain its war effort without PRC inputs?",
