@@ -82,7 +82,8 @@ HEAVY = ("langchain_core", "langchain_openai", "langchain_ollama", "chromadb", "
 KEPT = {  # registries build their entries when asked, and an entry's module imports the settings naming them
     ("qa.answerers", "qa.extractive"): "the answerer registry (QA_LLM) makes each answerer when asked",
     ("qa.answerers", "qa.llm"): "the answerer registry (QA_LLM) makes each answerer when asked",
-    ("index.store", "index.live_store"): "open_store makes the store when asked (a store registry: #27 item 1)",
+    ("index.store", "index.live_store"): "the store registry (QA_STORE) makes each store when asked",
+    ("index.store", "index.memory_store"): "the store registry (QA_STORE) makes each store when asked",
 }
 
 
