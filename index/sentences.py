@@ -154,6 +154,12 @@ def is_label(text: str) -> bool:
     return len(stripped.split()) <= LABEL_WORDS
 
 
+def is_lead_in(text: str) -> bool:
+    """A sentence that announces what follows it ("..., for instance:", "Then run:"): it ends with a colon.
+    It answers only together with the block under it (a command, an example), never alone."""
+    return text.rstrip().endswith(":")
+
+
 HEADLINE_WORDS = 5  # a Markdown heading of at least this many words states something ("# X tops box office ...")
 
 

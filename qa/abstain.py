@@ -13,7 +13,7 @@ of these is evidence for abstaining:
 * present: the question asks about the present moment (today, now, currently, this week) and no cited
   sentence speaks of the present ("the exchange rate today" is not theirs). A cited document with a
   publication date has a present of its own: in a conversation about a dated article, "now" is its day;
-* name: a capitalised word of the question (not its first) occurs nowhere in the retrieved passages,
+* name: a capitalised word of the question (not its first), or a word of letters and digits ("aria2c"), occurs nowhere in the retrieved passages,
   allowing for accents, a shared five-letter stem and one or two typing slips. The passages are then
   about something else.
 
@@ -105,10 +105,16 @@ def front_matter(metas: Iterable[dict]) -> str:
     return " ".join(w for w in out if w and w != "None")
 
 
+# A word that letters and then digits make a name of, in any case: a program or format ("aria2c", "python3", "mp3").
+_NAMELIKE = re.compile(r"[A-Za-z]+\d+[A-Za-z\d]*")
+
+
 def _unseen_name(question: str, text: str) -> bool:
-    """A capitalised question word (not the first, not a month or a function word) that `text` lacks."""
+    """A capitalised question word (not the first, not a month or a function word), or a word of letters and
+    digits (`_NAMELIKE`), that `text` lacks."""
     names = [fold(re.sub(r"['’]s$", "", w)) for n, w in enumerate(_WORD.findall(question))
-             if n and w[:1].isupper() and w.lower() not in _NOT_NAMES and not (w.isupper() and len(w) <= 2)]
+             if (n and w[:1].isupper() and w.lower() not in _NOT_NAMES and not (w.isupper() and len(w) <= 2))
+             or _NAMELIKE.fullmatch(w)]
     lowered = text.lower()
     missing = [w for w in names if not re.search(rf"\b{re.escape(w)}\b", lowered)]
     if not missing:

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 MIN_PASSAGES = 5  # sentences are looked for in at least this many passages, whatever k
+TYPED_LOOK = 4    # a when / how-many question's answer is looked for among this many best sentences
+BLOCK_MAX = 600   # a lead-in sentence is quoted with at most this many characters of the block under it
 
 
 @dataclass(frozen=True)
@@ -114,14 +116,34 @@ class ExtractiveAnswerer:
         chosen = _with_body(cands) or (self._choose(sentences_only) if sentences_only else [])
         if not chosen:
             return self.abstention(question, passages)
-        if abstain.reasons(question, [c.text for c in chosen], question_type(question),
-                           abstain.context(passages), abstain.front_matter(c.passage.meta for c in chosen)):
+        why = self._objections(question, chosen, passages)
+        if why == ["type"]:  # the best sentence lacks the asked number or date: a near-best one may hold it
+            chosen = self._typed(question, sentences_only, passages)
+        elif why:
+            chosen = []
+        if not chosen:
             return self.abstention(question, passages)
         return self.quote(question, chosen, passages)
 
+    def _objections(self, question: str, chosen: list[Candidate], passages: list[Passage]) -> list[str]:
+        return abstain.reasons(question, [c.text for c in chosen], question_type(question),
+                               abstain.context(passages), abstain.front_matter(c.passage.meta for c in chosen))
+
+    def _typed(self, question: str, cands: list[Candidate], passages: list[Passage]) -> list[Candidate]:
+        """The best of the next few sentences, scoring near the best one, that holds what a when / how-many
+        question asks for and meets every check (`qa.abstain`); none when no such sentence is there."""
+        floor = self.w.second_ratio * cands[0].score
+        for c in cands[1:TYPED_LOOK]:
+            if c.score < floor:
+                break
+            if not self._objections(question, [c], passages):
+                return [c]
+        return []
+
     def quote(self, question: str, chosen: list[Candidate], passages: list[Passage]) -> Answer:
-        """The answer quoting `chosen` sentences, each cited."""
-        cites = tuple(_citation(n, c) for n, c in enumerate(chosen, 1))
+        """The answer quoting `chosen` sentences, each cited; a sentence that leads in to a code block or
+        example (it ends with a colon) is quoted with the block under it."""
+        cites = tuple(_citation(n, _with_block(c)) for n, c in enumerate(chosen, 1))
         text = " ".join(f"{c.quote} [{c.n}]" for c in cites)
         return Answer(question, text, cites, False, self.name, tuple(passages), short=short_of(question, cites))
 
@@ -132,7 +154,7 @@ class ExtractiveAnswerer:
     def candidates(self, question: str, passages: list[Passage], headings: bool = False) -> list[Candidate]:
         """Every distinct sentence of `passages`, best first; with `headings`, also the headlines that state
         something (`is_headline`), marked, which `answer` quotes only beside a sentence of their document."""
-        kind, subject = _question_kind(question), defined_term(question)
+        kind, subject, how_to = _question_kind(question), defined_term(question), asks_how_to(question)
         top = max((p.score for p in passages), default=1.0) or 1.0
         seen, out = set(), []
         for rank, p in enumerate(passages):
@@ -143,6 +165,8 @@ class ExtractiveAnswerer:
                 text = p.text[s.start - p.start:s.end - p.start]
                 heading = headings and sentences.is_headline(text)
                 if sentences.is_label(text) and not heading:  # headings, titles, terms: context, never the answer
+                    continue
+                if not how_to and sentences.is_lead_in(text):  # "..., for instance:" announces a block
                     continue
                 score = (self.w.coverage * s.coverage + self.w.similarity * s.similarity
                          + self.w.passage * p.score / top - self.w.rank * rank + self.w.qtype * _kind_bonus(kind, text)
@@ -230,6 +254,32 @@ def defines(term: str | None, text: str) -> float:
         return 0.0
     rest = _LEAD.sub("", text, count=1).lower()
     return 1.0 if rest.startswith(term) and _PREDICATE.match(rest, len(term)) else 0.0
+
+
+# "How do I ...", "how can I ...", "how to ...": a question asking for a procedure (a command, an option).
+_HOW_TO = re.compile(r"\bhow\s+(?:do|can|could|should|would|to)\b", re.I)
+
+
+def asks_how_to(question: str) -> bool:
+    """Whether `question` asks how to do something, wherever its "how" stands ("rsync: how do I ...?")."""
+    return bool(_HOW_TO.search(question))
+
+
+def _with_block(c: Candidate) -> Candidate:
+    """`c`, or, when it leads in to a block (it ends with a colon and the next lines of its passage start a
+    block of their own: a command, an example, a list), `c` widened to the end of that block."""
+    if not sentences.is_lead_in(c.text):
+        return c
+    p = c.passage
+    rel = c.end - p.start
+    rest = p.text[rel:]
+    if not rest.startswith("\n") or not rest.strip():
+        return c
+    body = rest.lstrip("\n")
+    block = body.split("\n\n", 1)[0].rstrip()
+    if not block or len(block) > BLOCK_MAX:
+        return c
+    return replace(c, end=c.end + (len(rest) - len(body)) + len(block))
 
 
 def _question_kind(question: str) -> str | None:
