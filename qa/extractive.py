@@ -114,6 +114,8 @@ class ExtractiveAnswerer:
             return self.abstention(question, passages)
         sentences_only = [c for c in cands if not c.heading]
         chosen = _with_body(cands) or (self._choose(sentences_only) if sentences_only else [])
+        if chosen and asks_how_to(question):
+            chosen = _with_next_step(max(chosen, key=lambda c: c.score)) or chosen
         if not chosen:
             return self.abstention(question, passages)
         why = self._objections(question, chosen, passages)
@@ -263,6 +265,26 @@ _HOW_TO = re.compile(r"\bhow\s+(?:do|can|could|should|would|to)\b", re.I)
 def asks_how_to(question: str) -> bool:
     """Whether `question` asks how to do something, wherever its "how" stands ("rsync: how do I ...?")."""
     return bool(_HOW_TO.search(question))
+
+
+# A sentence that goes on from the one before it: it refers back ("This can be avoided by ...") or gives a
+# first or next step ("First send a mail ...", "Then run ...").
+_GOES_ON = re.compile(r"^(?:this|that|these|those|it|then|first|firstly|next|to do (?:this|so|that)|instead|"
+                      r"in (?:that|this) case)\b", re.I)
+
+
+def _with_next_step(best: Candidate) -> list[Candidate]:
+    """For a how-to question: the best sentence and the one right after it in its paragraph, when that one
+    goes on from it (`_GOES_ON`): the means often follows the sentence that matches the problem ("The empty
+    line ... is copied to the output. This can be avoided by use of the macro dnl."). Empty otherwise."""
+    p = best.passage
+    nxt = next((s for s in p.sentences if s.start >= best.end), None)
+    if nxt is None:
+        return []
+    gap, text = p.text[best.end - p.start:nxt.start - p.start], p.text[nxt.start - p.start:nxt.end - p.start]
+    if "\n\n" in gap or gap.strip() or sentences.is_label(text) or not _GOES_ON.match(text):
+        return []
+    return [best, Candidate(p, nxt.start, nxt.end, best.score, nxt)]
 
 
 def _with_block(c: Candidate) -> Candidate:
