@@ -96,12 +96,15 @@ def _typed(question: str, sentence: str, kind: str) -> bool:
 
 def front_matter(metas: Iterable[dict]) -> str:
     """The source facts of the cited documents, as words the checks can find: outlet (`site`), author,
-    and the publication day as separate numbers ("2023-10-20T08:00" -> "2023 10 20")."""
+    the publication day as separate numbers ("2023-10-20T08:00" -> "2023 10 20") and the words of the
+    file's name ("ssh-readme-tun.txt" -> "ssh readme tun txt")."""
     out = []
     for meta in metas:
         day = str(meta.get("published") or "")[:10]
         parts = [str(int(x)) for x in day.split("-") if x.isdigit()]
-        out += [str(meta.get("site") or ""), str(meta.get("author") or ""), " ".join(parts)]
+        # the file's own name names the document too ("the OpenSSH tunnel README": ssh-readme-tun.txt)
+        name = re.sub(r"[\W_]+", " ", str(meta.get("source") or "").rsplit("/", 1)[-1])
+        out += [str(meta.get("site") or ""), str(meta.get("author") or ""), " ".join(parts), name]
     return " ".join(w for w in out if w and w != "None")
 
 
