@@ -126,6 +126,33 @@ def _unseen_name(question: str, text: str) -> bool:
     return any(not _near(w, vocab) for w in missing)
 
 
+# "What is the default HISTSIZE in zsh?": the program, language or place the question is about, last.
+_SCOPE = re.compile(r"\b(?:in|for)\s+(?:(?:a|an|the)\s+)?([A-Za-z][\w.+-]*\w)\s*[?.!]*\s*$")
+
+
+def scope(question: str) -> str | None:
+    """The word a short wh-question ends on after "in" or "for" ("... in zsh?" -> "zsh"): what the answer must be
+    about. None for other questions, or when that word is a function word or shorter than 3 letters."""
+    if not is_single_wh(question):
+        return None
+    m = _SCOPE.search(question)
+    word = fold(m.group(1)) if m else ""
+    return word if len(word) >= 3 and word not in _NOT_NAMES else None
+
+
+def unseen_scope(question: str, words: set[str]) -> bool:
+    """The question's scope (`scope`) is not among `words`, the words of the documents an answer cites (allowing
+    a shared five-letter stem and typing slips): those documents are about another program or place ("the
+    default HISTSIZE in zsh" answered from the bash manual)."""
+    word = scope(question)
+    return word is not None and not _near(word, words)
+
+
+def words_of(text: str) -> set[str]:
+    """The folded words of `text`, as `unseen_scope` compares them."""
+    return set(_WORD.findall(fold(text)))
+
+
 def _near(word: str, vocab: set[str]) -> bool:
     """`word` or a variant of it (a shared five-letter stem, one or two edits) is in `vocab`."""
     if word in vocab:

@@ -81,6 +81,8 @@ class ExtractiveAnswerer:
         self.composer = Composer(self)
         self._views: Views | None = None
         self._lock = threading.Lock()
+        self._words: dict[str, set[str]] = {}  # the words of each cited document, for the current snapshot
+        self._words_lex = None
 
     def stream(self, question: str, history: History | None, k: int) -> Generator[str, None, Answer]:
         """Answer `question` in view of `history`; the whole text comes at once. A question asking for more
@@ -128,8 +130,28 @@ class ExtractiveAnswerer:
         return self.quote(question, chosen, passages)
 
     def _objections(self, question: str, chosen: list[Candidate], passages: list[Passage]) -> list[str]:
-        return abstain.reasons(question, [c.text for c in chosen], question_type(question),
-                               abstain.context(passages), abstain.front_matter(c.passage.meta for c in chosen))
+        """`qa.abstain.reasons`, and "scope" when the cited documents never name what the question is about."""
+        why = abstain.reasons(question, [c.text for c in chosen], question_type(question),
+                              abstain.context(passages), abstain.front_matter(c.passage.meta for c in chosen))
+        if abstain.scope(question) and abstain.unseen_scope(question, self._words_of({c.passage.source for c in chosen})):
+            why.append("scope")
+        return why
+
+    def _words_of(self, sources: set[str]) -> set[str]:
+        """The words of the indexed text of `sources` (from the lexical snapshot; cached per snapshot)."""
+        lex = self.search.lexical
+        rows = lex.rows_by("source")
+        out: set[str] = set()
+        with self._lock:
+            if self._words_lex is not lex:
+                self._words, self._words_lex = {}, lex
+            for source in sources:
+                if source not in self._words:
+                    found = rows.get(source, ())
+                    title = lex.metas[int(found[0])].get("title", "") if len(found) else ""
+                    self._words[source] = abstain.words_of(" ".join([title, source] + [lex.texts[int(r)] for r in found]))
+                out |= self._words[source]
+        return out
 
     def _typed(self, question: str, cands: list[Candidate], passages: list[Passage]) -> list[Candidate]:
         """The best of the next few sentences, scoring near the best one, that holds what a when / how-many
