@@ -190,8 +190,8 @@ class ExtractiveAnswerer:
                 heading = headings and sentences.is_headline(text)
                 if sentences.is_label(text) and not heading:  # headings, titles, terms: context, never the answer
                     continue
-                if not how_to and sentences.is_lead_in(text):  # "..., for instance:" announces a block
-                    continue
+                if not how_to and (sentences.is_lead_in(text) or sentences.is_code_block(text)):
+                    continue  # "..., for instance:" announces a block; a command block answers only how-to questions
                 score = (self.w.coverage * s.coverage + self.w.similarity * s.similarity
                          + self.w.passage * p.score / top - self.w.rank * rank + self.w.qtype * _kind_bonus(kind, text)
                          + self.w.define * defines(subject, text))

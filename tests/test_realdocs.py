@@ -241,3 +241,15 @@ def test_answer_choice_on_a_real_page(tmp_path, make_settings, embedder):
     assert not fields.abstained and "nine" in fields.text, fields.text
     assert ask("What is the default page size in groff?").abstained
     assert ask("Which paper size does lpx42 use by default?").abstained
+
+
+@pytest.mark.parametrize("text, code", [
+    ("quire -p a4 report.txt\nquire -p legal letter.txt", True),
+    ("python3 -m venv env\nsource env/bin/activate\n    pip install requests", True),
+    ("$ make\n$ make install", True),
+    ("The quick tool reads a file and writes\na summary of what it holds.", False),
+    ("- first item of a list\n- second item", False),
+    ("quire -p a4 report.txt", False),  # one line: a label or a sentence, judged as such
+])
+def test_code_blocks_are_told_from_prose(text, code):
+    assert sentences.is_code_block(text) is code
