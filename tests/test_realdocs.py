@@ -205,17 +205,18 @@ quire -p legal letter.txt</pre>
 <p>The empty line in the output is there because the newline after a macro is not a part of the macro
 definition, and it is consequently copied to the output. This can be avoided by use of the macro skipnl.</p>
 <h2>Ledgers</h2>
-<p>The ledger file format stores one entry per physical line in the file with a bunch of associated meta data,
-each field separated with a comma.</p>
-<p>Each line that specifies a single entry consists of nine text fields separated with commas.</p>
+<p>The quire ledger file format stores one entry per physical line in the file, with each field of the line
+separated with a comma.</p>
+<p>Each line of a quire ledger file that specifies a single entry consists of nine text fields separated with
+commas.</p>
 </main></body></html>"""
 
 
 @pytest.mark.slow
 def test_answer_choice_on_a_real_page(tmp_path, make_settings, embedder):
     """A lead-in sentence is no fact answer but, for a how-to question, is quoted with its command block; a
-    how-to answer goes on to the next sentence that gives the means; a how-many question takes the near-best
-    sentence holding a number; a question about another program ("in groff?") or naming an unknown one
+    how-to answer goes on to the next sentence that gives the means; a how-many question takes the sentence
+    tied with the best that holds a number; a question about another program ("in groff?") or naming an unknown one
     ("lpx42") abstains. All but the first failed before: the how-to quote stopped at the colon, the blank-line
     question was answered with a code line, the fields question abstained, the other programs got answers."""
     from index.build import build
