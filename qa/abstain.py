@@ -13,9 +13,9 @@ of these is evidence for abstaining:
 * present: the question asks about the present moment (today, now, currently, this week) and no cited
   sentence speaks of the present ("the exchange rate today" is not theirs). A cited document with a
   publication date has a present of its own: in a conversation about a dated article, "now" is its day;
-* name: a capitalised word of the question (not its first), or a word of letters and digits ("aria2c"), occurs nowhere in the retrieved passages,
-  allowing for accents, a shared five-letter stem and one or two typing slips. The passages are then
-  about something else.
+* name: a capitalised word of the question (not its first), or a word of letters and digits ("aria2c"),
+  occurs nowhere in the retrieved passages, allowing for accents, a shared five-letter stem and one or two
+  typing slips. The passages are then about something else.
 
 An outlet, author or day the question names ("according to TechCrunch", "Fortune ran an AP story on
 October 20") constrains the source, not the fact: retrieval favours those sources (`qa.sources`), and here

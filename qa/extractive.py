@@ -136,7 +136,8 @@ class ExtractiveAnswerer:
         """`qa.abstain.reasons`, and "scope" when the cited documents never name what the question is about."""
         why = abstain.reasons(question, [c.text for c in chosen], question_type(question),
                               abstain.context(passages), abstain.front_matter(c.passage.meta for c in chosen))
-        if abstain.scope(question) and abstain.unseen_scope(question, self._words_of({c.passage.source for c in chosen})):
+        cited = {c.passage.source for c in chosen}
+        if abstain.scope(question) and abstain.unseen_scope(question, self._words_of(cited)):
             why.append("scope")
         return why
 
@@ -152,7 +153,8 @@ class ExtractiveAnswerer:
                 if source not in self._words:
                     found = rows.get(source, ())
                     title = lex.metas[int(found[0])].get("title", "") if len(found) else ""
-                    self._words[source] = abstain.words_of(" ".join([title, source] + [lex.texts[int(r)] for r in found]))
+                    texts = [title, source] + [lex.texts[int(r)] for r in found]
+                    self._words[source] = abstain.words_of(" ".join(texts))
                 out |= self._words[source]
         return out
 
