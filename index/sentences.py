@@ -154,6 +154,25 @@ def is_label(text: str) -> bool:
     return len(stripped.split()) <= LABEL_WORDS
 
 
+# A line of code or of a command: a prompt, an option, an assignment, a path, brackets, a pipe or a statement end.
+_CODE_MARK = re.compile(r"^\s*(?:[$%>]|#\s)|(?:^|\s)--?[A-Za-z]|\S=|[/\\]\w|[(){}\[\];|<>]|\\\s*$")
+
+
+def is_code_block(text: str) -> bool:
+    """Lines of code or commands kept as one block (a `pre` block, an indented example): two lines or more,
+    none ending as a sentence ends, at least half of them bearing a mark of code (`_CODE_MARK`). Quoted for
+    a how-to question, never offered as the answer to another."""
+    lines = [line for line in text.strip().split("\n") if line.strip()]
+    return (len(lines) >= 2 and not any(line.rstrip().endswith((".", "!", "?")) for line in lines)
+            and 2 * sum(bool(_CODE_MARK.search(line)) for line in lines) >= len(lines))
+
+
+def is_lead_in(text: str) -> bool:
+    """A sentence that announces what follows it ("..., for instance:", "Then run:"): it ends with a colon.
+    It answers only together with the block under it (a command, an example), never alone."""
+    return text.rstrip().endswith(":")
+
+
 HEADLINE_WORDS = 5  # a Markdown heading of at least this many words states something ("# X tops box office ...")
 
 

@@ -12,9 +12,9 @@ of these is evidence for abstaining:
   question's own words, of the kind its wording asks for (a share for "what percentage");
 * present: the question asks about the present moment (today, now, currently, this week) and no cited
   sentence speaks of the present (the documents are dated: "the exchange rate today" is not theirs);
-* name: a capitalised word of the question (not its first) occurs nowhere in the retrieved passages,
-  allowing for accents, a shared five-letter stem and one or two typing slips. The passages are then
-  about something else.
+* name: a capitalised word of the question (not its first), or a word of letters and digits ("aria2c"),
+  occurs nowhere in the retrieved passages, allowing for accents, a shared five-letter stem and one or two
+  typing slips. The passages are then about something else.
 
 An outlet, author or day the question names ("according to TechCrunch", "Fortune ran an AP story on
 October 20") constrains the source, not the fact: retrieval favours those sources (`qa.sources`), and here
@@ -92,25 +92,61 @@ def _typed(question: str, sentence: str, kind: str) -> bool:
 
 def front_matter(metas: Iterable[dict]) -> str:
     """The source facts of the cited documents, as words the checks can find: outlet (`site`), author,
-    and the publication day as separate numbers ("2023-10-20T08:00" -> "2023 10 20")."""
+    the publication day as separate numbers ("2023-10-20T08:00" -> "2023 10 20") and the words of the
+    file's name ("ssh-readme-tun.txt" -> "ssh readme tun txt")."""
     out = []
     for meta in metas:
         day = str(meta.get("published") or "")[:10]
         parts = [str(int(x)) for x in day.split("-") if x.isdigit()]
-        out += [str(meta.get("site") or ""), str(meta.get("author") or ""), " ".join(parts)]
+        # the file's own name names the document too ("the OpenSSH tunnel README": ssh-readme-tun.txt)
+        name = re.sub(r"[\W_]+", " ", str(meta.get("source") or "").rsplit("/", 1)[-1])
+        out += [str(meta.get("site") or ""), str(meta.get("author") or ""), " ".join(parts), name]
     return " ".join(w for w in out if w and w != "None")
 
 
+# A word that letters and then digits make a name of, in any case: a program or format ("aria2c", "python3", "mp3").
+_NAMELIKE = re.compile(r"[A-Za-z]+\d+[A-Za-z\d]*")
+
+
 def _unseen_name(question: str, text: str) -> bool:
-    """A capitalised question word (not the first, not a month or a function word) that `text` lacks."""
+    """A capitalised question word (not the first, not a month or a function word), or a word of letters and
+    digits (`_NAMELIKE`), that `text` lacks."""
     names = [fold(re.sub(r"['’]s$", "", w)) for n, w in enumerate(_WORD.findall(question))
-             if n and w[:1].isupper() and w.lower() not in _NOT_NAMES and not (w.isupper() and len(w) <= 2)]
+             if (n and w[:1].isupper() and w.lower() not in _NOT_NAMES and not (w.isupper() and len(w) <= 2))
+             or _NAMELIKE.fullmatch(w)]
     lowered = text.lower()
     missing = [w for w in names if not re.search(rf"\b{re.escape(w)}\b", lowered)]
     if not missing:
         return False
     vocab = set(_WORD.findall(fold(text)))
     return any(not _near(w, vocab) for w in missing)
+
+
+# "What is the default HISTSIZE in zsh?": the program, language or place the question is about, last.
+_SCOPE = re.compile(r"\b(?:in|for)\s+(?:(?:a|an|the)\s+)?([A-Za-z][\w.+-]*\w)\s*[?.!]*\s*$")
+
+
+def scope(question: str) -> str | None:
+    """The word a short wh-question ends on after "in" or "for" ("... in zsh?" -> "zsh"): what the answer must be
+    about. None for other questions, or when that word is a function word or shorter than 3 letters."""
+    if not is_single_wh(question):
+        return None
+    m = _SCOPE.search(question)
+    word = fold(m.group(1)) if m else ""
+    return word if len(word) >= 3 and word not in _NOT_NAMES else None
+
+
+def unseen_scope(question: str, words: set[str]) -> bool:
+    """The question's scope (`scope`) is not among `words`, the words of the documents an answer cites (allowing
+    a shared five-letter stem and typing slips): those documents are about another program or place ("the
+    default HISTSIZE in zsh" answered from the bash manual)."""
+    word = scope(question)
+    return word is not None and not _near(word, words)
+
+
+def words_of(text: str) -> set[str]:
+    """The folded words of `text`, as `unseen_scope` compares them."""
+    return set(_WORD.findall(fold(text)))
 
 
 def _near(word: str, vocab: set[str]) -> bool:

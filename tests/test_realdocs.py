@@ -171,3 +171,86 @@ def test_what_is_prefers_the_defining_sentence(question, sentence, defining):
     from qa.extractive import defined_term, defines
 
     assert (defines(defined_term(question), sentence) == 1.0) is defining
+
+
+def test_how_to_lead_in_scope_and_names_of_letters_and_digits():
+    from qa import abstain
+    from qa.extractive import asks_how_to
+
+    assert asks_how_to("rsync: how do I get it to create the missing directories?")
+    assert asks_how_to("m4 leaves an empty line. How do I get rid of it?") and asks_how_to("how to install it")
+    assert not asks_how_to("How many fields make up one line?") and not asks_how_to("How did the war end?")
+    assert sentences.is_lead_in("You can select it for a single run with the -p switch, for instance:")
+    assert not sentences.is_lead_in("Ghostscript uses U.S. letter paper as its default page size.")
+    assert abstain.scope("What is the default HISTSIZE in zsh?") == "zsh"
+    assert abstain.scope("What is a coroutine in Lua?") == "lua" and abstain.scope("Where is it in?") is None
+    assert abstain.unseen_scope("What is the default HISTSIZE in zsh?", abstain.words_of("The bash manual: HISTSIZE"))
+    assert not abstain.unseen_scope("What is a coroutine in Lua?", abstain.words_of("Lua 5.1 Reference Manual"))
+    said = "The default value is three connections per server."
+    assert abstain.reasons("How many connections per server does aria2c open?", [said], "number", said) == ["name"]
+    assert abstain.reasons("How many connections per server does the client open?", [said], "number", said) == []
+    assert "readme" in abstain.front_matter([{"source": "docs/ssh-readme-tun.txt"}]).split()
+
+
+HANDBOOK = """<!DOCTYPE html><html><head><title>quire — printing manual</title></head><body>
+<nav><a href="/">Home</a> <a href="/docs">Docs</a></nav>
+<main>
+<h1>Choosing paper size</h1>
+<p>quire is distributed configured to use A5 paper as its default page size.</p>
+<p>If the desired paper size is listed in the section on paper sizes known to quire below, you can select it
+as the default paper size for a single invocation of quire by using the -p switch, for instance:</p>
+<pre>quire -p a4 report.txt
+quire -p legal letter.txt</pre>
+<h2>Blank lines</h2>
+<p>The empty line in the output is there because the newline after a macro is not a part of the macro
+definition, and it is consequently copied to the output. This can be avoided by use of the macro skipnl.</p>
+<h2>Ledgers</h2>
+<p>The quire ledger file format stores one entry per physical line in the file, with each field of the line
+separated with a comma.</p>
+<p>Each line of a quire ledger file that specifies a single entry consists of nine text fields separated with
+commas.</p>
+</main></body></html>"""
+
+
+@pytest.mark.slow
+def test_answer_choice_on_a_real_page(tmp_path, make_settings, embedder):
+    """A lead-in sentence is no fact answer but, for a how-to question, is quoted with its command block; a
+    how-to answer goes on to the next sentence that gives the means; a how-many question takes the sentence
+    tied with the best that holds a number; a question about another program ("in groff?") or naming an unknown one
+    ("lpx42") abstains. All but the first failed before: the how-to quote stopped at the colon, the blank-line
+    question was answered with a code line, the fields question abstained, the other programs got answers."""
+    from index.build import build
+    from qa.pipeline import build_assistant
+
+    seeds = tmp_path / "docs"
+    seeds.mkdir()
+    (seeds / "quire-handbook.html").write_text(HANDBOOK, "utf-8")
+    (seeds / "harbour.txt").write_text(PARAGRAPH + "\n", "utf-8")
+    settings = make_settings(seeds)
+    build(settings, embedder=embedder)
+    assistant = build_assistant(settings, embedder=embedder)
+    ask = assistant.answer
+
+    fact = ask("quire default paper size?")
+    assert "A5 paper as its default page size" in fact.text and "for instance:" not in fact.text, fact.text
+    how = ask("How do I select a paper size for a single invocation of quire?")
+    quoted = " ".join(c.quote for c in how.citations)
+    assert "for instance:" in quoted and "quire -p a4 report.txt\nquire -p legal letter.txt" in quoted, quoted
+    blank = ask("quire leaves an empty line in the output where my macro was. How do I get rid of it?")
+    assert "skipnl" in blank.text, blank.text
+    fields = ask("How many comma-separated fields make up one line of a quire ledger file?")
+    assert not fields.abstained and "nine" in fields.text, fields.text
+    assert ask("What is the default page size in groff?").abstained
+    assert ask("Which paper size does lpx42 use by default?").abstained
+
+
+@pytest.mark.parametrize("text, code", [
+    ("quire -p a4 report.txt\nquire -p legal letter.txt", True),
+    ("python3 -m venv env\nsource env/bin/activate\n    pip install requests", True),
+    ("$ make\n$ make install", True),
+    ("The quick tool reads a file and writes\na summary of what it holds.", False),
+    ("- first item of a list\n- second item", False),
+    ("quire -p a4 report.txt", False),  # one line: a label or a sentence, judged as such
+])
+def test_code_blocks_are_told_from_prose(text, code):
+    assert sentences.is_code_block(text) is code
