@@ -47,7 +47,7 @@ def env_for(checkout: Path) -> dict:
 
 
 def qa(checkout: Path, *args: str) -> list[str]:
-    return [PY, "-m", "ui.cli", *args]
+    return [PY, "-m", "ui.cli.main", *args]
 
 
 def serve_until_up(checkout: Path, seeds: Path, db: Path) -> Run:

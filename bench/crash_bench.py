@@ -31,10 +31,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from index.build import build  # noqa: E402
-from index.embed import open_embedder  # noqa: E402
-from index.live_store import ChromaStore  # noqa: E402
+from index.builds.build import build  # noqa: E402
+from index.embedding.embedders import open_embedder  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
+from index.vectorstore.live_store import ChromaStore  # noqa: E402
 from qa.pipeline import build_assistant  # noqa: E402
 from testkit.invariants import assert_same_as_fresh, index_state, manifest_view  # noqa: E402
 from testkit.servers import EVALSETS as EVAL  # noqa: E402
@@ -81,7 +81,7 @@ INCREMENTAL = [Point("0.5 s after start (imports)", None, 0.5),
 
 def qa_index(seeds: Path, db: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")} | CHUNKING
-    return subprocess.Popen([sys.executable, "-m", "ui.cli", "index", "--seeds", str(seeds), "--db", str(db), "--json"],
+    return subprocess.Popen([sys.executable, "-m", "ui.cli.main", "index", "--seeds", str(seeds), "--db", str(db), "--json"],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 

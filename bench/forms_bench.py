@@ -28,10 +28,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from index.build import build  # noqa: E402
+from index.builds.build import build  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
 from qa import evalsets  # noqa: E402
-from qa.metrics import percentile  # noqa: E402
+from qa.evaluation.metrics import percentile  # noqa: E402
 from qa.pipeline import build_assistant  # noqa: E402
 
 CASES = [

@@ -1,4 +1,4 @@
-"""Cross-validation of the multi-sentence forms' thresholds (`qa/compose.py`), split by corpus or by document.
+"""Cross-validation of the multi-sentence forms' thresholds (`qa/extractive/compose.py`), split by corpus or by document.
 
     .venv/bin/python bench/forms_cv.py [--db DIR] [--split corpus|document] [--own FILE] [--group list ...]
 
@@ -26,10 +26,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from index.build import build  # noqa: E402
+from index.builds.build import build  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
-from qa import compose, evalsets  # noqa: E402
-from qa.eval_forms import score  # noqa: E402
+from qa import evalsets  # noqa: E402
+from qa.evaluation.nonfactoid import score  # noqa: E402
+from qa.extractive import compose  # noqa: E402
 from qa.pipeline import build_assistant  # noqa: E402
 
 # Each group: the kinds it serves, and the values tried for each of its parameters.

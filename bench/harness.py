@@ -106,7 +106,7 @@ def median(values) -> float:
 
 def live_collection(settings):
     """The Chroma collection of the index's live generation, opened directly: the bare look-up the peers time."""
-    from index import generation
-    from index.chroma import ChromaGeneration
+    from index.generations import generation
+    from index.vectorstore.chroma import ChromaGeneration
 
     return ChromaGeneration(settings, generation.read(settings).live, reading=True).collection()

@@ -27,12 +27,12 @@ from pathlib import Path
 from harness import REPO, high_water_mb, median, run_process
 
 sys.path.insert(0, str(REPO))
-from index import manifest as mf  # noqa: E402
-from index.build import build  # noqa: E402
-from index.chunk import index_text  # noqa: E402
-from index.embed import SentenceTransformerEmbedder, open_embedder  # noqa: E402
-from index.live_store import ChromaStore  # noqa: E402
+from index.builds.build import build  # noqa: E402
+from index.embedding.embedders import SentenceTransformerEmbedder, open_embedder  # noqa: E402
+from index.generations import manifest as mf  # noqa: E402
+from index.ingest.chunk import index_text  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
+from index.vectorstore.live_store import ChromaStore  # noqa: E402
 
 DEFAULT_CORPORA = [REPO / "qa/evalsets/squad-dev/corpus", REPO / "qa/evalsets/multihop-dev/corpus"]
 PY = sys.executable
@@ -67,7 +67,7 @@ def fresh_builds(corpus: Path, work: Path, repeats: int, tutorial: bool) -> tupl
                                                                               "PYTHONPATH": str(REPO)}
     ours, theirs = [], []
     for i in range(repeats):
-        run = run_process([PY, "-m", "ui.cli", "index", "--seeds", str(corpus), "--db", str(work / f"qa-{i}")],
+        run = run_process([PY, "-m", "ui.cli.main", "index", "--seeds", str(corpus), "--db", str(work / f"qa-{i}")],
                           env=env, cwd=REPO)
         assert run.code == 0, run.err[-2000:]
         ours.append(run)

@@ -6,8 +6,8 @@ cited question per format.
 1. Generates a mixed corpus in a temp dir: `--files` documents of every format (text, Markdown, rst,
    HTML, PDF with a text layer, scanned PDF, Word, OpenDocument, PowerPoint, Excel, CSV, TSV, EPUB,
    e-mail, mbox, PNG, JPEG, TIFF), each written with its own library from seeded random prose.
-2. Reads every file with our loader (`index.load.load`, in this process), with the capped reader process
-   the build uses (`index.isolate.Reader`), and with the LangChain community loader for the format where
+2. Reads every file with our loader (`index.ingest.load.load`, in this process), with the capped reader process
+   the build uses (`index.ingest.isolate.Reader`), and with the LangChain community loader for the format where
    one exists without `unstructured` (TextLoader, BSHTMLLoader, PyPDFLoader, Docx2txtLoader, CSVLoader).
    The three are interleaved per format; each figure is the median of `--repeats` passes. Prints files/s
    and characters/s per format (characters: the text each loader returns).
@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 import harness  # noqa: F401 (puts the checkout on sys.path)
-from index.isolate import Reader
-from index.load import FORMATS, load
+from index.ingest.isolate import Reader
+from index.ingest.load import FORMATS, load
 from testkit import samples as s
 
 WORDS = ("harbour tide ship coast river delta merchant salt copper wool town comet ledger keeper lamp ferry "
@@ -162,7 +162,7 @@ def show(rows: list[dict]) -> None:
 
 def ask_each(root: Path) -> int:
     """Index the one-per-format corpus and ask its questions; returns the number answered at the right place."""
-    from index.build import build
+    from index.builds.build import build
     from index.settings import IndexSettings
     from qa.pipeline import build_assistant
 

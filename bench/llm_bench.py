@@ -125,13 +125,13 @@ def _start_server(python: str, model: Path, args) -> tuple[subprocess.Popen, str
 
 
 def run(url: str, args) -> int:
-    from index.build import build
-    from index.load import load
+    from index.builds.build import build
+    from index.ingest.load import load
     from index.settings import IndexSettings
-    from qa import support
     from qa.errors import LLMError
-    from qa.eval import read_questions
-    from qa.metrics import contains_gold
+    from qa.evaluation.metrics import contains_gold
+    from qa.evaluation.runner import read_questions
+    from qa.llm import support
     from qa.pipeline import build_assistant
     from qa.settings import AnswerSettings
 

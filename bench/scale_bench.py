@@ -8,7 +8,7 @@ to measure answer latency and whether the right file is cited.
 
 Before building, the real embedder's throughput on sample chunks is measured and the full-build time
 for N (and for 100,000) estimated. Then, per mode (embedded Chroma in the index folder, or a
-`chroma run` server on a free port), it reports: build time with the real `index.build` (model loaded
+`chroma run` server on a free port), it reports: build time with the real `index.builds.build` (model loaded
 once beforehand, shared), warm `Assistant.answer()` p50/p95, plain Chroma search (embed + query) p50/p95,
 the share of needle questions whose first citation is the right file, and peak RSS sampled during
 the build (this process without its children, and the Chroma server process). Modes run in one
@@ -36,12 +36,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from harness import PeakRSS, live_collection, timed_ms  # noqa: E402
-from index import sentences  # noqa: E402
-from index.build import build  # noqa: E402
-from index.chunk import index_text  # noqa: E402
-from index.embed import open_embedder  # noqa: E402
+from index.builds.build import build  # noqa: E402
+from index.embedding.embedders import open_embedder  # noqa: E402
+from index.ingest import sentences  # noqa: E402
+from index.ingest.chunk import index_text  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
-from qa.metrics import percentile  # noqa: E402
+from qa.evaluation.metrics import percentile  # noqa: E402
 from qa.pipeline import build_assistant  # noqa: E402
 from synth_corpus import CHUNK_SIZE, make_corpus  # noqa: E402
 from testkit.servers import start_chroma  # noqa: E402

@@ -89,7 +89,7 @@ def run(seeds: Path | None, n: int, rounds: int) -> None:
         copy = Path(tmp) / "seeds"
         shutil.copytree(seeds or SEEDS, copy)
         db = Path(tmp) / "db"
-        subprocess.run([sys.executable, "-m", "ui.cli", "index", "--seeds", str(copy), "--db", str(db)],
+        subprocess.run([sys.executable, "-m", "ui.cli.main", "index", "--seeds", str(copy), "--db", str(db)],
                        cwd=REPO, env=clean_env(), check=True, capture_output=True)
         rows = []
         for r in range(rounds):

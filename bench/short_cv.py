@@ -1,11 +1,11 @@
-"""Cross-validation of the short-answer confidence (`qa.shortanswer.sure`) on squad-dev, by article.
+"""Cross-validation of the short-answer confidence (`qa.extractive.shortanswer.sure`) on squad-dev, by article.
 
 Answers every answerable squad-dev question once (index in DB_DIR, built if missing), takes the phrase
-`qa.shortanswer.found` would show, and fits a logistic regression on its `features` (right = the phrase
+`qa.extractive.shortanswer.found` would show, and fits a logistic regression on its `features` (right = the phrase
 contains or is contained in a gold answer), FOLDS times, each time on the other articles' questions. On the
 held-out articles it prints the precision / coverage curve, then for each fold the threshold picked on the
 fitted articles (the lowest whose precision there reaches TARGET) and the held-out precision and coverage
-it gives (a phrase is shown only when it also passes `qa.shortanswer.shown`, as in `short_of`). Last, the weights fitted on all articles, to paste into `qa/shortanswer.py` (`WEIGHTS`).
+it gives (a phrase is shown only when it also passes `qa.extractive.shortanswer.shown`, as in `short_of`). Last, the weights fitted on all articles, to paste into `qa/extractive/shortanswer.py` (`WEIGHTS`).
 
     python bench/short_cv.py /tmp/short-squad [--folds 4] [--target 0.9] [--cache /tmp/answers.pkl]
 
@@ -20,13 +20,14 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from index.build import build
+from index.builds.build import build
 from index.settings import IndexSettings
-from qa import evalsets, metrics as m
-from qa.eval import read_questions
+from qa import evalsets
+from qa.evaluation import metrics as m
+from qa.evaluation.runner import read_questions
+from qa.extractive.shortanswer import _SHOWN, found
 from qa.pipeline import build_assistant
 from qa.settings import AnswerSettings
-from qa.shortanswer import _SHOWN, found
 
 THRESHOLDS = (0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 

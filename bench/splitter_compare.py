@@ -1,4 +1,4 @@
-"""Sentence boundaries on real documents: the project's splitter (`index.sentences`) against pysbd.
+"""Sentence boundaries on real documents: the project's splitter (`index.ingest.sentences`) against pysbd.
 
 The sample (`bench/data/sentences-own.json`) is text from realdocs-own files (none is in realdocs-dev), as the
 loaders read it, with its sentences labelled by hand: a heading, an anchor line or a list item's first
@@ -16,7 +16,7 @@ import json
 import time
 from pathlib import Path
 
-from index import sentences
+from index.ingest import sentences
 
 DATA = Path(__file__).parent / "data" / "sentences-own.json"
 

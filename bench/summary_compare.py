@@ -1,4 +1,4 @@
-"""Our summaries (LexRank over the stored sentence vectors, lead prior, MMR: `qa.compose`) side by side with
+"""Our summaries (LexRank over the stored sentence vectors, lead prior, MMR: `qa.extractive.compose`) side by side with
 `sumy`'s LexRank and TextRank (bag of words) over the same sentences, scored on the summary questions.
 
     .venv/bin/python bench/summary_compare.py [--db DIR]
@@ -24,10 +24,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from index.build import build  # noqa: E402
+from index.builds.build import build  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
 from qa import evalsets  # noqa: E402
-from qa.eval_forms import score  # noqa: E402
+from qa.evaluation.nonfactoid import score  # noqa: E402
 from qa.pipeline import build_assistant  # noqa: E402
 
 

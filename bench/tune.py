@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from index.build import build
+from index.builds.build import build
 from index.settings import IndexSettings
-from qa import metrics as m
-from qa.eval import read_questions
+from qa.evaluation import metrics as m
+from qa.evaluation.runner import read_questions
 from qa.pipeline import build_assistant
 
 

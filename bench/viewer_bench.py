@@ -18,11 +18,11 @@ from pathlib import Path
 from unittest import mock
 
 import harness  # noqa: F401 (puts the checkout on sys.path)
-from index.load import load
-from qa.export import Source
+from index.ingest.load import load
+from qa.sharing.export import Source
 from qa.types import Citation
 from testkit.samples import write_pdf
-from ui.viewer import Documents, view_html
+from ui.web.viewer import Documents, view_html
 
 
 def manual(path: Path, pages: int, cited: int) -> str:

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Mapping
 
 from index.config import EnvSettings, at_least, between, one_of, setting
-from index.embed import DEFAULT_MODEL, EMBEDDERS, vectors as made_by
+from index.embedding.embedders import DEFAULT_MODEL, EMBEDDERS, vectors as made_by
 from index.errors import UsageError
 from index.formats.limits import ReadOptions
-from index.store import DEFAULT as DEFAULT_STORE, NAMES as STORE_NAMES, STORES
+from index.vectorstore.store import DEFAULT as DEFAULT_STORE, NAMES as STORE_NAMES, STORES
 
 SCHEMA = 3  # bump when chunk contents or metadata change shape: a changed key forces a full rebuild
 

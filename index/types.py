@@ -90,7 +90,7 @@ class Skipped:
 
 @dataclass(frozen=True)
 class IndexReport:
-    """What one `index.build()` did."""
+    """What one `index.builds.build()` did."""
 
     files: int
     chunks: int

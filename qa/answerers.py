@@ -17,14 +17,14 @@ from qa.types import Answer, Passage
 if TYPE_CHECKING:
     import numpy as np
 
-    from index.lexical import LexicalIndex
-    from qa.filters import Filter
-    from qa.retrieve import Query
+    from index.snapshot.lexical import LexicalIndex
+    from qa.retrieval.filters import Filter
+    from qa.retrieval.hybrid import Query
     from qa.settings import AnswerSettings
 
 
 class Search(Protocol):
-    """The search an answerer is given (`qa.retrieve.HybridSearch`, or `ScopedSearch` when a filter narrows
+    """The search an answerer is given (`qa.retrieval.hybrid.HybridSearch`, or `ScopedSearch` when a filter narrows
     the question): everything an answerer may ask of the index."""
 
     def search(self, query: Query, k: int, where: Filter | None = None) -> list[Passage]:
@@ -82,14 +82,14 @@ class AnswererSpec:
 
 
 def _extractive(parts: Parts) -> Answerer:
-    from qa.extractive import ExtractiveAnswerer
+    from qa.extractive.answerer import ExtractiveAnswerer
 
     return ExtractiveAnswerer(parts.search)
 
 
 def _llm(backend: str) -> Callable[[Parts], Answerer]:
     def make(parts: Parts) -> Answerer:
-        from qa.llm import LLMAnswerer, chat_model
+        from qa.llm.answerer import LLMAnswerer, chat_model
 
         model = parts.chat_model or chat_model(backend, parts.settings)
         return LLMAnswerer(backend, parts.search, model, parts.settings)

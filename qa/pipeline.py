@@ -5,15 +5,16 @@ import time
 from dataclasses import replace
 from typing import Iterator, Union
 
-from index import collections
-from index.embed import Embedder, mismatch, open_embedder
+from index.embedding.embedders import Embedder, mismatch, open_embedder
 from index.errors import IndexMismatchError, UsageError
+from index.manager import collections
 from index.settings import IndexSettings
-from index.store import Store, open_store
-from qa import filters, question as q
+from index.vectorstore.store import Store, open_store
 from qa.answerers import ANSWERERS, DEFAULT, Answerer, Parts
+from qa.conversation import question as q
 from qa.history import History
-from qa.retrieve import HybridSearch, ScopedSearch
+from qa.retrieval import filters
+from qa.retrieval.hybrid import HybridSearch, ScopedSearch
 from qa.settings import MAX_K, AnswerSettings
 from qa.types import Answer, Passage
 from qa.wording import NOT_FOUND
@@ -21,7 +22,7 @@ from qa.wording import NOT_FOUND
 
 class Assistant:
     """Keeps the model, store and lexical index open for repeated questions. The documents of other named
-    collections (`index.collections`) are answered by assistants sharing this one's model (`collection`)."""
+    collections (`index.manager.collections`) are answered by assistants sharing this one's model (`collection`)."""
 
     def __init__(self, index: IndexSettings, answer: AnswerSettings, embedder: Embedder, store: Store,
                  chat_model=None, name: str = collections.DEFAULT):
@@ -69,16 +70,16 @@ class Assistant:
         return AnswerChain(self)
 
     def retriever(self, k: int | None = None, where=None, collection: str | None = None):
-        """The hybrid search as a LangChain `BaseRetriever` (`qa.langchain_retriever.SeedRetriever`), narrowed
+        """The hybrid search as a LangChain `BaseRetriever` (`qa.retrieval.langchain_retriever.SeedRetriever`), narrowed
         by `where`, in `collection`."""
-        from qa.langchain_retriever import SeedRetriever
+        from qa.retrieval.langchain_retriever import SeedRetriever
 
         return SeedRetriever(search=self.collection(collection).search, k=self._k(k), where=filters.of(where))
 
     def answer(self, question: str, history: History | None = None, k: int | None = None,
                backend: str | None = None, where=None, collection: str | None = None) -> Answer:
         """Answer `question` (optionally following up on `history`) with cited passages, from the documents
-        of `collection` that the filter `where` admits (`qa.filters.of`: a `Filter`, a JSON object or
+        of `collection` that the filter `where` admits (`qa.retrieval.filters.of`: a `Filter`, a JSON object or
         `KEY=VALUE` terms)."""
         final = None
         for final in self.answer_stream(question, history, k, backend, where, collection):
@@ -150,7 +151,7 @@ def within(answer: Answer, where: filters.Filter | None) -> Answer:
 def build_assistant(index: IndexSettings | None = None, answer: AnswerSettings | None = None, *,
                     embedder: Embedder | None = None, store: Store | None = None, chat_model=None) -> Assistant:
     """The one place the parts are composed; every entry point goes through it. Defaults: the bundled
-    model, the store `index.store` names (Chroma unless QA_STORE says otherwise), the answerer named in
+    model, the store `index.vectorstore.store` names (Chroma unless QA_STORE says otherwise), the answerer named in
     `answer`."""
     index = index or IndexSettings()
     return Assistant(index, answer or AnswerSettings(), embedder or open_embedder(index),

@@ -32,7 +32,7 @@ class AnswerSettings(EnvSettings):
                                   "enforced on the stream when a server ignores it)", env="QA_LLM_MAX_TOKENS",
                                   check=between(16, 32768))
 
-    # Retrieval weights (qa/retrieve.py), chosen with bench/tune*.py on the dev sets; tune them for a corpus
+    # Retrieval weights (qa/retrieval/hybrid.py), chosen with bench/tune*.py on the dev sets; tune them for a corpus
     # unlike those (e.g. codes and identifiers, where BM25 matters more) and check with `qa eval`.
     lexical_weight: float = setting(Weights.lexical, "weight of BM25 beside the dense score when picking "
                                     "candidates (0: dense only, 1: BM25 only)", env="QA_LEXICAL_WEIGHT",

@@ -9,7 +9,7 @@ from qa import wording
 
 @dataclass(frozen=True)
 class Weights:
-    """How hybrid retrieval (qa/retrieve.py) weighs its evidence. First stage: a weighted sum of normalised
+    """How hybrid retrieval (qa/retrieval/hybrid.py) weighs its evidence. First stage: a weighted sum of normalised
     BM25 (`lexical`) and dense scores over the `candidates` of each side picks `rerank` passages. Second
     stage: each is scored by its best sentence (`sentence_coverage` of the question's terms plus
     `sentence_similarity` of late-chunking vectors) plus `rerank_lexical` times its BM25. Chosen with
@@ -113,7 +113,7 @@ class Answer:
     """An answer with its citations; `abstained` when the documents do not hold the answer. `short` is
     the answering phrase for who/when/where/which/how-many questions, when one is found. `collection` names
     the collection it was asked in ("" for the default one). `form` is what the question asked for
-    (`qa.forms`: fact, summary, list, why, how, yesno, compare): a summary or list has one citation per
+    (`qa.extractive.forms`: fact, summary, list, why, how, yesno, compare): a summary or list has one citation per
     bullet, in order; `verdict` is "yes" / "no" when the evidence decides a yes/no question (None
     otherwise); `groups` are a comparison's sides, each naming its citations."""
 

@@ -46,7 +46,7 @@ def which_document(titles: list[str]) -> str:
     return "Which document do you mean? Ask about its content first, or name it: " + "; ".join(titles[:10])
 
 
-# How the LLM answerer says what became of a model's reply (qa/llm.py).
+# How the LLM answerer says what became of a model's reply (qa/llm/answerer.py).
 LLM_FAILED = {
     "uncited": "it cited no passage that supports it",
     "markup": "it repeated the prompt's passage markup instead of answering",

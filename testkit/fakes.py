@@ -1,7 +1,7 @@
 """Readable in-memory stand-ins for the `Embedder` and `Store` protocols, for fast unit tests.
 
 `HashEmbedder` maps each word to a fixed random direction (the hashing trick), so texts sharing words
-have similar vectors; `MemoryStore` (`index.memory_store`, also `QA_STORE=memory`) keeps records in a dict
+have similar vectors; `MemoryStore` (`index.vectorstore.memory_store`, also `QA_STORE=memory`) keeps records in a dict
 and searches them with one matrix product. Neither loads a model or touches the disk; the real model and
 Chroma stay in the integration tests.
 """
@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from index.memory_store import MemoryStore
+from index.vectorstore.memory_store import MemoryStore
 
 __all__ = ["HashEmbedder", "MemoryStore"]
 

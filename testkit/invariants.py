@@ -9,11 +9,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from index import generation, lexical, manifest as mf
+from index.generations import generation, manifest as mf
 from index.ids import prefix_of
 from index.settings import IndexSettings
-from index.store import open_store
+from index.snapshot import lexical
 from index.types import Chunk, LoadedDoc
+from index.vectorstore.store import open_store
 
 
 @dataclass

@@ -31,10 +31,10 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index import generation
-from index.load import load
+from index.generations import generation
+from index.ingest.load import load
 from index.settings import IndexSettings
-from qa.metrics import percentile
+from qa.evaluation.metrics import percentile
 from testkit.servers import EVALSETS as EVAL, REPO, clean_env, free_port, start_ui, stop_server, wait_until_up
 
 SEED_QUESTIONS = ["What did Xi herald during his call with Putin?",
@@ -189,7 +189,7 @@ class Publishes:
 
 def cli_index(seeds: Path, db: Path, *args: str, log: Path | None = None, timeout: float = 1800):
     """`qa index --seeds S --db D ARGS` in its own process (QA_* cleared), as a user would run it."""
-    cmd = [sys.executable, "-m", "ui.cli", "index", "--seeds", str(seeds), "--db", str(db), *args]
+    cmd = [sys.executable, "-m", "ui.cli.main", "index", "--seeds", str(seeds), "--db", str(db), *args]
     done = subprocess.run(cmd, cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=timeout)
     if log is not None:
         with open(log, "a", encoding="utf-8") as fh:

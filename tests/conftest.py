@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from index.embed import Embedder, open_embedder
+from index.embedding.embedders import Embedder, open_embedder
 from index.settings import IndexSettings
 from testkit.invariants import IndexState, assert_provenance, index_state  # noqa: F401 (re-exported to tests)
 
@@ -58,13 +58,13 @@ def copy_files(src: Path, dst: Path, names) -> list[Path]:
 
 @pytest.fixture
 def qa_cli():
-    """`qa_cli(*args, env={}, background=False)` runs `python -m ui.cli ...` (the `qa` command; QA_* cleared, then `env`).
+    """`qa_cli(*args, env={}, background=False)` runs `python -m ui.cli.main ...` (the `qa` command; QA_* cleared, then `env`).
 
     With `background=True` it returns the Popen (in its own process group); otherwise the CompletedProcess.
     """
     def run(*args, env=None, background=False, timeout=300):
         clean = {k: v for k, v in os.environ.items() if not k.startswith("QA_")} | (env or {})
-        argv = [sys.executable, "-m", "ui.cli", *map(str, args)]
+        argv = [sys.executable, "-m", "ui.cli.main", *map(str, args)]
         if background:
             return subprocess.Popen(argv, env=clean, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     start_new_session=True)
@@ -94,7 +94,7 @@ def one_torch_thread():
 @pytest.fixture(scope="module")
 def seed_index(tmp_path_factory, embedder) -> IndexSettings:
     """One index per test module, of a temp copy of the seeds: IndexSettings pointing at it (seeds and db in tmp)."""
-    from index.build import build
+    from index.builds.build import build
 
     root = tmp_path_factory.mktemp("seed-index")
     seeds = root / "seeds"
@@ -123,13 +123,13 @@ def shared_model(embedder):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("qa.pipeline.open_embedder", make)
-        mp.setattr("index.build.open_embedder", make)
+        mp.setattr("index.builds.build.open_embedder", make)
         yield embedder
 
 
 def file_text(seeds_dir: Path, source: str) -> str:
     """A seed file's text exactly as citations quote it."""
-    from index.load import load
+    from index.ingest.load import load
 
     return load(Path(seeds_dir) / source, source).text
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from index.build import build  # noqa: E402
+from index.builds.build import build  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
 from qa.pipeline import build_assistant  # noqa: E402
 from testkit.fakes import HashEmbedder  # noqa: E402

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from index import generation
-from index.build import build
+from index.builds.build import build
+from index.generations import generation
 from index.settings import IndexSettings
 from testkit.servers import XI_QUESTION, XI_QUOTE
-from ui.guard import allowed_hosts, login
+from ui.server.guard import allowed_hosts, login
 from ui.settings import Config, ServeSettings
 
 BAD_ENV = [

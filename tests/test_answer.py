@@ -9,13 +9,13 @@ from langchain_core.runnables import RunnableLambda
 
 import qa
 from conftest import EVAL, assert_well_formed, file_text
-from index.build import build
-from index.embed import resolve_model
+from index.builds.build import build
+from index.embedding.embedders import resolve_model
 from index.errors import IndexMismatchError, IndexMissingError, QAError, UsageError
 from index.settings import DEFAULT_MODEL, IndexSettings
-from qa import metrics
+from qa.evaluation import metrics
 from qa.pipeline import Assistant, build_assistant
-from qa.retrieve import SeedRetriever
+from qa.retrieval.hybrid import SeedRetriever
 from qa.types import Answer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

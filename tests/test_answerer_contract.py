@@ -9,8 +9,8 @@ import pytest
 
 from index.settings import IndexSettings
 from qa.answerers import ANSWERERS, Answerer, Parts, Search
-from qa.filters import Filter
-from qa.retrieve import HybridSearch, ScopedSearch
+from qa.retrieval.filters import Filter
+from qa.retrieval.hybrid import HybridSearch, ScopedSearch
 from qa.settings import AnswerSettings
 from testkit.fakes import HashEmbedder, MemoryStore
 

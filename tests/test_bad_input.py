@@ -10,9 +10,9 @@ import zipfile
 import pytest
 
 from conftest import index_state
-from index.build import build
+from index.builds.build import build
 from index.errors import NothingIndexedError, SeedsMissingError
-from index.live_store import ChromaStore
+from index.vectorstore.live_store import ChromaStore
 from test_load import write_docx, write_pdf
 
 GOOD = "Lighthouses guide ships past the rocky northern coast at night. " * 10

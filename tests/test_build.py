@@ -6,13 +6,14 @@ import sys
 
 import pytest
 
-import index.build
-import index.chroma
+import index.builds.build
+import index.vectorstore.chroma
 from conftest import index_state
-from index import generation, lexical, manifest as mf
-from index.build import build
+from index.builds.build import build
 from index.errors import IndexBusyError
-from index.live_store import ChromaStore
+from index.generations import generation, manifest as mf
+from index.snapshot import lexical
+from index.vectorstore.live_store import ChromaStore
 
 EXTRA = {
     "harbour.md": "---\ntitle: Harbour Trade\nsource: Coastal Times\n---\n\n" + "Merchants trade salt and copper. " * 60,
@@ -92,7 +93,7 @@ def test_incremental_steps(corpus, make_settings, embedder, monkeypatch):
 
     # No change: no model, no store client (the store's self-check reads its files only).
     with monkeypatch.context() as m:
-        m.setattr(index.chroma, "open_client", lambda *a, **k: pytest.fail("no-op build opened a store client"))
+        m.setattr(index.vectorstore.chroma, "open_client", lambda *a, **k: pytest.fail("no-op build opened a store client"))
         report = build(settings, embedder=RefusingEmbedder())
     assert (report.unchanged, report.added, report.updated, report.removed) == (4, 0, 0, 0)
     index_state(settings).assert_consistent()
@@ -176,7 +177,7 @@ def test_bad_file_is_remembered_not_retried(corpus, make_settings, embedder):
 def test_second_writer_is_refused(corpus, make_settings, embedder):
     settings = make_settings(corpus)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from index.locking import write_lock\n"
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from index.generations.locking import write_lock\n"
                                "with write_lock(Path(sys.argv[1])):\n print('locked', flush=True); time.sleep(60)",
          str(settings.db_dir)], stdout=subprocess.PIPE, text=True)
     try:

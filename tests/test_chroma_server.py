@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from conftest import index_state
-from index import generation, manifest as mf
-from index.build import build
+from index.builds.build import build
 from index.errors import StoreError
-from index.live_store import ChromaStore
+from index.generations import generation, manifest as mf
+from index.vectorstore.live_store import ChromaStore
 from testkit.servers import free_port, start_chroma, stop_server
 
 CHROMA = Path(sys.executable).with_name("chroma")

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from conftest import assert_provenance
-from index.chunk import chunk_doc, index_text, make_splitter
+from index.ingest.chunk import chunk_doc, index_text, make_splitter
 from index.types import LoadedDoc, Segment
 
 pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`

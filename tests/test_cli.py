@@ -16,7 +16,7 @@ from index.settings import IndexSettings
 from qa.pipeline import build_assistant
 from qa.types import Answer, Citation, Passage, Short
 from qa.wording import NOT_FOUND
-from ui.cli import main
+from ui.cli.main import main
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread", "clean_qa_env", "shared_model")
 

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from index.config import between, one_of, setting
 from index.settings import IndexSettings
 from qa.settings import AnswerSettings
-from ui.cli import main
-from ui.cli_flags import flagged, flags
+from ui.cli.flags import flagged, flags
+from ui.cli.main import main
 from ui.settings import ServeSettings
 
 pytestmark = pytest.mark.unit

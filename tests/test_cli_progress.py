@@ -36,7 +36,7 @@ def seeds(tmp_path) -> Path:
 
 
 def qa_index(*args: str) -> list[str]:
-    return [sys.executable, "-m", "ui.cli", "index", *args]
+    return [sys.executable, "-m", "ui.cli.main", "index", *args]
 
 
 def on_terminal(argv: list[str], timeout: float = 300) -> tuple[int, str]:

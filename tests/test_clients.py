@@ -15,7 +15,7 @@ from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 from testkit.servers import running_server
-from ui.ports import can_bind
+from ui.server.ports import can_bind
 
 pytestmark = pytest.mark.slow
 KEY = "clients-key-41d2"

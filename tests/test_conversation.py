@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from conftest import SEEDS, file_text
-from index.load import load
-from qa import abstain, metadata
-from qa.conversation import cues, expand_contractions, is_fragment, leans_on_history
-from qa.mentions import acronyms, list_items, mentions
-from qa.question import expand
-from qa.resolver import turns_of
-from qa.shortanswer import answer_type, question_type, short_answer, short_of
+from index.ingest.load import load
+from qa.conversation.question import expand
+from qa.conversation.turns import cues, expand_contractions, is_fragment, leans_on_history
+from qa.extractive import abstain, metadata
+from qa.extractive.resolver import turns_of
+from qa.extractive.shortanswer import answer_type, question_type, short_answer, short_of
+from qa.knowledge.mentions import acronyms, list_items, mentions
 from qa.types import Citation
 
 SEED_FILE = "000_ce4e22ba4c4cf3bd.txt"

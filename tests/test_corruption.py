@@ -13,11 +13,11 @@ import shutil
 import pytest
 
 from conftest import SEEDS, index_state
-from index import generation
-from index.build import build
-from index.chroma import chroma_dir
+from index.builds.build import build
+from index.generations import generation
 from index.ids import prefix_of
 from index.settings import IndexSettings
+from index.vectorstore.chroma import chroma_dir
 from qa.pipeline import build_assistant
 from test_build import CountingEmbedder, RefusingEmbedder
 from testkit.servers import XI_QUESTION, XI_QUOTE

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import EVAL, copy_files
-from index import generation, manifest as mf
-from index.build import build
-from index.live_store import ChromaStore
+from index.builds.build import build
+from index.generations import generation, manifest as mf
+from index.vectorstore.live_store import ChromaStore
 from testkit.invariants import assert_same_as_fresh, manifest_view
 
 SQUAD = ["Packet_switching.txt", "1973_oil_crisis.txt", "Harvard_University.txt", "Normans.txt"]

@@ -1,4 +1,4 @@
-"""The document manager (index.catalog, `qa docs`): statuses, exclusion honoured by both retrieval sides,
+"""The document manager (index.manager.catalog, `qa docs`): statuses, exclusion honoured by both retrieval sides,
 removal and re-indexing, `.qaignore`, cancelled builds, OCR retried once available. Real Chroma and the
 real model, except where a test only needs the build's bookkeeping."""
 from __future__ import annotations
@@ -9,11 +9,12 @@ import os
 import pytest
 
 from conftest import index_state
-from index import catalog, manifest as mf
-from index.build import build
+from index.builds.build import build
 from index.errors import UsageError
-from index.live_store import ChromaStore
+from index.generations import manifest as mf
+from index.manager import catalog
 from index.settings import IndexSettings
+from index.vectorstore.live_store import ChromaStore
 from qa.pipeline import build_assistant
 from testkit.samples import write_scanned_pdf
 
@@ -142,7 +143,7 @@ def test_a_build_cancelled_while_reading_stops_between_files_consistently(tmp_pa
 
 
 def test_a_build_cancelled_while_embedding_keeps_the_committed_groups(tmp_path, embedder, monkeypatch):
-    monkeypatch.setattr("index.build.GROUP", 1)  # one file per commit group
+    monkeypatch.setattr("index.builds.build.GROUP", 1)  # one file per commit group
     seeds = tmp_path / "seeds"
     write_logs(seeds, range(6))
     settings = IndexSettings(seeds_dir=seeds, db_dir=tmp_path / "db")

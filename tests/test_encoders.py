@@ -1,4 +1,4 @@
-"""The encoders in `index.embed.EMBEDDERS`: ONNX Runtime in fp32 gives torch's vectors, the default (int8
+"""The encoders in `index.embedding.embedders.EMBEDDERS`: ONNX Runtime in fp32 gives torch's vectors, the default (int8
 where harmless) stays close to them, the exported model is cached once per content and variant, and an
 index remembers mixed and int8 vectors so they are never mixed with fp32 ones."""
 from __future__ import annotations
@@ -12,12 +12,20 @@ import numpy as np
 import pytest
 
 from conftest import EVAL, SEEDS
-from index import onnx_cache, onnx_export, sentences
-from index.build import build
-from index.chunk import index_text
-from index.embed import EMBEDDERS, SentenceTransformerEmbedder, mismatch, open_embedder, resolve_model, vectors
+from index.builds.build import build
+from index.embedding import onnx_cache, onnx_export
+from index.embedding.embedders import (
+    EMBEDDERS,
+    SentenceTransformerEmbedder,
+    mismatch,
+    open_embedder,
+    resolve_model,
+    vectors,
+)
+from index.embedding.onnx_encoder import OnnxEmbedder
 from index.errors import IndexMismatchError, UsageError
-from index.onnx_encoder import OnnxEmbedder
+from index.ingest import sentences
+from index.ingest.chunk import index_text
 from index.settings import DEFAULT_MODEL, IndexSettings
 from qa.pipeline import build_assistant
 

@@ -10,11 +10,11 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from qa.export import answer_of_reply, reply_text
+from qa.sharing.export import answer_of_reply, reply_text
 from qa.types import Answer, Citation, Short, answer_dict, answer_from_dict
-from ui import bearer, openai_usage
-from ui.bearer import BearerGuard, api_key
-from ui.openai_api import ApiError, read_request
+from ui.api import bearer, openai_usage
+from ui.api.bearer import BearerGuard, api_key
+from ui.api.openai_api import ApiError, read_request
 from ui.settings import ServeSettings
 
 pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
@@ -132,7 +132,7 @@ def test_v1_answers_at_most_qa_api_concurrency_at_once():
     import time
     from concurrent.futures import ThreadPoolExecutor
 
-    from ui.openai_api import OpenAIApi
+    from ui.api.openai_api import OpenAIApi
     from ui.settings import Config
 
     running, peak, lock = [0], [0], threading.Lock()
@@ -160,7 +160,7 @@ def test_login_v1_and_mcp_share_one_count_of_failures():
     """Wrong logins and wrong keys from one address add up: 15 guesses a minute (5 at each door) became 5."""
     from starlette.responses import JSONResponse
 
-    from ui import guard
+    from ui.server import guard
 
     settings = ServeSettings(api_key="k1")
     failures = guard.failures_for(settings)

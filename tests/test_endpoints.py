@@ -250,7 +250,7 @@ def test_mcp_over_http_needs_the_key(server):
 
 def test_mcp_tools_over_stdio(server):
     params = StdioServerParameters(command=sys.executable, cwd=str(REPO),
-                                   args=["-m", "ui.cli", "mcp", "--seeds", str(server.seeds), "--db", str(server.db)])
+                                   args=["-m", "ui.cli.main", "mcp", "--seeds", str(server.seeds), "--db", str(server.db)])
 
     async def run():
         async with stdio_client(params) as streams:

@@ -1,4 +1,4 @@
-"""The shared metric definitions (qa.metrics), the eval aggregation, and `evaluate()` on seed-dev."""
+"""The shared metric definitions (qa.evaluation.metrics), the eval aggregation, and `evaluate()` on seed-dev."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,8 +7,17 @@ import pytest
 
 from conftest import EVAL
 from index.errors import UsageError
-from qa import metrics as m
-from qa.eval import Row, TurnRow, evaluate, is_conversation, read_questions, summarize, summarize_turns, turn_right
+from qa.evaluation import metrics as m
+from qa.evaluation.runner import (
+    Row,
+    TurnRow,
+    evaluate,
+    is_conversation,
+    read_questions,
+    summarize,
+    summarize_turns,
+    turn_right,
+)
 from qa.types import Answer, Citation
 
 SEED_DEV = EVAL / "seed-dev" / "questions.jsonl"
@@ -254,7 +263,7 @@ def on_page(text: str, source: str = "manual.pdf", page: int | None = 8) -> Answ
 
 
 def test_real_right_needs_the_phrase_and_the_gold_file_and_page():
-    from qa.eval import gold_file_cited, real_right
+    from qa.evaluation.runner import gold_file_cited, real_right
 
     item = {"id": "rd07", "kind": "number", "answers": ["14-point"], "source": "manual.pdf", "pages": [8]}
     assert real_right(item, on_page("The default font is 14-point\n  Times-Roman. [1]"))
@@ -270,7 +279,7 @@ def test_real_right_needs_the_phrase_and_the_gold_file_and_page():
 
 
 def test_real_documents_report_right_and_gold_file_per_kind():
-    from qa.eval import RealRow, is_real_documents, summarize_real
+    from qa.evaluation.runner import RealRow, is_real_documents, summarize_real
 
     assert is_real_documents(read_questions(EVAL / "realdocs-dev" / "questions.jsonl"))
     assert is_real_documents(read_questions(EVAL / "realdocs-own" / "questions.jsonl"))

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from conftest import SEEDS
-from index.build import build
-from index.discover import file_hash
+from index.builds.build import build
 from index.errors import UsageError
+from index.ingest.discover import file_hash
 from index.settings import IndexSettings
-from qa.evidence import FORMAT, ChangeCheck, bundle, read_bundle, verify
-from qa.export import Turn
 from qa.pipeline import build_assistant
+from qa.sharing.evidence import FORMAT, ChangeCheck, bundle, read_bundle, verify
+from qa.sharing.export import Turn
 from testkit.fakes import HashEmbedder, MemoryStore
-from ui import render
+from ui.web import render
 
 pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
 
@@ -128,9 +128,9 @@ def test_the_chat_marks_an_answer_whose_cited_file_changed_since(answered):
 
 
 def test_the_chats_json_export_is_a_bundle(answered, tmp_path):
-    from ui import chats
-    from ui.chat import Chat
     from ui.settings import Config
+    from ui.web import browser_chats as chats
+    from ui.web.chat import Chat
 
     seeds, turns = answered
     cfg = Config(index=IndexSettings(seeds_dir=seeds, db_dir=tmp_path / "db"))

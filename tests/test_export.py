@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from qa.export import (
+from qa.sharing.export import (
     FORMAT,
     Turn,
     answer_from_dict,

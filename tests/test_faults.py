@@ -25,12 +25,12 @@ from pathlib import Path
 import pytest
 
 from conftest import SEEDS, index_state
-from index import manifest as mf
-from index.build import build
-from index.discover import file_hash
+from index.builds.build import build
 from index.errors import QAError, StoreError
+from index.generations import manifest as mf
 from index.ids import prefix_of
-from index.load import load
+from index.ingest.discover import file_hash
+from index.ingest.load import load
 from index.settings import IndexSettings
 from qa.pipeline import build_assistant
 

@@ -9,17 +9,17 @@ import json
 import numpy as np
 import pytest
 
-from index import collections
-from index.build import build
+from index.builds.build import build
 from index.errors import UsageError
+from index.manager import collections
 from index.settings import IndexSettings
-from index.store import Match
-from qa import filters
-from qa.evidence import bundle, verify
-from qa.export import Turn
-from qa.filters import Filter
+from index.vectorstore.store import Match
 from qa.pipeline import build_assistant
-from qa.retrieve import Narrow
+from qa.retrieval import filters
+from qa.retrieval.filters import Filter
+from qa.retrieval.hybrid import Narrow
+from qa.sharing.evidence import bundle, verify
+from qa.sharing.export import Turn
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 DOCS = {

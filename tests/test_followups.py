@@ -10,8 +10,8 @@ import pytest
 
 from conftest import EVAL, assert_well_formed, converse, file_text
 from index.settings import IndexSettings
-from qa import metrics
-from qa.eval import evaluate_conversations, read_questions
+from qa.evaluation import metrics
+from qa.evaluation.runner import evaluate_conversations, read_questions
 from qa.history import as_dicts
 from qa.pipeline import Assistant, build_assistant
 
@@ -191,7 +191,7 @@ ProtonVPN offers a free tier with unlimited data.
 
 @pytest.fixture(scope="module")
 def news(tmp_path_factory, embedder) -> tuple[Assistant, IndexSettings]:
-    from index.build import build
+    from index.builds.build import build
 
     root = tmp_path_factory.mktemp("news")
     (root / "seeds").mkdir()

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from conftest import assert_provenance
-from index.chunk import chunk_doc
-from index.discover import file_hash
 from index.formats.limits import ReadOptions
-from index.load import FORMATS, load
+from index.ingest.chunk import chunk_doc
+from index.ingest.discover import file_hash
+from index.ingest.load import FORMATS, load
 from index.types import SkipFile
 from qa import wording
 from testkit.samples import (

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from conftest import assert_well_formed
-from index.build import build
+from index.builds.build import build
 from index.settings import IndexSettings
 from qa import evalsets
-from qa.eval_forms import score, verdict_of
-from qa.forms import COMPARE, FACT, HOW, LIST, SUMMARY, WHY, YESNO, form_of
+from qa.evaluation.nonfactoid import score, verdict_of
+from qa.extractive.forms import COMPARE, FACT, HOW, LIST, SUMMARY, WHY, YESNO, form_of
+from qa.llm.prompt import FORM_GUIDE, answer_messages
 from qa.pipeline import build_assistant
-from qa.prompt import FORM_GUIDE, answer_messages
 from qa.types import Answer, Citation, Group, answer_dict, answer_from_dict
 
 
@@ -130,7 +130,7 @@ def test_the_public_dict_carries_form_verdict_and_groups_and_reads_back():
 
 
 def test_the_chat_renders_bullets_verdicts_and_sides():
-    from ui.render import answer_html
+    from ui.web.render import answer_html
 
     c = Citation(1, "a.txt", "A", "", 0, 5, 1, 1, "Hello", 1.0)
     d = Citation(2, "b.txt", "B", "", 0, 5, 1, 1, "World", 1.0)
@@ -166,7 +166,7 @@ def test_nonfactoid_scoring_follows_the_shared_definition():
 
 
 def test_a_saved_conversation_keeps_its_forms_for_the_chat_to_draw_again():
-    from qa.export import answer_from_dict as saved, answer_to_dict
+    from qa.sharing.export import answer_from_dict as saved, answer_to_dict
 
     c = Citation(1, "a.txt", "A", "", 0, 5, 1, 1, "Hello", 1.0)
     a = Answer("q", "No. Hello [1]", (c,), False, "x", form="yesno", verdict="no", groups=(Group("A", (1,)),))
@@ -213,7 +213,7 @@ def test_qa_eval_nonfactoid_reports_right_recall_precision_and_verdicts_per_kind
 
     from click.testing import CliRunner
 
-    from ui.cli import main
+    from ui.cli.main import main
 
     rows = [r for r in map(_json.loads, evalsets.questions("nonfactoid-dev").read_text("utf-8").splitlines())
             if r["corpus"] == "seeds"]

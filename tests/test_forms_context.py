@@ -12,9 +12,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import assert_well_formed
-from index.build import build
+from index.builds.build import build
 from index.settings import IndexSettings
-from qa.forms import FACT, LIST, form_of
+from qa.extractive.forms import FACT, LIST, form_of
 from qa.pipeline import build_assistant
 
 TOWN = """Millbrook

@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from index import generation
-from index.build import build
+from index.builds.build import build
+from index.generations import generation
 from index_procs import settings, write_file
 from testkit.fakes import HashEmbedder
 

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from conftest import REPO
-from ui.chat import sent
-from ui.gradio_import import gr
+from ui.web.chat import sent
+from ui.web.gradio_import import gr
 
 pytestmark = pytest.mark.unit
 

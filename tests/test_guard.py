@@ -15,7 +15,7 @@ from gradio_client import Client
 from playwright.sync_api import sync_playwright
 
 from testkit.servers import CHROMIUM, CHROMIUM_ARGS, XI_QUESTION, XI_QUOTE, running_server
-from ui.guard import MAX_FAILURES
+from ui.server.guard import MAX_FAILURES
 
 pytestmark = pytest.mark.slow
 LOGIN = ("alice", "tide-gauge-7391")

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from conftest import index_state
-from index import manifest as mf
-from index.build import build
-from index.live_store import ChromaStore
-from index.load import load
+from index.builds.build import build
+from index.generations import manifest as mf
+from index.ingest.load import load
+from index.vectorstore.live_store import ChromaStore
 from qa.pipeline import build_assistant
 from test_load import write_docx, write_pdf
 

@@ -22,7 +22,7 @@ from testkit.servers import REPO, SEEDS, XI_QUESTION, clean_env, free_port, wait
 def index(tmp_path_factory):
     root = tmp_path_factory.mktemp("interrupt")
     shutil.copytree(SEEDS, root / "seeds")
-    done = subprocess.run([sys.executable, "-m", "ui.cli", "index", "--seeds", root / "seeds", "--db", root / "db"],
+    done = subprocess.run([sys.executable, "-m", "ui.cli.main", "index", "--seeds", root / "seeds", "--db", root / "db"],
                           cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     return root
@@ -46,7 +46,7 @@ def serve_and_interrupt(root, when: str) -> subprocess.CompletedProcess:
     log = root / f"serve-{when}.log"
     # SIGINT at its default in the child, as a terminal's shell leaves it (a background job ignores it)
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--seeds", root / "seeds", "--db",
+        proc = subprocess.Popen([sys.executable, "-m", "ui.cli.main", "serve", "--seeds", root / "seeds", "--db",
                                  root / "db", "--port", str(port)], cwd=REPO, env=clean_env(), stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True,
                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))

@@ -4,6 +4,7 @@ product never imports `testkit`."""
 from __future__ import annotations
 
 import ast
+import re
 from collections import deque
 from pathlib import Path
 
@@ -65,8 +66,8 @@ def test_the_checks_catch_a_violation(tmp_path):
     for layer in LAYERS + ["tests", "bench"]:
         (tmp_path / layer).mkdir()
     (tmp_path / "index" / "bad.py").write_text("from qa.pipeline import Assistant\n")
-    (tmp_path / "qa" / "worse.py").write_text("import ui.app\n")
-    (tmp_path / "qa" / "fine.py").write_text("from index.store import Hit\nfrom . import wording\n")
+    (tmp_path / "qa" / "worse.py").write_text("import ui.web.app\n")
+    (tmp_path / "qa" / "fine.py").write_text("from index.vectorstore.store import Hit\nfrom . import wording\n")
     (tmp_path / "bench" / "b.py").write_text("from conftest import EVAL\n")
     (tmp_path / "tests" / "conftest.py").write_text("")
     (tmp_path / "tests" / "t.py").write_text("import b\n")
@@ -80,10 +81,10 @@ HEAVY = ("langchain_core", "langchain_openai", "langchain_ollama", "chromadb", "
          "gradio", "onnxruntime")
 # A function-level import that closes a cycle for another reason, with the reason.
 KEPT = {  # registries build their entries when asked, and an entry's module imports the settings naming them
-    ("qa.answerers", "qa.extractive"): "the answerer registry (QA_LLM) makes each answerer when asked",
-    ("qa.answerers", "qa.llm"): "the answerer registry (QA_LLM) makes each answerer when asked",
-    ("index.store", "index.live_store"): "the store registry (QA_STORE) makes each store when asked",
-    ("index.store", "index.memory_store"): "the store registry (QA_STORE) makes each store when asked",
+    ("qa.answerers", "qa.extractive.answerer"): "the answerer registry (QA_LLM) makes each answerer when asked",
+    ("qa.answerers", "qa.llm.answerer"): "the answerer registry (QA_LLM) makes each answerer when asked",
+    ("index.vectorstore.store", "index.vectorstore.live_store"): "the store registry (QA_STORE) makes each store when asked",
+    ("index.vectorstore.store", "index.vectorstore.memory_store"): "the store registry (QA_STORE) makes each store when asked",
 }
 
 
@@ -176,3 +177,65 @@ def test_the_cycle_check_catches_a_hidden_cycle(tmp_path):
     (tmp_path / "index" / "c.py").write_text("import chromadb\nfrom index.d import D\n")
     (tmp_path / "index" / "d.py").write_text("D = 1\n\ndef h():\n    from index.c import x\n")
     assert hidden_cycles(tmp_path) == ["index.b imports index.a in g()"]
+
+
+# Rooms: each layer's sub-packages, in floor order (a room imports only the rooms before it in its layer, and the layer's
+# top-level modules). Sub-packages that hold data or test helpers are no rooms.
+ROOMS = {
+    "index": ['formats', 'generations', 'ingest', 'embedding', 'snapshot', 'vectorstore', 'builds', 'manager'],
+    "qa": ['knowledge', 'retrieval', 'conversation', 'extractive', 'llm', 'sharing', 'evaluation'],
+    "ui": ['server', 'api', 'web', 'cli'],
+}
+NOT_ROOMS = ['evalsets', 'testing']
+
+
+def room_violations(root: Path) -> list[str]:
+    """`file imports room` for every import from a room to a room above it in the same layer."""
+    out = []
+    for layer, rooms in ROOMS.items():
+        for n, room in enumerate(rooms):
+            later = {f"{layer}.{r}" for r in rooms[n + 1:]}
+            for path in sorted((root / layer / room).rglob("*.py")):
+                names = imported_modules(path)
+                bad = {r for r in later for name in names if name == r or name.startswith(r + ".")}
+                out += [f"{path.relative_to(root)} imports {b}" for b in sorted(bad)]
+    return out
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Full dotted names a Python file imports (absolute imports; `from a import b` gives a.b too)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            names |= {f"{node.module}.{a.name}" for a in node.names}
+    return names
+
+
+def sub_packages(root: Path, layer: str) -> list[str]:
+    return sorted(p.parent.name for p in (root / layer).glob("*/__init__.py") if p.parent.name not in NOT_ROOMS)
+
+
+def test_rooms_are_floors_inside_each_layer():
+    assert room_violations(REPO) == []
+
+
+def test_every_sub_package_is_a_room_and_the_readme_map_names_it():
+    text = (REPO / "README.md").read_text("utf-8")
+    section = text[text.index("## How the pieces fit"):]
+    section = section[:section.index("\n## ", 1)]
+    for layer, rooms in ROOMS.items():
+        assert sub_packages(REPO, layer) == sorted(rooms), f"{layer}/: add the new sub-package to ROOMS"
+        for room in rooms:
+            assert f"{room}/" in section, f"README 'How the pieces fit' does not show {layer}/{room}/"
+            for module in sorted(p.stem for p in (REPO / layer / room).glob("*.py") if p.stem != "__init__"):
+                assert re.search(rf"\b{module}\b", section), f"the README map misses {layer}/{room}/{module}.py"
+
+
+def test_the_room_check_catches_a_violation(tmp_path):
+    (tmp_path / "qa" / "retrieval").mkdir(parents=True)
+    (tmp_path / "qa" / "retrieval" / "bad.py").write_text("from qa.extractive.answerer import X\nfrom qa import llm\n")
+    (tmp_path / "qa" / "retrieval" / "fine.py").write_text("from qa.knowledge import corpus\nfrom qa.types import Answer\n")
+    assert room_violations(tmp_path) == ["qa/retrieval/bad.py imports qa.extractive", "qa/retrieval/bad.py imports qa.llm"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import SEEDS
-from index import collections
 from index.errors import UsageError
-from qa.evidence import FORMAT, verify
+from index.manager import collections
+from qa.sharing.evidence import FORMAT, verify
 
 SEED = sorted(p.name for p in SEEDS.iterdir())[0]
 
@@ -35,12 +35,12 @@ def test_verify_refuses_negative_offsets():
 
 def test_verify_reads_files_in_the_capped_reader(monkeypatch, tmp_path):
     """`qa verify` reads each cited file as indexing does: in the reader process with its memory and time
-    caps (`index.isolate.Reader`), never in its own process."""
+    caps (`index.ingest.isolate.Reader`), never in its own process."""
 
     def in_process(*args, **kwargs):
         raise AssertionError("read in-process")
 
-    monkeypatch.setattr("qa.evidence.load", in_process, raising=False)
+    monkeypatch.setattr("qa.sharing.evidence.load", in_process, raising=False)
     text = (SEEDS / SEED).read_text("utf-8")
     assert verify(bundle_quoting(0, 20, text[:20]), lambda c: SEEDS).ok
 
@@ -52,7 +52,7 @@ def test_serve_on_every_interface_without_a_login_refuses(qa_cli):
 
 
 def test_docs_list_ends_its_rows_before_the_summary(qa_cli, tmp_path, embedder):
-    from index.build import build
+    from index.builds.build import build
     from index.settings import IndexSettings
 
     settings = IndexSettings(seeds_dir=SEEDS, db_dir=tmp_path / "db")

@@ -8,11 +8,11 @@ import os
 import psutil
 import pytest
 
-from index import manifest as mf
-from index.build import build
+from index.builds.build import build
 from index.formats.limits import ReadOptions
-from index.isolate import Reader
-from index.load import load
+from index.generations import manifest as mf
+from index.ingest.isolate import Reader
+from index.ingest.load import load
 from index.settings import IndexSettings
 from index.types import SkipFile
 from testkit.fakes import HashEmbedder, MemoryStore

@@ -9,14 +9,14 @@ import time
 import pytest
 
 from conftest import SEEDS
-from index.build import build
+from index.builds.build import build
 from index.settings import IndexSettings
 from llm_stub import StubLLM
-from qa import prompt, support
 from qa.errors import LLMError
-from qa.llm import chat_model
+from qa.llm import prompt, support
+from qa.llm.answerer import chat_model
 from qa.pipeline import build_assistant
-from qa.retrieve import HybridSearch
+from qa.retrieval.hybrid import HybridSearch
 from qa.settings import AnswerSettings
 from qa.types import Answer, Passage
 from qa.wording import NOT_FOUND
@@ -401,8 +401,8 @@ def test_every_edge_gets_the_validated_answer(indexed, embedder):
     from starlette.applications import Starlette
     from starlette.testclient import TestClient
 
-    from ui.mcp_server import Tools
-    from ui.openai_api import routes
+    from ui.api.mcp_server import Tools
+    from ui.api.openai_api import routes
     from ui.settings import Config
 
     uncited = "Russia is being helped by its friends, as everyone knows."

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from conftest import EVAL, SEEDS, assert_provenance, copy_files
-from index.chunk import chunk_doc
-from index.discover import file_hash
-from index.load import load
+from index.ingest.chunk import chunk_doc
+from index.ingest.discover import file_hash
+from index.ingest.load import load
 from testkit.samples import write_docx, write_pdf  # noqa: F401 (other tests import them from here)
 
 PARAS = [

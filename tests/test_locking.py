@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from index.locking import write_lock
+from index.generations.locking import write_lock
 
 pytestmark = pytest.mark.unit
 

@@ -252,10 +252,10 @@ def test_index_and_ask_make_no_network_attempt(watch, tmp_path):
     shutil.copytree(SEEDS, seeds, copy_function=shutil.copyfile)
     (seeds / "notes.md").write_text("---\ntitle: Harbour notes\n---\n\n" + "The ferry leaves at dawn. " * 40, "utf-8")
     db = tmp_path / "db"
-    indexed = watch.run("-m", "ui.cli", "index", "--seeds", seeds, "--db", db, "--json")
+    indexed = watch.run("-m", "ui.cli.main", "index", "--seeds", seeds, "--db", db, "--json")
     assert indexed.returncode == 0, indexed.stderr[-3000:]
     assert json.loads(indexed.stdout)["files"] == 2
-    asked = watch.run("-m", "ui.cli", "ask", XI_QUESTION, "--seeds", seeds, "--db", db, "--json")
+    asked = watch.run("-m", "ui.cli.main", "ask", XI_QUESTION, "--seeds", seeds, "--db", db, "--json")
     assert asked.returncode == 0, asked.stderr[-3000:]
     answer = json.loads(asked.stdout)
     assert not answer["abstained"] and XI_QUOTE in answer["citations"][0]["quote"]
@@ -264,7 +264,7 @@ def test_index_and_ask_make_no_network_attempt(watch, tmp_path):
 
 LIBRARY = r'''
 import json, os
-from index.embed import SentenceTransformerEmbedder
+from index.embedding.embedders import SentenceTransformerEmbedder
 vectors = SentenceTransformerEmbedder().embed(["The ferry leaves at dawn."])
 print(json.dumps({"dimension": int(vectors.shape[1]),
                   "set": sorted(k for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE") if k in os.environ)}))

@@ -41,8 +41,8 @@ def test_the_wheel_holds_the_product_and_no_test_helpers(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (wheel,) = (tmp_path / "dist").glob("seedqa-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "qa/pipeline.py" in names and "index/load.py" in names and "ui/cli.py" in names
-    assert any(n.startswith("qa/evalsets/") for n in names) and any(n.startswith("ui/static/") for n in names)
+    assert "qa/pipeline.py" in names and "index/ingest/load.py" in names and "ui/cli/main.py" in names
+    assert any(n.startswith("qa/evalsets/") for n in names) and any(n.startswith("ui/web/static/") for n in names)
     helpers = [n for n in names if n.split("/")[0] in ("testkit", "tests")
                or n.rsplit("/", 1)[-1] in ("samples.py", "fakes.py", "testing.py") or "/testing/" in n]
     assert helpers == []

@@ -55,7 +55,7 @@ def test_relative_seeds_from_a_folder_outside_the_repository(tmp_path, how):
     assert REPO not in root.parents
     args = {"default": (), "flag": ("--seeds", "seeds"), "variable": ()}[how]
     env = clean_env(**({"QA_SEEDS": "seeds"} if how == "variable" else {}))
-    assert_indexed_the_users_files([sys.executable, "-m", "ui.cli"], root, env, *args)
+    assert_indexed_the_users_files([sys.executable, "-m", "ui.cli.main"], root, env, *args)
 
 
 @pytest.mark.slow

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from conftest import SEEDS, assert_well_formed
 from index.errors import UsageError
+from qa.conversation.question import MAX_CHARS
 from qa.pipeline import Assistant, build_assistant
-from qa.question import MAX_CHARS
 from qa.types import Answer, Citation
-from ui.cli import main
+from ui.cli.main import main
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread", "clean_qa_env", "shared_model")
 

@@ -1,13 +1,13 @@
 """A quote never begins inside a quotation (issue 26): a cited sentence whose first quotation mark closes a
 quotation is quoted from the mark that opened it, still as an exact span of the file. Checked on the real
-seed index (single questions and a follow-up) and, fast, on `qa.quotes` alone."""
+seed index (single questions and a follow-up) and, fast, on `qa.extractive.quotes` alone."""
 from __future__ import annotations
 
 import pytest
 
 from conftest import assert_well_formed, file_text
+from qa.extractive.quotes import begins_inside, widen
 from qa.pipeline import Assistant, build_assistant
-from qa.quotes import begins_inside, widen
 
 WHO_SAID = "Who said Russia would struggle without PRC inputs?"
 

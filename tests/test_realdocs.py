@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from conftest import assert_provenance
-from index import sentences
-from index.chunk import chunk_doc
-from index.discover import file_hash
 from index.formats.html import extract_html
-from index.load import load
+from index.ingest import sentences
+from index.ingest.chunk import chunk_doc
+from index.ingest.discover import file_hash
+from index.ingest.load import load
 
 DATA = Path(__file__).parent / "data"
 PARAGRAPH = ("The harbour authority charges a mooring fee of forty euros per night for every vessel longer than "
@@ -142,7 +142,7 @@ def test_wrapped_plain_text_joins_but_lists_code_and_headings_stay_apart():
 
 @pytest.mark.slow
 def test_what_is_answered_by_the_defining_sentence_not_the_heading(tmp_path, make_settings, embedder):
-    from index.build import build
+    from index.builds.build import build
     from qa.pipeline import build_assistant
 
     seeds = tmp_path / "docs"
@@ -168,14 +168,14 @@ def test_what_is_answered_by_the_defining_sentence_not_the_heading(tmp_path, mak
     ("What is Tesla's most famous invention?", "Tesla is known for alternating current.", False),
 ])
 def test_what_is_prefers_the_defining_sentence(question, sentence, defining):
-    from qa.extractive import defined_term, defines
+    from qa.extractive.answerer import defined_term, defines
 
     assert (defines(defined_term(question), sentence) == 1.0) is defining
 
 
 def test_how_to_lead_in_scope_and_names_of_letters_and_digits():
-    from qa import abstain
-    from qa.extractive import asks_how_to
+    from qa.extractive import abstain
+    from qa.extractive.answerer import asks_how_to
 
     assert asks_how_to("rsync: how do I get it to create the missing directories?")
     assert asks_how_to("m4 leaves an empty line. How do I get rid of it?") and asks_how_to("how to install it")
@@ -219,7 +219,7 @@ def test_answer_choice_on_a_real_page(tmp_path, make_settings, embedder):
     tied with the best that holds a number; a question about another program ("in groff?") or naming an unknown one
     ("lpx42") abstains. All but the first failed before: the how-to quote stopped at the colon, the blank-line
     question was answered with a code line, the fields question abstained, the other programs got answers."""
-    from index.build import build
+    from index.builds.build import build
     from qa.pipeline import build_assistant
 
     seeds = tmp_path / "docs"

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from index.build import build
+from index.builds.build import build
 from index.settings import IndexSettings
 from qa.pipeline import build_assistant
-from qa.retrieve import rrf_merge, split_parts
-from qa.sources import named_days
+from qa.retrieval.hybrid import rrf_merge, split_parts
+from qa.retrieval.sources import named_days
 from qa.types import Passage
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -18,7 +18,7 @@ import time
 import pytest
 from gradio_client import Client
 
-from index import generation
+from index.generations import generation
 from index.settings import IndexSettings
 from testkit import load
 from testkit.servers import REPO, clean_env, running_server
@@ -45,7 +45,7 @@ def held_files(pid: int, db) -> list[str]:
 def watch_writer(url: str, seeds, db) -> dict:
     """`qa index --watch`: once it watches, a new document is written; wait for its publish and answer."""
     name, text, question, expected = WATCHED
-    cmd = [sys.executable, "-m", "ui.cli", "index", "--watch", "--seeds", str(seeds), "--db", str(db)]
+    cmd = [sys.executable, "-m", "ui.cli.main", "index", "--watch", "--seeds", str(seeds), "--db", str(db)]
     proc = subprocess.Popen(cmd, cwd=REPO, env=clean_env() | {"PYTHONFAULTHANDLER": "1"}, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     event = {"kind": "watch", "start": time.monotonic(), "error": None}

@@ -10,8 +10,8 @@ import pytest
 
 from conftest import assert_well_formed
 from index.settings import IndexSettings
+from qa.extractive.shortanswer import SURE_AT, WEIGHTS, found, sure
 from qa.pipeline import Assistant, build_assistant
-from qa.shortanswer import SURE_AT, WEIGHTS, found, sure
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
@@ -20,7 +20,7 @@ DOCS = Path(__file__).parent / "data" / "shortanswers"
 
 @pytest.fixture(scope="module")
 def light(tmp_path_factory, embedder) -> tuple[Assistant, IndexSettings]:
-    from index.build import build
+    from index.builds.build import build
 
     settings = IndexSettings(seeds_dir=DOCS, db_dir=tmp_path_factory.mktemp("short") / "db")
     build(settings, embedder=embedder)
@@ -78,7 +78,7 @@ def test_sureness_is_the_fitted_logistic_and_gates_the_short_answer(light):
 ])
 def test_amounts_are_read_whole(sentence, amount):
     """A scale glued to the figure and a plural number word are part of the amount (not "4.5", "Hundred")."""
-    from qa.shortanswer import short_answer
+    from qa.extractive.shortanswer import short_answer
 
     phrase = short_answer("How much or how many was it?", sentence, "number")
     assert phrase is not None and sentence[phrase.start:phrase.end] == amount

@@ -8,11 +8,12 @@ import shutil
 import numpy as np
 import pytest
 
-from index import generation, lexical
-from index.build import build
-from index.columns import Metadata
+from index.builds.build import build
+from index.generations import generation
 from index.settings import IndexSettings
-from index.vector_file import VectorFile
+from index.snapshot import lexical
+from index.snapshot.columns import Metadata
+from index.snapshot.vector_file import VectorFile
 from qa.pipeline import build_assistant
 from testkit.servers import XI_QUESTION, XI_QUOTE
 
@@ -101,8 +102,8 @@ def test_a_snapshot_written_before_vectors_were_read_by_row_is_still_served(inde
 
 def test_the_sentence_table_holds_each_sentence_of_the_documents_once(seeds_copy, tmp_path, embedder):
     """Overlapping chunks share sentences: the table keeps one, in (file, position) order, exact spans."""
-    from qa.corpus import CorpusView
-    from qa.documents import Documents
+    from qa.knowledge.corpus import CorpusView
+    from qa.knowledge.files import Documents
 
     settings = IndexSettings(seeds_dir=seeds_copy, db_dir=tmp_path / "db", chunk_size=400, chunk_overlap=120)
     build(settings, embedder=embedder)

@@ -1,6 +1,6 @@
-"""The upload check's idea of each content family comes from the one registry, `index.load.FORMATS`
+"""The upload check's idea of each content family comes from the one registry, `index.ingest.load.FORMATS`
 (issue #27): every registered format's real sample passes it, and a format registered there alone (an
-OpenDocument spreadsheet, written with odfpy) is accepted without touching `index.sniff`."""
+OpenDocument spreadsheet, written with odfpy) is accepted without touching `index.ingest.sniff`."""
 from __future__ import annotations
 
 import shutil
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from index import load, sniff
+from index.ingest import load, sniff
 from index.types import SkipFile
 from testkit.samples import format_corpus
 

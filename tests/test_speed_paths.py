@@ -26,7 +26,7 @@ def report(code):
     print("MODULES " + json.dumps(sorted(m for m in HEAVY if m in sys.modules)), file=sys.stderr, flush=True)
     real_exit(code)
 real_exit, os._exit = os._exit, report
-from ui.cli import run
+from ui.cli.main import run
 try:
     run()
 except SystemExit as exc:
@@ -84,9 +84,9 @@ def test_ask_on_an_index_without_its_model_cache_exports_it_again(seed_index, tm
 
 
 def test_the_chat_imports_gradio_without_rewriting_its_type_stubs():
-    """`ui.gradio_import` replaces the step by which gradio rewrites its own type stubs on every import (0.9 s
+    """`ui.web.gradio_import` replaces the step by which gradio rewrites its own type stubs on every import (0.9 s
     of `qa serve`'s start). The pinned gradio must still have that step, and no finder may stay behind."""
-    code = ("import sys, ui.app, ui.gradio_import as g; "
+    code = ("import sys, ui.web.app, ui.web.gradio_import as g; "
             "print(g.stubs_skipped(), type(g._finder) in map(type, sys.meta_path), sys.modules['gradio'] is g.gr)")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.stdout.split() == ["True", "False", "True"], done.stderr
@@ -97,7 +97,7 @@ def test_the_installed_gradio_is_a_release_the_stub_patch_was_checked_against():
     `gradio/component_meta.py` again and adds the release to `CHECKED` (or drops the patch)."""
     import importlib.metadata
 
-    from ui.gradio_import import CHECKED
+    from ui.web.gradio_import import CHECKED
 
     assert importlib.metadata.version("gradio") in CHECKED
     code = "import gradio.component_meta as m, inspect; print('create_or_modify_pyi(' in inspect.getsource(m))"
@@ -107,15 +107,15 @@ def test_the_installed_gradio_is_a_release_the_stub_patch_was_checked_against():
 
 def test_gradio_imported_first_falls_back_and_says_so():
     """The fallback: gradio as it comes (its stubs rewritten), the chat built all the same, and a log line."""
-    code = ("import gradio, ui.gradio_import as g, ui.app; "
+    code = ("import gradio, ui.web.gradio_import as g, ui.web.app; "
             "print(g.stubs_skipped(), g.gr is gradio)")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.stdout.split() == ["False", "True"], done.stderr
-    assert "gradio was imported before ui.gradio_import" in done.stderr
+    assert "gradio was imported before ui.web.gradio_import" in done.stderr
 
 
 def test_every_chat_module_takes_gradio_from_gradio_import():
-    """A module that imported gradio itself, before `ui.gradio_import`, would bring back the stub rewriting
+    """A module that imported gradio itself, before `ui.web.gradio_import`, would bring back the stub rewriting
     and could import gradio with analytics on."""
     direct = [p.name for p in (REPO / "ui").rglob("*.py") if p.name != "gradio_import.py"
               and any(line.startswith(("import gradio", "from gradio ", "from gradio."))

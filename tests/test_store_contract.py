@@ -1,4 +1,4 @@
-"""The `index.store.Store` contract, one suite for every registered store (`QA_STORE`): the in-memory store on
+"""The `index.vectorstore.store.Store` contract, one suite for every registered store (`QA_STORE`): the in-memory store on
 the hashing embedder (a fast unit test) and real Chroma in a temp folder on the real embedding model.
 
 A store is driven the way a build drives it: a generation is created (named by `vectors_name`), staged,
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from index import generation, manifest as mf
 from index.errors import IndexMissingError, UsageError
+from index.generations import generation, manifest as mf
 from index.settings import IndexSettings
-from index.store import NAMES, STORES, All, Match, open_store
 from index.types import Chunk
+from index.vectorstore.store import NAMES, STORES, All, Match, open_store
 from testkit.fakes import HashEmbedder
 
 TEXTS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from qa.types import Answer, Citation
-from ui import chats
+from ui.web import browser_chats as chats
 
 pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
 
@@ -98,8 +98,8 @@ def test_an_answer_and_a_new_chat_close_together_both_survive(tmp_path):
     from types import SimpleNamespace
 
     from index.settings import IndexSettings
-    from ui.chat import Chat
     from ui.settings import Config
+    from ui.web.chat import Chat
 
     class Answers:  # the fake answerer: one answer, at once
         def answer_stream(self, question, history, **kwargs):

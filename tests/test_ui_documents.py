@@ -13,7 +13,7 @@ import pytest
 from gradio_client import Client
 from playwright.sync_api import Page, expect
 
-from index.catalog import documents
+from index.manager.catalog import documents
 from index.settings import IndexSettings
 from testkit.invariants import index_state
 from testkit.samples import write_pptx, write_scanned_pdf

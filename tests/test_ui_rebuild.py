@@ -9,8 +9,8 @@ import pytest
 from index.settings import IndexSettings
 from qa.pipeline import build_assistant
 from testkit.servers import XI_QUESTION, XI_QUOTE
-from ui import documents
-from ui.upload import save_upload
+from ui.web import documents_panel as documents
+from ui.web.upload import save_upload
 
 pytestmark = pytest.mark.slow
 

@@ -13,9 +13,9 @@ from qa.history import as_dicts
 from qa.settings import AnswerSettings
 from qa.types import Answer, Citation, Passage, Short
 from qa.wording import NOT_FOUND
-from ui import feedback, render
-from ui.app import parse_auth
 from ui.settings import Config
+from ui.web import feedback, render
+from ui.web.app import parse_auth
 
 pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import UsageError
-from ui.upload import safe_name, save_upload
+from ui.web.upload import safe_name, save_upload
 
 LIMIT_MB = 1.0
 
@@ -123,8 +123,8 @@ def test_a_symlink_in_seeds_is_never_written_through(tmp_path, seeds, upload):
 
 from index.formats.limits import ReadOptions  # noqa: E402
 from testkit.samples import write_docx, write_pdf  # noqa: E402
-from ui.documents import check_caps, save_all  # noqa: E402
 from ui.settings import ServeSettings  # noqa: E402
+from ui.web.documents_panel import check_caps, save_all  # noqa: E402
 
 pytestmark = pytest.mark.unit  # the fast tier: `pytest -m unit`
 

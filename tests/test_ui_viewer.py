@@ -9,13 +9,13 @@ import numpy as np
 from fpdf import FPDF
 from PIL import Image
 
-from index.build import build
-from index.load import load
+from index.builds.build import build
+from index.ingest.load import load
 from qa import AnswerSettings, build_assistant
-from qa.export import Source
+from qa.sharing.export import Source
 from qa.types import Citation, Short
-from ui.examples import ExampleQuestions, names
-from ui.viewer import Documents, page_png, view_html
+from ui.web.examples import ExampleQuestions, names
+from ui.web.viewer import Documents, page_png, view_html
 
 PAGE2 = "The lighthouse keeper Odile Franck painted the tower teal in 1897."
 
@@ -94,7 +94,7 @@ def test_a_pdf_citation_reads_only_its_page_and_marks_the_short_answer(tmp_path,
     def whole_document(*args, **kwargs):
         raise AssertionError("the viewer read the whole document")
 
-    monkeypatch.setattr("ui.viewer.load", whole_document)
+    monkeypatch.setattr("ui.web.viewer.load", whole_document)
     html = view_html(Documents(tmp_path), Source(1, (c,)), short)
     assert html.index('<figure class="qa-page" data-fx=') < html.index('class="qa-doc"')
     assert '<mark class="qa-quote">The lighthouse keeper Odile Franck painted the tower <mark class="qa-short-mark">' \

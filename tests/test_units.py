@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from index import ids
-from index.build import build
+from index.builds.build import build
 from index.errors import IndexMissingError, QAError, UsageError
 from index.settings import IndexSettings
 from qa.answerers import ANSWERERS, available

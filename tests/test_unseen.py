@@ -8,10 +8,10 @@ import pytest
 
 from conftest import EVAL, assert_well_formed, converse
 from index.settings import IndexSettings
-from qa import metrics
-from qa.eval import evaluate_conversations, read_questions
+from qa.evaluation import metrics
+from qa.evaluation.runner import evaluate_conversations, read_questions
+from qa.extractive.shortanswer import Phrase, kind_phrase, shown
 from qa.pipeline import Assistant, build_assistant
-from qa.shortanswer import Phrase, kind_phrase, shown
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
@@ -24,7 +24,7 @@ PRIVACY = "TechCrunch_California_s_privacy_watchdog_eyes_AI_rules_with_opt_out_a
 @pytest.fixture(scope="module")
 def news(tmp_path_factory, embedder) -> tuple[Assistant, IndexSettings]:
     """The whole vendored news corpus (326 articles), indexed once for the module."""
-    from index.build import build
+    from index.builds.build import build
 
     settings = IndexSettings(seeds_dir=NEWS, db_dir=tmp_path_factory.mktemp("news") / "db")
     build(settings, embedder=embedder)
@@ -94,7 +94,7 @@ ADOBE = "TechCrunch_Adobe_Thanksgiving_US_online_sales_nudge_up_to_5_6B_Salesfor
 def test_a_wh_phrase_alone_asks_the_previous_question_again():
     """"On what date?" has no clause of its own: a fragment whose noun names the answer's kind ("date" is
     no content to look for); a full question with its own verb is not one."""
-    from qa.conversation import is_fragment, wh_lead
+    from qa.conversation.turns import is_fragment, wh_lead
 
     for q in ("On what date?", "and in which country?", "For how long?"):
         assert is_fragment(q) and wh_lead(q) is not None, q
@@ -166,7 +166,7 @@ def test_shown_refuses_what_the_question_did_not_ask_for():
 
 
 def test_a_curly_negation_is_a_negation():
-    from qa import abstain
+    from qa.extractive import abstain
 
     sentence = "If you bet on a player and they don’t play in the game, most sportsbooks void the bet."
     assert abstain.reasons("And if the player ends up not playing?", [sentence]) == []
@@ -206,7 +206,7 @@ def test_that_outlets_live_blog_is_found_with_the_conversations_topic(news):
 
 
 def test_a_long_question_naming_an_article_asks_about_its_content():
-    from qa import metadata
+    from qa.extractive import metadata
 
     assert metadata.slot("When was that live blog published?") == "date"
     assert metadata.slot("Who wrote the explainer?") == "source"

@@ -1,6 +1,6 @@
 """README sections generated from the code: the configuration table (from the layers' settings classes), the
 tables of answerers and of encoders (from their registries) and the table of file formats (from
-`index.load.FORMATS`). `python -m ui.docs` rewrites them in README.md; `--check` exits 1 when the README is
+`index.ingest.load.FORMATS`). `python -m ui.docs` rewrites them in README.md; `--check` exits 1 when the README is
 out of date (a test runs it)."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import re
 import sys
 from pathlib import Path
 
-from index.embed import EMBEDDERS
-from index.load import FORMATS
+from index.embedding.embedders import EMBEDDERS
+from index.ingest.load import FORMATS
 from index.settings import IndexSettings
 from qa.answerers import ANSWERERS
 from qa.settings import AnswerSettings

@@ -2,7 +2,7 @@
 
 A 69 KB .docx can expand to gigabytes of XML, and a PDF can declare millions of pages or objects. The
 caps here are checked before a parser is given the file; time and memory are capped by the process the
-file is read in (`index.isolate`).
+file is read in (`index.ingest.isolate`).
 """
 from __future__ import annotations
 

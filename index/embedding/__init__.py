@@ -1,0 +1,1 @@
+"""Chunks to vectors: the Embedder protocol and registry, ONNX Runtime export and encoder."""

@@ -1,0 +1,1 @@
+"""Files to chunks: find (.qaignore), sniff, load in a capped process, split into chunks and sentences."""

@@ -1,0 +1,1 @@
+"""What the user manages: named collections, the document catalog, excluded documents."""

@@ -1,0 +1,1 @@
+"""How a turn leans on the conversation: turn classes, readings, follow-ups, question hygiene."""

@@ -1,0 +1,1 @@
+"""The offline answerer: quoted sentences, the multi-sentence forms, short answers, abstention."""

@@ -1,0 +1,1 @@
+"""What the answerers know of the indexed documents: corpus, sentence table, mentions, files."""

@@ -1,0 +1,1 @@
+"""The LLM answerer: prompts, bounded calls, citations checked before release."""

@@ -1,0 +1,1 @@
+"""Passages for a question: hybrid dense + BM25 search, filters, named sources, sentence scores."""

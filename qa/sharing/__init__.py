@@ -1,0 +1,1 @@
+"""Conversations as Markdown/JSON and evidence bundles anyone can check."""
