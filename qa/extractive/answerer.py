@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Generator
+from typing import Generator
+
+import numpy as np
 
 from index.ingest import sentences
 from qa.answerers import Search
@@ -19,9 +21,6 @@ from qa.history import History
 from qa.retrieval.sentscore import SentenceScore
 from qa.types import Answer, Citation, Passage
 from qa.wording import NOT_FOUND
-
-if TYPE_CHECKING:
-    import numpy as np
 
 MIN_PASSAGES = 5  # sentences are looked for in at least this many passages, whatever k
 TYPED_LOOK = 4    # a when / how-many question's answer is looked for among this many best sentences ...
@@ -87,6 +86,7 @@ class ExtractiveAnswerer:
         self._lock = threading.Lock()
         self._words: dict[str, set[str]] = {}  # the words of each cited document, for the current snapshot
         self._words_lex = None
+        self._word_vecs: dict[str, np.ndarray] = {}  # single words' vectors, for the focus check
 
     def stream(self, question: str, history: History | None, k: int) -> Generator[str, None, Answer]:
         """Answer `question` in view of `history`; the whole text comes at once. A question asking for more
@@ -140,7 +140,20 @@ class ExtractiveAnswerer:
         cited = {c.passage.source for c in chosen}
         if abstain.scope(question) and abstain.unseen_scope(question, self._words_of(cited)):
             why.append("scope")
+        if not why and abstain.unfocused(question, [c.text for c in chosen], self._word_vectors):
+            why.append("focus")
         return why
+
+    def _word_vectors(self, words: list[str]) -> np.ndarray:
+        """Unit vectors of single words from the search's encoder, cached (a word's vector never changes)."""
+        with self._lock:
+            new = [w for w in dict.fromkeys(words) if w not in self._word_vecs]
+        if new:
+            found = self.search.embed(new)
+            with self._lock:
+                self._word_vecs.update(zip(new, found))
+        with self._lock:
+            return np.stack([self._word_vecs[w] for w in words])
 
     def _words_of(self, sources: set[str]) -> set[str]:
         """The words of the indexed text of `sources` (from the lexical snapshot; cached per snapshot)."""
