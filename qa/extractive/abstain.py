@@ -11,7 +11,8 @@ of these is evidence for abstaining:
 * type: a when / how-many question, and no cited sentence holds a date or number other than the
   question's own words, of the kind its wording asks for (a share for "what percentage");
 * present: the question asks about the present moment (today, now, currently, this week) and no cited
-  sentence speaks of the present (the documents are dated: "the exchange rate today" is not theirs);
+  sentence speaks of the present (the documents are dated: "the exchange rate today" is not theirs), nor uses
+  the question's own word for it ("the latest valuation");
 * name: a capitalised word of the question (not its first), or a word of letters and digits ("aria2c"),
   occurs nowhere in the retrieved passages, allowing for accents, a shared five-letter stem and one or two
   typing slips. The passages are then about something else;
@@ -77,11 +78,17 @@ def reasons(question: str, sentences: Sequence[str], kind: str | None = None, co
         out.append("number")
     if kind in (DATE, NUMBER) and not any(_typed(question, s, kind) for s in sentences):
         out.append("type")
-    if _NOW_ASKED.search(question) and not _NOW_SAID.search(text):
+    if _NOW_ASKED.search(question) and not _NOW_SAID.search(text) and not _now_repeated(question, text):
         out.append("present")
     if context and _unseen_name(question, f"{text} {context} {about}"):
         out.append("name")
     return out
+
+
+def _now_repeated(question: str, text: str) -> bool:
+    """The cited text itself uses the question's word for the present ("its latest valuation" asked of a
+    sentence about "the latest valuation"): the present is the text's own, not the reader's today."""
+    return any(re.search(rf"\b{re.escape(m.group(1).lower())}\b", text.lower()) for m in _NOW_ASKED.finditer(question))
 
 
 def context(passages) -> str:
@@ -95,6 +102,12 @@ def _typed(question: str, sentence: str, kind: str) -> bool:
     the year in words the patterns miss.)"""
     phrase = short_answer(question, sentence, kind)
     return phrase is not None and (not asks_share(question) or shown(question, phrase, sentence))
+
+
+def dates_source(question: str, meta: dict) -> bool:
+    """A number the question writes in digits is the document's own source fact (its publication day, say),
+    from its front matter (`front_matter`), not from its text."""
+    return bool(_numbers(question, words=False) & _numbers(front_matter([meta])))
 
 
 def front_matter(metas: Iterable[dict]) -> str:

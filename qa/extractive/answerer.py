@@ -127,6 +127,8 @@ class ExtractiveAnswerer:
         why = self._objections(question, chosen, passages)
         if why == ["type"]:  # the best sentence lacks the asked number or date: a near-best one may hold it
             chosen = self._typed(question, sentences_only, passages)
+        elif why == ["number"]:  # a day the question names may be a source's: its documents are asked first
+            chosen = self._dated(question, cands, passages)
         elif why:
             chosen = []
         if not chosen:
@@ -182,6 +184,18 @@ class ExtractiveAnswerer:
             if not self._objections(question, [c], passages):
                 return [c]
         return []
+
+    def _dated(self, question: str, cands: list[Candidate], passages: list[Passage]) -> list[Candidate]:
+        """The answer from the documents whose front matter (publication day, outlet) holds a number the
+        question states ("an AP story on October 20"): that number constrains the source, and the best
+        sentence came from another document. Chosen as `answer` chooses, and it must meet every check."""
+        dated = {c.passage.source for c in cands if abstain.dates_source(question, c.passage.meta)}
+        kept = [c for c in cands if c.passage.source in dated]
+        if not kept or self.confidence(kept[0]) < self.w.abstain_below:
+            return []
+        body = [c for c in kept if not c.heading]
+        chosen = _with_body(kept) or (self._choose(body) if body else [])
+        return chosen if chosen and not self._objections(question, chosen, passages) else []
 
     def quote(self, question: str, chosen: list[Candidate], passages: list[Passage]) -> Answer:
         """The answer quoting `chosen` sentences, each cited; a sentence that leads in to a code block or
