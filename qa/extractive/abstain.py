@@ -39,6 +39,7 @@ import numpy as np
 from index.snapshot.lexical import tokenize
 from qa.extractive.shortanswer import DATE, NUMBER, asks_share, short_answer, shown
 from qa.knowledge.mentions import fold, within_edits
+from qa.retrieval.sources import named_days
 
 MAX_WORDS = 20
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
@@ -105,9 +106,9 @@ def _typed(question: str, sentence: str, kind: str) -> bool:
 
 
 def dates_source(question: str, meta: dict) -> bool:
-    """A number the question writes in digits is the document's own source fact (its publication day, say),
-    from its front matter (`front_matter`), not from its text."""
-    return bool(_numbers(question, words=False) & _numbers(front_matter([meta])))
+    """The question names a day ("on October 20", "2023-10-20") and the document was published that day: the
+    day constrains the source (`qa.retrieval.sources.named_days`), whatever the document's text says."""
+    return str(meta.get("published") or "")[5:10] in named_days(question)
 
 
 def front_matter(metas: Iterable[dict]) -> str:
