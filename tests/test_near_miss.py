@@ -9,7 +9,7 @@ from conftest import assert_well_formed
 from index.builds.build import build
 from index.settings import IndexSettings
 from qa.evaluation import metrics
-from qa.extractive.abstain import focus_words
+from qa.extractive.abstain import focus_words, reasons
 from qa.pipeline import Assistant, build_assistant
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
@@ -45,6 +45,31 @@ The club also thanked the volunteers who repaired its boathouse roof after the w
 """
 
 
+DELAYED = """---
+title: "Council puts off the harbour bridge vote again"
+source: "Harbour Gazette"
+published: 2025-03-03
+---
+# Council puts off the harbour bridge vote again
+
+The city council put off its vote on the harbour bridge for the third time on Monday.
+
+Councillors said they needed more time to compare the two designs on the table.
+"""
+
+DECIDED = """---
+title: "Council settles on a design for the harbour bridge"
+source: "Harbour Gazette"
+published: 2025-03-10
+---
+# Council settles on a steel arch for the harbour bridge
+
+Councillors voted nine to four on Monday for the steel arch design.
+
+Work on the foundations is due to start in the autumn.
+"""
+
+
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory, embedder) -> Assistant:
     root = tmp_path_factory.mktemp("near-miss")
@@ -52,6 +77,8 @@ def assistant(tmp_path_factory, embedder) -> Assistant:
     seeds.mkdir()
     (seeds / "regatta.md").write_text(REGATTA, "utf-8")
     (seeds / "club-dinner.md").write_text(CLUB, "utf-8")
+    (seeds / "bridge-vote-delayed.md").write_text(DELAYED, "utf-8")
+    (seeds / "bridge-design.md").write_text(DECIDED, "utf-8")
     settings = IndexSettings(seeds_dir=seeds, db_dir=root / "db")
     build(settings, embedder=embedder)
     return build_assistant(settings, embedder=embedder)
@@ -83,6 +110,20 @@ def test_an_outlet_in_the_question_is_not_its_focus(assistant):
     """"According to the Harbour Gazette" names the source: the asked thing is still found in the sentence."""
     answer = assistant.answer("According to the Harbour Gazette, how many crews raced at the Fjordvik Regatta?")
     assert not answer.abstained and metrics.contains_gold(answer.text, ["forty"]), answer.text
+
+
+@pytest.mark.parametrize("day, gold", [("March 10", "steel arch"), ("March 3", "put off its vote")])
+def test_a_day_the_question_names_picks_the_document_published_that_day(assistant, day, gold):
+    """Neither the outlet nor the day is in the documents' text: both are source facts (front matter), a
+    constraint on which document answers, never a reason to abstain."""
+    answer = assistant.answer(f"What did the council vote for on {day}, according to the Harbour Gazette?")
+    assert not answer.abstained and gold in answer.text, answer.text
+
+
+def test_a_present_word_the_sentence_itself_uses_is_not_the_readers_today():
+    sentence = ["The board is worried about Lundgren Partners' latest valuation of the Orchard Fund."]
+    assert "present" not in reasons("Whose latest valuation of the Orchard Fund worries the board?", sentence)
+    assert "present" in reasons("What is the Orchard Fund worth today?", sentence)
 
 
 def test_focus_words_are_what_is_asked_beyond_names_and_function_words():

@@ -32,7 +32,7 @@ from qa.extractive.shortanswer import DATE, NUMBER, PERSON, PLACE, answer_type, 
 from qa.history import History, messages
 from qa.knowledge.mentions import WH, WORD, list_items
 from qa.retrieval.hybrid import Query
-from qa.retrieval.sources import aliases, named_sites
+from qa.retrieval.sources import aliases, named_sites, without_days
 from qa.types import Answer
 from qa.wording import NOT_FOUND, which_document
 
@@ -162,7 +162,8 @@ class Resolver:
         titled = _named_document(_without(question, sites), views)
         if titled:
             return self._metadata(question, metadata.slot_word(question), prev, k, views, titled[:1])
-        if len(question.split()) <= MAX_WORDS_OFF_TOPIC and views.vocabulary.absent(question):
+        # ... and so do the days it names: neither need be in the documents' text
+        if len(question.split()) <= MAX_WORDS_OFF_TOPIC and views.vocabulary.absent(without_days(_without(question, sites))):
             related = self.a.single(question, k).answer.passages
             return Turn(self.a.abstention(question, list(related)), Reading(question, OFF_TOPIC))
         res = rd.resolve(question, prev, views.corpus, self.a.embed) if prev is not None else None

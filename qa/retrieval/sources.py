@@ -76,6 +76,12 @@ def named_days(question: str) -> frozenset[str]:
     return frozenset(days)
 
 
+def without_days(question: str) -> str:
+    """`question` without the days it names ("on March 10" -> "on "): a day constrains the source (its
+    publication day), so the documents' text need not name it."""
+    return _ISO_DATE.sub(" ", _WORD_DATE.sub(" ", question))
+
+
 def boost(passages: list[Passage], bonus: float, sites=(), days=frozenset()) -> list[Passage]:
     """Add `bonus` to passages from one of `sites` or published on one of `days`; re-sort."""
     if not bonus or not (sites or days):
