@@ -27,7 +27,8 @@ TYPED_LOOK = 4    # a when / how-many question's answer is looked for among this
 # ... tied with the best one (within 3 %): the asked type breaks a tie, no more. At the second-sentence ratio
 # (0.8) squad-dev lost 21 of its 1,527 abstentions and gained no answer; at 0.97, 3 (see README).
 TYPED_TIE = 0.97
-BLOCK_MAX = 600   # a lead-in sentence is quoted with at most this many characters of the block under it
+BLOCK_MAX = 600
+WORD_CACHE = 50_000  # single-word vectors kept for the focus check (1.5 KB each)   # a lead-in sentence is quoted with at most this many characters of the block under it
 
 
 @dataclass(frozen=True)
@@ -149,13 +150,15 @@ class ExtractiveAnswerer:
     def _word_vectors(self, words: list[str]) -> np.ndarray:
         """Unit vectors of single words from the search's encoder, cached (a word's vector never changes)."""
         with self._lock:
-            new = [w for w in dict.fromkeys(words) if w not in self._word_vecs]
+            have = {w: self._word_vecs[w] for w in words if w in self._word_vecs}
+        new = [w for w in dict.fromkeys(words) if w not in have]
         if new:
-            found = self.search.embed(new)
+            have.update(zip(new, self.search.embed(new)))
             with self._lock:
-                self._word_vecs.update(zip(new, found))
-        with self._lock:
-            return np.stack([self._word_vecs[w] for w in words])
+                if len(self._word_vecs) > WORD_CACHE:  # a bound on memory: start again, words come back fast
+                    self._word_vecs.clear()
+                self._word_vecs.update((w, have[w]) for w in new)
+        return np.stack([have[w] for w in words])
 
     def _words_of(self, sources: set[str]) -> set[str]:
         """The words of the indexed text of `sources` (from the lexical snapshot; cached per snapshot)."""
