@@ -39,7 +39,11 @@ LIST_MAX = 6
 FOLLOW_MAX = 4          # sentences on each side of the best item looked at as more of the list ...
 FOLLOW_RATIO = 0.6      # ... kept when they score at least this share of the best
 EXPLAIN_RATIO = 0.85    # a further explaining sentence scores at least this share of the best
-EXPLAIN_MAX = 3
+EXPLAIN_MAX = 2
+EXPLAIN_WINDOW = 3      # sentences on each side of the best explaining sentence looked at (its section) ...
+EXPLAIN_LINK = 0.5      # ... scored by similarity to the question plus this weight of similarity to it ...
+EXPLAIN_CUE = 0.05      # ... a causal / manner cue ...
+EXPLAIN_BACK = 0.1      # ... and a discourse link to it ("This ...", the sentence "This ..." points back to)
 CUE_BONUS = 0.15        # causal (why) or manner (how) cue in a sentence
 SUMMARY_MIN, SUMMARY_MAX = 3, 7
 SUMMARY_LEAD = 0.6      # lead prior: weight of being among a document's first sentences ...
@@ -123,8 +127,7 @@ class Composer:
             return self.compare(question, fact, query, pool, cv, k)
         if form == fm.LIST:
             return self._bullets(question, fm.LIST, first, pool, cv, LIST_RATIO, LIST_MAX, None, fact)
-        cue = _CAUSAL if form == fm.WHY else _MANNER
-        return self._bullets(question, form, first, pool, cv, EXPLAIN_RATIO, EXPLAIN_MAX, cue, fact)
+        return self.explain(question, form, query, pool, cv, fact)
 
     def _wider(self, question: str, form: str, fact: Answer, cands, passages) -> Answer:
         """The fact path's checks (`qa.extractive.abstain`) judge one sentence. A list spans several, and an outlet a
@@ -188,6 +191,40 @@ class Composer:
         if form != fm.LIST:  # an explanation reads in the documents' order
             chosen = sorted(chosen)
         return self._compose(question, form, chosen, fact, bullets=form == fm.LIST)
+
+    def explain(self, question: str, form: str, query, pool: list[Pick], cv, fact: Answer) -> Answer:
+        """Why / how: the explanation's passage rather than the fact path's sentences. The reason or the steps
+        often share neither words nor cues with the question ("Each packet is labeled with a destination
+        address"), but they sit near the sentence that matches best and say something like it. So the best
+        sentence (a causal or manner cue counting for it) anchors a window of its document, and the window's
+        sentences are scored by their similarity to the question and to the anchor (the sentence vectors the
+        index holds), a cue, and a discourse link ("This ...", "As a result ..."); the anchor and up to
+        EXPLAIN_MAX - 1 of them that score near the best, in the documents' order."""
+        cue = _CAUSAL if form == fm.WHY else _MANNER
+        if not pool:
+            return replace(fact, form=form)
+        lead = pool[0].i
+        window = _window(cv, lead, EXPLAIN_WINDOW)
+        if not window:
+            return replace(fact, form=form)
+        vecs = _unit_vectors([lead] + window, cv)
+        q = np.asarray(query.vector, np.float32).ravel()
+        q = q / (np.linalg.norm(q) + 1e-9)
+        rel = vecs[1:] @ q + EXPLAIN_LINK * (vecs[1:] @ vecs[0])
+        score = {i: float(r) + (EXPLAIN_CUE if cue.search(cv.sents.text(i)) else 0.0)
+                 + (EXPLAIN_BACK if _linked(cv, i, lead) else 0.0) for i, r in zip(window, rel)}
+        ranked = sorted(window, key=lambda i: -score[i])
+        top = score[ranked[0]]
+        import os
+        if os.environ.get("EXPLAIN_DEBUG"):
+            print("   lead", lead, [(i, round(score[i], 3)) for i in ranked])
+        chosen = [lead]
+        for i in ranked:
+            if len(chosen) >= EXPLAIN_MAX or score[i] < EXPLAIN_RATIO * top:
+                break
+            if not _duplicate(i, chosen, cv):
+                chosen.append(i)
+        return self._compose(question, form, sorted(chosen), fact)
 
     # -- yes / no ----------------------------------------------------------------------------------------
     def yesno(self, question: str, fact: Answer, pool: list[Pick], cv) -> Answer:
@@ -534,6 +571,24 @@ _BACK = re.compile(r"^\W*(?:this|these|that|those|thus|therefore|consequently|he
 def _continues(cv, i: int, lead: int | None) -> bool:
     """Whether sentence `i` is the one right after `lead` and opens by pointing back to it."""
     return lead is not None and i == lead + 1 and bool(_BACK.match(cv.sents.text(i)))
+
+
+def _window(cv, i: int, most: int) -> list[int]:
+    """Up to `most` sentences on each side of sentence `i` in its document, not across a heading (a section)."""
+    doc = cv.sents.document_of(i)
+    out = []
+    for step in (1, -1):
+        j = i + step
+        while doc.start <= j < doc.stop and abs(j - i) <= most and not _heading(cv.sents.text(j)):
+            out.append(j)
+            j += step
+    return out
+
+
+def _linked(cv, i: int, lead: int) -> bool:
+    """Whether `i` and `lead` are adjacent and the later one opens by pointing back to the earlier."""
+    a, b = min(i, lead), max(i, lead)
+    return b == a + 1 and bool(_BACK.match(cv.sents.text(b)))
 
 
 def _same_word(a: str, b: str) -> bool:
