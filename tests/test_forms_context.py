@@ -14,7 +14,7 @@ import pytest
 from conftest import assert_well_formed
 from index.builds.build import build
 from index.settings import IndexSettings
-from qa.extractive.forms import FACT, LIST, form_of
+from qa.extractive.forms import FACT, HOW, LIST, form_of
 from qa.pipeline import build_assistant
 
 TOWN = """Millbrook
@@ -150,3 +150,42 @@ def test_the_held_out_set_is_named_and_its_keys_are_whole_sentences_of_its_corpu
             assert text.rstrip("”\"’")[-1] in ".!?", text
         for side in r.get("sides") or []:
             assert all(0 <= j < len(r["key"]) for j in side)
+
+
+LOCK = """Kettle Lock
+
+Kettle Lock is a canal lock on the upper river, built in 1794 by the canal company.
+
+The Kettle lock lifts boats four metres between the lower and the upper river. A boat enters the chamber and the \
+lower gates are shut behind it. Paddles in the upper gates are then opened, and water pours into the chamber until \
+it is level with the upper river. The upper gates swing open and the boat sails on.
+
+The lock keeper's cottage dates from 1820 and is now a tea room. It opens at weekends from Easter to October.
+"""
+
+
+@pytest.fixture(scope="module")
+def lock(tmp_path_factory, embedder):
+    """A real index of a document whose steps share no words with the question."""
+    root = tmp_path_factory.mktemp("forms-explain")
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / "lock.txt").write_text(LOCK, "utf-8")
+    (docs / "festival.md").write_text(OTHER, "utf-8")
+    settings = IndexSettings(seeds_dir=docs, db_dir=root / "db")
+    build(settings, embedder=embedder)
+    return build_assistant(settings, embedder=embedder), settings
+
+
+@pytest.mark.slow
+def test_how_is_answered_from_the_passage_of_the_best_sentence_with_a_step_that_shares_no_word(lock):
+    """The explanation's passage, not the fact path's sentences: the sentence that matches and the step most like
+    it, in the document's order, at most two, nothing from the paragraph about the cottage."""
+    assistant, settings = lock
+    a = assistant.answer("How does the Kettle lock raise boats?")
+    assert_well_formed(a, settings.seeds_dir)
+    quotes = [c.quote for c in a.citations]
+    assert a.form == HOW and not a.abstained, a.text
+    assert any("lifts boats" in q for q in quotes) and any("water pours" in q or "gates are shut" in q for q in quotes), a.text
+    assert not any("cottage" in q or "tea room" in q or "1794" in q for q in quotes), a.text
+    assert [c.start for c in a.citations] == sorted(c.start for c in a.citations)

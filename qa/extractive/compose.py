@@ -215,9 +215,6 @@ class Composer:
                  + (EXPLAIN_BACK if _linked(cv, i, lead) else 0.0) for i, r in zip(window, rel)}
         ranked = sorted(window, key=lambda i: -score[i])
         top = score[ranked[0]]
-        import os
-        if os.environ.get("EXPLAIN_DEBUG"):
-            print("   lead", lead, [(i, round(score[i], 3)) for i in ranked])
         chosen = [lead]
         for i in ranked:
             if len(chosen) >= EXPLAIN_MAX or score[i] < EXPLAIN_RATIO * top:
