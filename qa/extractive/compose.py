@@ -43,7 +43,8 @@ EXPLAIN_MAX = 2
 EXPLAIN_WINDOW = 3      # sentences on each side of the best explaining sentence looked at (its section) ...
 EXPLAIN_LINK = 0.5      # ... scored by similarity to the question plus this weight of similarity to it ...
 EXPLAIN_CUE = 0.05      # ... a causal / manner cue ...
-EXPLAIN_BACK = 0.1      # ... and a discourse link to it ("This ...", the sentence "This ..." points back to)
+EXPLAIN_BACK = 0.1      # ... and a discourse link to it ("This ...", the sentence "This ..." points back to);
+#                         the sentence after it that points back to it comes first
 CUE_BONUS = 0.15        # causal (why) or manner (how) cue in a sentence
 SUMMARY_MIN, SUMMARY_MAX = 3, 7
 SUMMARY_LEAD = 0.6      # lead prior: weight of being among a document's first sentences ...
@@ -213,11 +214,13 @@ class Composer:
         rel = vecs[1:] @ q + EXPLAIN_LINK * (vecs[1:] @ vecs[0])
         score = {i: float(r) + (EXPLAIN_CUE if cue.search(cv.sents.text(i)) else 0.0)
                  + (EXPLAIN_BACK if _linked(cv, i, lead) else 0.0) for i, r in zip(window, rel)}
-        ranked = sorted(window, key=lambda i: -score[i])
-        top = score[ranked[0]]
+        # the sentence after the anchor that opens by pointing back to it ("This followed ...") goes on with it:
+        # the consequence or the next step, whatever its words
+        ranked = sorted(window, key=lambda i: (not _continues(cv, i, lead), -score[i]))
+        top = max(score.values())
         chosen = [lead]
         for i in ranked:
-            if len(chosen) >= EXPLAIN_MAX or score[i] < EXPLAIN_RATIO * top:
+            if len(chosen) >= EXPLAIN_MAX or (score[i] < EXPLAIN_RATIO * top and not _continues(cv, i, lead)):
                 break
             if not _duplicate(i, chosen, cv):
                 chosen.append(i)
