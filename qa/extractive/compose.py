@@ -40,6 +40,8 @@ FOLLOW_MAX = 4          # sentences on each side of the best item looked at as m
 FOLLOW_RATIO = 0.6      # ... kept when they score at least this share of the best
 EXPLAIN_RATIO = 0.85    # a further explaining sentence scores at least this share of the best
 EXPLAIN_MAX = 2
+EXPLAIN_ANCHORS = 1     # the best-matching sentences tried as the anchor of an explanation ...
+EXPLAIN_SUPPORT = 0.0   # ... each valued by its score (a share of the best) plus this weight of its best companion's
 EXPLAIN_WINDOW = 3      # sentences on each side of the best explaining sentence looked at (its section) ...
 EXPLAIN_LINK = 0.5      # ... scored by similarity to the question plus this weight of similarity to it ...
 EXPLAIN_CUE = 0.05      # ... a causal / manner cue ...
@@ -196,27 +198,45 @@ class Composer:
     def explain(self, question: str, form: str, query, pool: list[Pick], cv, fact: Answer) -> Answer:
         """Why / how: the explanation's passage rather than the fact path's sentences. The reason or the steps
         often share neither words nor cues with the question ("Each packet is labeled with a destination
-        address"), but they sit near the sentence that matches best and say something like it. So the best
-        sentence (a causal or manner cue counting for it) anchors a window of its document, and the window's
-        sentences are scored by their similarity to the question and to the anchor (the sentence vectors the
-        index holds), a cue, and a discourse link ("This ...", "As a result ..."); the anchor and up to
-        EXPLAIN_MAX - 1 of them that score near the best, in the documents' order."""
-        cue = _CAUSAL if form == fm.WHY else _MANNER
+        address"), but they sit near the sentence that matches and say something like it. So a sentence that
+        matches well anchors a window of its document, and the window's sentences are scored by their
+        similarity to the question and to the anchor (the sentence vectors the index holds), a causal or manner
+        cue, and a discourse link ("This ...", "As a result ..."). The anchor is the best of the EXPLAIN_ANCHORS
+        best-matching sentences by its own score plus EXPLAIN_SUPPORT times its best companion's (a passage
+        that explains beats a lone sentence that matches a little better); the anchor and up to
+        EXPLAIN_MAX - 1 companions that score near the best, in the documents' order."""
         if not pool:
             return replace(fact, form=form)
-        lead = pool[0].i
-        window = _window(cv, lead, EXPLAIN_WINDOW)
-        if not window:
-            return replace(fact, form=form)
-        vecs = _unit_vectors([lead] + window, cv)
+        cue = _CAUSAL if form == fm.WHY else _MANNER
         q = np.asarray(query.vector, np.float32).ravel()
         q = q / (np.linalg.norm(q) + 1e-9)
-        rel = vecs[1:] @ q + EXPLAIN_LINK * (vecs[1:] @ vecs[0])
-        score = {i: float(r) + (EXPLAIN_CUE if cue.search(cv.sents.text(i)) else 0.0)
-                 + (EXPLAIN_BACK if _linked(cv, i, lead) else 0.0) for i, r in zip(window, rel)}
+        lex = self.a.search.lexical
+        sites = named_sites(question, lex)
+        if len(sites) >= 2:  # "How did X unravel, according to A and B?": each outlet's account, grouped under it
+            groups = [(site, self._explanation([p for p in pool if _site_of(cv, p.i, lex) == site], cv, q, cue))
+                      for site in sites]
+            groups = [(site, ids) for site, ids in groups if ids]
+            if len(groups) >= 2:
+                return self._compose(question, form, [i for _, ids in groups for i in ids], fact, groups=groups)
+        chosen = self._explanation(pool, cv, q, cue)
+        if not chosen:
+            return replace(fact, form=form)
+        return self._compose(question, form, chosen, fact)
+
+    def _explanation(self, pool: list[Pick], cv, q: np.ndarray, cue: re.Pattern) -> list[int]:
+        """The anchor and its companions (`explain`), in the documents' order; [] when there are none."""
+        if not pool:
+            return []
+        best = pool[0].score or 1.0
+        options = [(p.i, self._companions(cv, p.i, q, cue)) for p in pool[:EXPLAIN_ANCHORS]]
+        value = {p.i: p.score / best + EXPLAIN_SUPPORT * max(options[n][1].values(), default=0.0)
+                 for n, p in enumerate(pool[:EXPLAIN_ANCHORS])}
+        lead, score = max(options, key=lambda o: value[o[0]])
+        if not score:
+            return []
         # the sentence after the anchor that opens by pointing back to it ("This followed ...") goes on with it:
         # the consequence or the next step, whatever its words
-        ranked = sorted(window, key=lambda i: (not _continues(cv, i, lead), -score[i]))
+        ranked = sorted(score, key=lambda i: (not _continues(cv, i, lead), -score[i]))
         top = max(score.values())
         chosen = [lead]
         for i in ranked:
@@ -224,7 +244,18 @@ class Composer:
                 break
             if not _duplicate(i, chosen, cv):
                 chosen.append(i)
-        return self._compose(question, form, sorted(chosen), fact)
+        return sorted(chosen)
+
+    @staticmethod
+    def _companions(cv, lead: int, q: np.ndarray, cue: re.Pattern) -> dict[int, float]:
+        """The sentences of `lead`'s window, each scored as a companion of it in an explanation."""
+        window = _window(cv, lead, EXPLAIN_WINDOW)
+        if not window:
+            return {}
+        vecs = _unit_vectors([lead] + window, cv)
+        rel = vecs[1:] @ q + EXPLAIN_LINK * (vecs[1:] @ vecs[0])
+        return {i: float(r) + (EXPLAIN_CUE if cue.search(cv.sents.text(i)) else 0.0)
+                + (EXPLAIN_BACK if _linked(cv, i, lead) else 0.0) for i, r in zip(window, rel)}
 
     # -- yes / no ----------------------------------------------------------------------------------------
     def yesno(self, question: str, fact: Answer, pool: list[Pick], cv) -> Answer:
