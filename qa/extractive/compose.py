@@ -40,8 +40,6 @@ FOLLOW_MAX = 4          # sentences on each side of the best item looked at as m
 FOLLOW_RATIO = 0.6      # ... kept when they score at least this share of the best
 EXPLAIN_RATIO = 0.85    # a further explaining sentence scores at least this share of the best
 EXPLAIN_MAX = 2
-EXPLAIN_ANCHORS = 1     # the best-matching sentences tried as the anchor of an explanation ...
-EXPLAIN_SUPPORT = 0.0   # ... each valued by its score (a share of the best) plus this weight of its best companion's
 EXPLAIN_WINDOW = 3      # sentences on each side of the best explaining sentence looked at (its section) ...
 EXPLAIN_LINK = 0.5      # ... scored by similarity to the question plus this weight of similarity to it ...
 EXPLAIN_CUE = 0.05      # ... a causal / manner cue ...
@@ -198,13 +196,12 @@ class Composer:
     def explain(self, question: str, form: str, query, pool: list[Pick], cv, fact: Answer) -> Answer:
         """Why / how: the explanation's passage rather than the fact path's sentences. The reason or the steps
         often share neither words nor cues with the question ("Each packet is labeled with a destination
-        address"), but they sit near the sentence that matches and say something like it. So a sentence that
-        matches well anchors a window of its document, and the window's sentences are scored by their
-        similarity to the question and to the anchor (the sentence vectors the index holds), a causal or manner
-        cue, and a discourse link ("This ...", "As a result ..."). The anchor is the best of the EXPLAIN_ANCHORS
-        best-matching sentences by its own score plus EXPLAIN_SUPPORT times its best companion's (a passage
-        that explains beats a lone sentence that matches a little better); the anchor and up to
-        EXPLAIN_MAX - 1 companions that score near the best, in the documents' order."""
+        address"), but they sit near the sentence that matches best and say something like it. So that
+        sentence anchors a window of its document, and the window's sentences are scored by their similarity to
+        the question and to the anchor (the sentence vectors the index holds), a causal or manner cue, and a
+        discourse link ("This ...", "As a result ..."); the answer is the anchor and up to EXPLAIN_MAX - 1
+        companions that score near the best, in the documents' order. A question that names two or more
+        outlets ("according to A and B") gets each outlet's explanation, grouped under it."""
         if not pool:
             return replace(fact, form=form)
         cue = _CAUSAL if form == fm.WHY else _MANNER
@@ -227,11 +224,8 @@ class Composer:
         """The anchor and its companions (`explain`), in the documents' order; [] when there are none."""
         if not pool:
             return []
-        best = pool[0].score or 1.0
-        options = [(p.i, self._companions(cv, p.i, q, cue)) for p in pool[:EXPLAIN_ANCHORS]]
-        value = {p.i: p.score / best + EXPLAIN_SUPPORT * max(options[n][1].values(), default=0.0)
-                 for n, p in enumerate(pool[:EXPLAIN_ANCHORS])}
-        lead, score = max(options, key=lambda o: value[o[0]])
+        lead = pool[0].i
+        score = self._companions(cv, lead, q, cue)
         if not score:
             return []
         # the sentence after the anchor that opens by pointing back to it ("This followed ...") goes on with it:
