@@ -189,3 +189,15 @@ def test_how_is_answered_from_the_passage_of_the_best_sentence_with_a_step_that_
     assert any("lifts boats" in q for q in quotes) and any("water pours" in q or "gates are shut" in q for q in quotes), a.text
     assert not any("cottage" in q or "tea room" in q or "1794" in q for q in quotes), a.text
     assert [c.start for c in a.citations] == sorted(c.start for c in a.citations)
+
+
+def test_an_author_is_named_by_the_name_as_written_or_after_by_not_by_a_common_word():
+    """An outlet that signs its articles "News" is not named by "the news coverage of ..." (which then summarised
+    that outlet's articles only); "by News" still names it, and a person's name as written does."""
+    from qa.extractive.compose import named_documents
+    meta = {"a.md": {"author": "News"}, "b.md": {"author": "Kyle Wiggers"}, "c.md": {}}.get
+    sources = ["a.md", "b.md", "c.md"]
+    assert named_documents("Summarize the news coverage of the fraud trial.", sources, meta)[0] is None
+    assert named_documents("Summarize the articles by news.", sources, meta)[0] == ["a.md"]
+    named, rest = named_documents("What did Kyle Wiggers write about the trial?", sources, meta)
+    assert named == ["b.md"] and "Kyle" not in rest

@@ -485,7 +485,10 @@ def named_documents(question: str, sources, meta) -> tuple[list[str] | None, str
     authors: dict[str, set[str]] = {}
     for s in sources:
         name = str(meta(s).get("author", "") or "").strip()
-        if len(name) >= 4 and re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", question, re.I):
+        # a name as written ("Kyle Wiggers"), or after "by" in any case: an author called "News" is not
+        # named by "the news coverage"
+        if len(name) >= 4 and (re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", question)
+                               or re.search(r"\bby\s+" + re.escape(name) + r"(?!\w)", question, re.I)):
             authors.setdefault(name, set()).add(s)
     if authors:
         by = set().union(*authors.values())
