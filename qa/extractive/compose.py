@@ -40,6 +40,8 @@ FOLLOW_MAX = 4          # sentences on each side of the best item looked at as m
 FOLLOW_RATIO = 0.6      # ... kept when they score at least this share of the best
 EXPLAIN_RATIO = 0.85    # a further explaining sentence scores at least this share of the best
 EXPLAIN_MAX = 2
+EXPLAIN_ANCHORS = 5     # the best sentences tried as the anchor of an explanation ...
+EXPLAIN_SIM = 1.0       # ... by their score (a share of the best) plus this weight of their similarity to the question
 EXPLAIN_WINDOW = 3      # sentences on each side of the best explaining sentence looked at (its section) ...
 EXPLAIN_LINK = 0.5      # ... scored by similarity to the question plus this weight of similarity to it ...
 EXPLAIN_CUE = 0.05      # ... a causal / manner cue ...
@@ -224,7 +226,11 @@ class Composer:
         """The anchor and its companions (`explain`), in the documents' order; [] when there are none."""
         if not pool:
             return []
-        lead = pool[0].i
+        # the anchor: the best-matching sentence, its sentence vector's similarity to the question counting
+        # beside the fact path's score (which weighs the words it shares with the question)
+        top = pool[:EXPLAIN_ANCHORS]
+        sims = _unit_vectors([p.i for p in top], cv) @ q
+        lead = top[int(np.argmax([p.score / (top[0].score or 1.0) + EXPLAIN_SIM * s for p, s in zip(top, sims)]))].i
         score = self._companions(cv, lead, q, cue)
         if not score:
             return []
