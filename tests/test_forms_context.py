@@ -14,7 +14,7 @@ import pytest
 from conftest import assert_well_formed
 from index.builds.build import build
 from index.settings import IndexSettings
-from qa.extractive.forms import FACT, HOW, LIST, form_of
+from qa.extractive.forms import FACT, HOW, LIST, WHY, form_of
 from qa.pipeline import build_assistant
 
 TOWN = """Millbrook
@@ -201,3 +201,54 @@ def test_an_author_is_named_by_the_name_as_written_or_after_by_not_by_a_common_w
     assert named_documents("Summarize the articles by news.", sources, meta)[0] == ["a.md"]
     named, rest = named_documents("What did Kyle Wiggers write about the trial?", sources, meta)
     assert named == ["b.md"] and "Kyle" not in rest
+
+
+GAZETTE = """---
+title: "Esk footbridge collapses after storm"
+source: "Town Gazette"
+published: "2024-02-03T08:00:00+00:00"
+---
+
+# Esk footbridge collapses after storm
+
+The Esk footbridge collapsed on Friday night after two days of storms. Flood water scoured the riverbed around its \
+central pier until the pier tilted and the deck fell into the river. Nobody was on the bridge at the time.
+"""
+
+POST = """---
+title: "Council blamed for footbridge failure"
+source: "River Post"
+published: "2024-02-05T08:00:00+00:00"
+---
+
+# Council blamed for footbridge failure
+
+Engineers say the Esk footbridge fell because its central pier had not been inspected for eleven years. A report \
+in 2012 had warned that the pier's foundations were shallow and exposed to floods. The council has promised a review.
+"""
+
+
+@pytest.fixture(scope="module")
+def outlets(tmp_path_factory, embedder):
+    """A real index of two outlets' articles about one event (and one unrelated article)."""
+    root = tmp_path_factory.mktemp("forms-outlets")
+    docs = root / "docs"
+    docs.mkdir()
+    for name, text in [("gazette.md", GAZETTE), ("post.md", POST), ("festival.md", OTHER)]:
+        (docs / name).write_text(text, "utf-8")
+    settings = IndexSettings(seeds_dir=docs, db_dir=root / "db")
+    build(settings, embedder=embedder)
+    return build_assistant(settings, embedder=embedder), settings
+
+
+@pytest.mark.slow
+def test_an_explanation_according_to_two_outlets_gives_each_outlets_account_grouped_under_it(outlets):
+    assistant, settings = outlets
+    a = assistant.answer("Why did the Esk footbridge collapse, according to the Town Gazette and the River Post?")
+    assert_well_formed(a, settings.seeds_dir)
+    assert a.form == WHY and not a.abstained, a.text
+    assert [g.label for g in a.groups] == ["Town Gazette", "River Post"], a.groups
+    by_n = {c.n: c for c in a.citations}
+    assert {by_n[n].source for n in a.groups[0].citations} == {"gazette.md"}
+    assert {by_n[n].source for n in a.groups[1].citations} == {"post.md"}
+    assert any("not been inspected" in c.quote for c in a.citations), a.text
