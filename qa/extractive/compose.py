@@ -6,14 +6,17 @@
   for a topic, the similarity to it; MMR keeps them diverse. 3-7 sentences, in document order.
 * **list**: every sentence of the answering passages that scores near the best one, deduplicated, as bullets;
   the best one's paragraph (before it and after it) first, at a lower bar.
-* **why / how**: the fact answer's sentence(s) and up to two more that explain (causal or manner cues), its
-  paragraph neighbours first, and the sentence after it when that one points back to it ("This ...").
+* **why / how**: the explanation's passage: the best-matching sentence (the fact path's score plus its vector's
+  similarity to the question) and the sentence of its section most related to it (similarity to the question
+  and to it, a causal or manner cue, a discourse link; the sentence after it that points back, "This ...",
+  first), in document order; when the question names two or more outlets, each outlet's, grouped.
 * **yes/no**: the sentence that decides it, with a verdict only when its grammar decides it (negation,
   a change of state for "still"); otherwise "The documents say:" and the quote.
 * **compare**: the sentences of each side (an outlet the question names, or an entity phrase), grouped.
 
 Every form starts from the fact path's own evidence, so a question the fact path abstains on (the
-documents lack it) abstains here too, and the fact path's sentences keep their place.
+documents lack it) abstains here too; the fact path's sentences keep their place except in an explanation,
+which is built from the passage that explains.
 """
 from __future__ import annotations
 
