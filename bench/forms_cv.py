@@ -37,8 +37,8 @@ from qa.pipeline import build_assistant  # noqa: E402
 GROUPS = {
     "list": ({"list"}, {"LIST_RATIO": [0.75, 0.8, 0.85, 0.9], "FOLLOW_RATIO": [0.5, 0.6, 0.7, 0.8, 2.0],
                         "FOLLOW_MAX": [1, 2, 4]}),
-    "explain": ({"why", "how"}, {"EXPLAIN_RATIO": [0.8, 0.85, 0.9, 0.95], "CUE_BONUS": [0.0, 0.1, 0.15, 0.2],
-                                 "EXPLAIN_MAX": [3, 4]}),
+    "explain": ({"why", "how"}, {"EXPLAIN_SIM": [0.0, 0.5, 1.0, 2.0], "EXPLAIN_MAX": [2, 3],
+                                 "EXPLAIN_LINK": [0.0, 0.5, 1.0]}),
     "yesno": ({"yesno"}, {"YESNO_RATIO": [0.6, 0.7, 0.8], "YESNO_POOL": [6, 12]}),
     "summary": ({"summary"}, {"SUMMARY_LEAD": [0.3, 0.6, 1.0], "SUMMARY_FLOOR": [0.5, 0.6, 0.7]}),
 }

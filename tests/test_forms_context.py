@@ -14,7 +14,7 @@ import pytest
 from conftest import assert_well_formed
 from index.builds.build import build
 from index.settings import IndexSettings
-from qa.extractive.forms import FACT, LIST, form_of
+from qa.extractive.forms import FACT, HOW, LIST, WHY, form_of
 from qa.pipeline import build_assistant
 
 TOWN = """Millbrook
@@ -150,3 +150,105 @@ def test_the_held_out_set_is_named_and_its_keys_are_whole_sentences_of_its_corpu
             assert text.rstrip("”\"’")[-1] in ".!?", text
         for side in r.get("sides") or []:
             assert all(0 <= j < len(r["key"]) for j in side)
+
+
+LOCK = """Kettle Lock
+
+Kettle Lock is a canal lock on the upper river, built in 1794 by the canal company.
+
+The Kettle lock lifts boats four metres between the lower and the upper river. A boat enters the chamber and the \
+lower gates are shut behind it. Paddles in the upper gates are then opened, and water pours into the chamber until \
+it is level with the upper river. The upper gates swing open and the boat sails on.
+
+The lock keeper's cottage dates from 1820 and is now a tea room. It opens at weekends from Easter to October.
+"""
+
+
+@pytest.fixture(scope="module")
+def lock(tmp_path_factory, embedder):
+    """A real index of a document whose steps share no words with the question."""
+    root = tmp_path_factory.mktemp("forms-explain")
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / "lock.txt").write_text(LOCK, "utf-8")
+    (docs / "festival.md").write_text(OTHER, "utf-8")
+    settings = IndexSettings(seeds_dir=docs, db_dir=root / "db")
+    build(settings, embedder=embedder)
+    return build_assistant(settings, embedder=embedder), settings
+
+
+@pytest.mark.slow
+def test_how_is_answered_from_the_passage_of_the_best_sentence_with_a_step_that_shares_no_word(lock):
+    """The explanation's passage, not the fact path's sentences: the sentence that matches and the step most like
+    it, in the document's order, at most two, nothing from the paragraph about the cottage."""
+    assistant, settings = lock
+    a = assistant.answer("How does the Kettle lock raise boats?")
+    assert_well_formed(a, settings.seeds_dir)
+    quotes = [c.quote for c in a.citations]
+    assert a.form == HOW and not a.abstained, a.text
+    assert any("lifts boats" in q for q in quotes) and any("water pours" in q or "gates are shut" in q for q in quotes), a.text
+    assert not any("cottage" in q or "tea room" in q or "1794" in q for q in quotes), a.text
+    assert [c.start for c in a.citations] == sorted(c.start for c in a.citations)
+
+
+def test_an_author_is_named_by_the_name_as_written_or_after_by_not_by_a_common_word():
+    """An outlet that signs its articles "News" is not named by "the news coverage of ..." (which then summarised
+    that outlet's articles only); "by News" still names it, and a person's name as written does."""
+    from qa.extractive.compose import named_documents
+    meta = {"a.md": {"author": "News"}, "b.md": {"author": "Kyle Wiggers"}, "c.md": {}}.get
+    sources = ["a.md", "b.md", "c.md"]
+    assert named_documents("Summarize the news coverage of the fraud trial.", sources, meta)[0] is None
+    assert named_documents("Summarize the articles by news.", sources, meta)[0] == ["a.md"]
+    named, rest = named_documents("What did Kyle Wiggers write about the trial?", sources, meta)
+    assert named == ["b.md"] and "Kyle" not in rest
+
+
+GAZETTE = """---
+title: "Esk footbridge collapses after storm"
+source: "Town Gazette"
+published: "2024-02-03T08:00:00+00:00"
+---
+
+# Esk footbridge collapses after storm
+
+The Esk footbridge collapsed on Friday night after two days of storms. Flood water scoured the riverbed around its \
+central pier until the pier tilted and the deck fell into the river. Nobody was on the bridge at the time.
+"""
+
+POST = """---
+title: "Council blamed for footbridge failure"
+source: "River Post"
+published: "2024-02-05T08:00:00+00:00"
+---
+
+# Council blamed for footbridge failure
+
+Engineers say the Esk footbridge fell because its central pier had not been inspected for eleven years. A report \
+in 2012 had warned that the pier's foundations were shallow and exposed to floods. The council has promised a review.
+"""
+
+
+@pytest.fixture(scope="module")
+def outlets(tmp_path_factory, embedder):
+    """A real index of two outlets' articles about one event (and one unrelated article)."""
+    root = tmp_path_factory.mktemp("forms-outlets")
+    docs = root / "docs"
+    docs.mkdir()
+    for name, text in [("gazette.md", GAZETTE), ("post.md", POST), ("festival.md", OTHER)]:
+        (docs / name).write_text(text, "utf-8")
+    settings = IndexSettings(seeds_dir=docs, db_dir=root / "db")
+    build(settings, embedder=embedder)
+    return build_assistant(settings, embedder=embedder), settings
+
+
+@pytest.mark.slow
+def test_an_explanation_according_to_two_outlets_gives_each_outlets_account_grouped_under_it(outlets):
+    assistant, settings = outlets
+    a = assistant.answer("Why did the Esk footbridge collapse, according to the Town Gazette and the River Post?")
+    assert_well_formed(a, settings.seeds_dir)
+    assert a.form == WHY and not a.abstained, a.text
+    assert [g.label for g in a.groups] == ["Town Gazette", "River Post"], a.groups
+    by_n = {c.n: c for c in a.citations}
+    assert {by_n[n].source for n in a.groups[0].citations} == {"gazette.md"}
+    assert {by_n[n].source for n in a.groups[1].citations} == {"post.md"}
+    assert any("not been inspected" in c.quote for c in a.citations), a.text

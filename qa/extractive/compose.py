@@ -6,14 +6,17 @@
   for a topic, the similarity to it; MMR keeps them diverse. 3-7 sentences, in document order.
 * **list**: every sentence of the answering passages that scores near the best one, deduplicated, as bullets;
   the best one's paragraph (before it and after it) first, at a lower bar.
-* **why / how**: the fact answer's sentence(s) and up to two more that explain (causal or manner cues), its
-  paragraph neighbours first, and the sentence after it when that one points back to it ("This ...").
+* **why / how**: the explanation's passage: the best-matching sentence (the fact path's score plus its vector's
+  similarity to the question) and the sentence of its section most related to it (similarity to the question
+  and to it, a causal or manner cue, a discourse link; the sentence after it that points back, "This ...",
+  first), in document order; when the question names two or more outlets, each outlet's, grouped.
 * **yes/no**: the sentence that decides it, with a verdict only when its grammar decides it (negation,
   a change of state for "still"); otherwise "The documents say:" and the quote.
 * **compare**: the sentences of each side (an outlet the question names, or an entity phrase), grouped.
 
 Every form starts from the fact path's own evidence, so a question the fact path abstains on (the
-documents lack it) abstains here too, and the fact path's sentences keep their place.
+documents lack it) abstains here too; the fact path's sentences keep their place except in an explanation,
+which is built from the passage that explains.
 """
 from __future__ import annotations
 
@@ -39,7 +42,14 @@ LIST_MAX = 6
 FOLLOW_MAX = 4          # sentences on each side of the best item looked at as more of the list ...
 FOLLOW_RATIO = 0.6      # ... kept when they score at least this share of the best
 EXPLAIN_RATIO = 0.85    # a further explaining sentence scores at least this share of the best
-EXPLAIN_MAX = 3
+EXPLAIN_MAX = 2
+EXPLAIN_ANCHORS = 5     # the best sentences tried as the anchor of an explanation ...
+EXPLAIN_SIM = 1.0       # ... by their score (a share of the best) plus this weight of their similarity to the question
+EXPLAIN_WINDOW = 3      # sentences on each side of the best explaining sentence looked at (its section) ...
+EXPLAIN_LINK = 0.5      # ... scored by similarity to the question plus this weight of similarity to it ...
+EXPLAIN_CUE = 0.05      # ... a causal / manner cue ...
+EXPLAIN_BACK = 0.1      # ... and a discourse link to it ("This ...", the sentence "This ..." points back to);
+#                         the sentence after it that points back to it comes first
 CUE_BONUS = 0.15        # causal (why) or manner (how) cue in a sentence
 SUMMARY_MIN, SUMMARY_MAX = 3, 7
 SUMMARY_LEAD = 0.6      # lead prior: weight of being among a document's first sentences ...
@@ -123,8 +133,7 @@ class Composer:
             return self.compare(question, fact, query, pool, cv, k)
         if form == fm.LIST:
             return self._bullets(question, fm.LIST, first, pool, cv, LIST_RATIO, LIST_MAX, None, fact)
-        cue = _CAUSAL if form == fm.WHY else _MANNER
-        return self._bullets(question, form, first, pool, cv, EXPLAIN_RATIO, EXPLAIN_MAX, cue, fact)
+        return self.explain(question, form, query, pool, cv, fact)
 
     def _wider(self, question: str, form: str, fact: Answer, cands, passages) -> Answer:
         """The fact path's checks (`qa.extractive.abstain`) judge one sentence. A list spans several, and an outlet a
@@ -188,6 +197,68 @@ class Composer:
         if form != fm.LIST:  # an explanation reads in the documents' order
             chosen = sorted(chosen)
         return self._compose(question, form, chosen, fact, bullets=form == fm.LIST)
+
+    def explain(self, question: str, form: str, query, pool: list[Pick], cv, fact: Answer) -> Answer:
+        """Why / how: the explanation's passage rather than the fact path's sentences. The reason or the steps
+        often share neither words nor cues with the question ("Each packet is labeled with a destination
+        address"), but they sit near the sentence that matches best and say something like it. So that
+        sentence anchors a window of its document, and the window's sentences are scored by their similarity to
+        the question and to the anchor (the sentence vectors the index holds), a causal or manner cue, and a
+        discourse link ("This ...", "As a result ..."); the answer is the anchor and up to EXPLAIN_MAX - 1
+        companions that score near the best, in the documents' order. A question that names two or more
+        outlets ("according to A and B") gets each outlet's explanation, grouped under it."""
+        if not pool:
+            return replace(fact, form=form)
+        cue = _CAUSAL if form == fm.WHY else _MANNER
+        q = np.asarray(query.vector, np.float32).ravel()
+        q = q / (np.linalg.norm(q) + 1e-9)
+        lex = self.a.search.lexical
+        sites = named_sites(question, lex)
+        if len(sites) >= 2:  # "How did X unravel, according to A and B?": each outlet's account, grouped under it
+            groups = [(site, self._explanation([p for p in pool if _site_of(cv, p.i, lex) == site], cv, q, cue))
+                      for site in sites]
+            groups = [(site, ids) for site, ids in groups if ids]
+            if len(groups) >= 2:
+                return self._compose(question, form, [i for _, ids in groups for i in ids], fact, groups=groups)
+        chosen = self._explanation(pool, cv, q, cue)
+        if not chosen:
+            return replace(fact, form=form)
+        return self._compose(question, form, chosen, fact)
+
+    def _explanation(self, pool: list[Pick], cv, q: np.ndarray, cue: re.Pattern) -> list[int]:
+        """The anchor and its companions (`explain`), in the documents' order; [] when there are none."""
+        if not pool:
+            return []
+        # the anchor: the best-matching sentence, its sentence vector's similarity to the question counting
+        # beside the fact path's score (which weighs the words it shares with the question)
+        top = pool[:EXPLAIN_ANCHORS]
+        sims = _unit_vectors([p.i for p in top], cv) @ q
+        lead = top[int(np.argmax([p.score / (top[0].score or 1.0) + EXPLAIN_SIM * s for p, s in zip(top, sims)]))].i
+        score = self._companions(cv, lead, q, cue)
+        if not score:
+            return []
+        # the sentence after the anchor that opens by pointing back to it ("This followed ...") goes on with it:
+        # the consequence or the next step, whatever its words
+        ranked = sorted(score, key=lambda i: (not _continues(cv, i, lead), -score[i]))
+        top = max(score.values())
+        chosen = [lead]
+        for i in ranked:
+            if len(chosen) >= EXPLAIN_MAX or (score[i] < EXPLAIN_RATIO * top and not _continues(cv, i, lead)):
+                break
+            if not _duplicate(i, chosen, cv):
+                chosen.append(i)
+        return sorted(chosen)
+
+    @staticmethod
+    def _companions(cv, lead: int, q: np.ndarray, cue: re.Pattern) -> dict[int, float]:
+        """The sentences of `lead`'s window, each scored as a companion of it in an explanation."""
+        window = _window(cv, lead, EXPLAIN_WINDOW)
+        if not window:
+            return {}
+        vecs = _unit_vectors([lead] + window, cv)
+        rel = vecs[1:] @ q + EXPLAIN_LINK * (vecs[1:] @ vecs[0])
+        return {i: float(r) + (EXPLAIN_CUE if cue.search(cv.sents.text(i)) else 0.0)
+                + (EXPLAIN_BACK if _linked(cv, i, lead) else 0.0) for i, r in zip(window, rel)}
 
     # -- yes / no ----------------------------------------------------------------------------------------
     def yesno(self, question: str, fact: Answer, pool: list[Pick], cv) -> Answer:
@@ -423,7 +494,10 @@ def named_documents(question: str, sources, meta) -> tuple[list[str] | None, str
     authors: dict[str, set[str]] = {}
     for s in sources:
         name = str(meta(s).get("author", "") or "").strip()
-        if len(name) >= 4 and re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", question, re.I):
+        # a name as written ("Kyle Wiggers"), or after "by" in any case: an author called "News" is not
+        # named by "the news coverage"
+        if len(name) >= 4 and (re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", question)
+                               or re.search(r"\bby\s+" + re.escape(name) + r"(?!\w)", question, re.I)):
             authors.setdefault(name, set()).add(s)
     if authors:
         by = set().union(*authors.values())
@@ -534,6 +608,24 @@ _BACK = re.compile(r"^\W*(?:this|these|that|those|thus|therefore|consequently|he
 def _continues(cv, i: int, lead: int | None) -> bool:
     """Whether sentence `i` is the one right after `lead` and opens by pointing back to it."""
     return lead is not None and i == lead + 1 and bool(_BACK.match(cv.sents.text(i)))
+
+
+def _window(cv, i: int, most: int) -> list[int]:
+    """Up to `most` sentences on each side of sentence `i` in its document, not across a heading (a section)."""
+    doc = cv.sents.document_of(i)
+    out = []
+    for step in (1, -1):
+        j = i + step
+        while doc.start <= j < doc.stop and abs(j - i) <= most and not _heading(cv.sents.text(j)):
+            out.append(j)
+            j += step
+    return out
+
+
+def _linked(cv, i: int, lead: int) -> bool:
+    """Whether `i` and `lead` are adjacent and the later one opens by pointing back to the earlier."""
+    a, b = min(i, lead), max(i, lead)
+    return b == a + 1 and bool(_BACK.match(cv.sents.text(b)))
 
 
 def _same_word(a: str, b: str) -> bool:
