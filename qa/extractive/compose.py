@@ -50,7 +50,6 @@ EXPLAIN_LINK = 0.5      # ... scored by similarity to the question plus this wei
 EXPLAIN_CUE = 0.05      # ... a causal / manner cue ...
 EXPLAIN_BACK = 0.1      # ... and a discourse link to it ("This ...", the sentence "This ..." points back to);
 #                         the sentence after it that points back to it comes first
-CUE_BONUS = 0.15        # causal (why) or manner (how) cue in a sentence
 SUMMARY_MIN, SUMMARY_MAX = 3, 7
 SUMMARY_LEAD = 0.6      # lead prior: weight of being among a document's first sentences ...
 LEAD_DECAY = 5.0        # ... decaying over about this many sentences
@@ -132,7 +131,7 @@ class Composer:
         if form == fm.COMPARE:
             return self.compare(question, fact, query, pool, cv, k)
         if form == fm.LIST:
-            return self._bullets(question, fm.LIST, first, pool, cv, LIST_RATIO, LIST_MAX, None, fact)
+            return self._bullets(question, first, pool, cv, fact)
         return self.explain(question, form, query, pool, cv, fact)
 
     def _wider(self, question: str, form: str, fact: Answer, cands, passages) -> Answer:
@@ -165,38 +164,30 @@ class Composer:
                 out.append(Pick(i, c.score))
         return out
 
-    def _bullets(self, question: str, form: str, first: list[int], pool: list[Pick], cv, ratio: float, most: int,
-                 cue: re.Pattern | None, fact: Answer) -> Answer:
-        scored = [Pick(p.i, p.score + (CUE_BONUS if cue and cue.search(cv.sents.text(p.i)) else 0.0)) for p in pool]
-        scored.sort(key=lambda p: -p.score)
+    def _bullets(self, question: str, first: list[int], pool: list[Pick], cv, fact: Answer) -> Answer:
+        """A list: the sentences that hold its items, as bullets."""
+        scored = sorted(pool, key=lambda p: -p.score)
         best = max((p.score for p in scored), default=0.0)
         score = {p.i: p.score for p in scored}
         lead = scored[0].i if scored else None
         chosen = list(first)
 
         def take(i: int) -> None:
-            if len(chosen) < most and i not in chosen and not _duplicate(i, chosen, cv):
+            if len(chosen) < LIST_MAX and i not in chosen and not _duplicate(i, chosen, cv):
                 chosen.append(i)
-        # Locality: a list's items and an explanation's steps sit together, in the paragraph of the sentence
-        # that matches best ("Many farms still bear French names. Many families have French surnames. The
-        # wine industry owes ..."), so its sentences come first, at a lower bar than sentences elsewhere.
-        near = _paragraph(cv, lead, FOLLOW_MAX if form == fm.LIST else 1)
-        local = FOLLOW_RATIO if form == fm.LIST else ratio
-        for i in near:
-            if score.get(i, 0.0) >= local * best:
-                take(i)
-        for i in near:
-            if form != fm.LIST and _continues(cv, i, lead):
+        # Locality: a list's items sit together, in the paragraph of the sentence that matches best ("Many
+        # farms still bear French names. Many families have French surnames. The wine industry owes ..."), so
+        # its sentences come first, at a lower bar than sentences elsewhere.
+        for i in _paragraph(cv, lead, FOLLOW_MAX):
+            if score.get(i, 0.0) >= FOLLOW_RATIO * best:
                 take(i)
         for p in scored:
-            if p.score < ratio * best:
+            if p.score < LIST_RATIO * best:
                 break
             take(p.i)
         if len(chosen) <= len(first):
-            return replace(fact, form=form)
-        if form != fm.LIST:  # an explanation reads in the documents' order
-            chosen = sorted(chosen)
-        return self._compose(question, form, chosen, fact, bullets=form == fm.LIST)
+            return replace(fact, form=fm.LIST)
+        return self._compose(question, fm.LIST, chosen, fact, bullets=True)
 
     def explain(self, question: str, form: str, query, pool: list[Pick], cv, fact: Answer) -> Answer:
         """Why / how: the explanation's passage rather than the fact path's sentences. The reason or the steps
