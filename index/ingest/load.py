@@ -16,8 +16,8 @@ import yaml
 
 from index.formats import ebook, images, mail, office, pdf, sheets
 from index.formats.html import extract_html_parts
-from index.ingest import headings as outline
 from index.formats.limits import DEFAULT, ReadOptions
+from index.ingest import headings as outline
 from index.types import Heading, LoadedDoc, Segment, SkipFile
 
 
