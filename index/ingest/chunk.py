@@ -5,7 +5,7 @@ import bisect
 from typing import TYPE_CHECKING
 
 from index.ids import chunk_id, file_prefix
-from index.ingest.headings import Outline
+from index.ingest.headings import SEP, Outline
 from index.types import Chunk, LoadedDoc, Segment
 
 if TYPE_CHECKING:  # imported when splitting: the query path uses index_text only, not LangChain
@@ -20,15 +20,21 @@ PROSE_SEPARATORS = ["\n\n", ".\n", ". ", "?\n", "? ", "!\n", "! ", "\n", "; ", "
 EXTRA_KEYS = {"source": "site", "author": "author", "url": "url", "category": "category", "to": "to"}
 
 
-def index_text(text: str, meta: dict, lexical: bool = False) -> str:
-    """What the embedder and BM25 see: title, site and date as a prefix, then the verbatim prose."""
-    import os
-    mode = os.environ.get("QA_X_HEADING", "none")
-    keys = ("title", "site", "published")
-    if mode == "both" or (mode == "lex" and lexical) or (mode == "dense" and not lexical):
-        keys += ("heading",)
-    head = " | ".join(str(meta[k]) for k in keys if meta.get(k))
+def index_text(text: str, meta: dict) -> str:
+    """What the embedder and BM25 see: title, site, date and heading path as a prefix, then the verbatim prose.
+    The heading path leaves out a first level that repeats the title (a Markdown `# Title`)."""
+    shown = {k: str(meta[k]) for k in ("title", "site", "published", "heading") if meta.get(k)}
+    if "heading" in shown:
+        shown["heading"] = _below_title(shown["heading"], shown.get("title", ""))
+    head = " | ".join(v for v in shown.values() if v)
     return f"{head}\n{text}" if head else text
+
+
+def _below_title(path: str, title: str) -> str:
+    """The heading path without a first level that only repeats the title (a Markdown `# Title`)."""
+    if path == title:
+        return ""
+    return path[len(title) + len(SEP):] if title and path.startswith(title + SEP) else path
 
 
 def make_splitter(size: int, overlap: int, prose: bool = False) -> RecursiveCharacterTextSplitter:

@@ -142,7 +142,7 @@ def build(target: Path, version: str, ids: list[str], texts: list[str], metas: l
     tmp.mkdir(parents=True)
     try:
         retriever = bm25s.BM25()
-        retriever.index([tokenize(index_text(t, m, lexical=True)) for t, m in zip(texts, metas)] or [[""]],
+        retriever.index([tokenize(index_text(t, m)) for t, m in zip(texts, metas)] or [[""]],
                         show_progress=False)
         release_memory()
         retriever.save(str(tmp / "bm25"), show_progress=False)

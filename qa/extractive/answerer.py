@@ -194,7 +194,7 @@ class ExtractiveAnswerer:
                 seen.add((p.source, s.start))
                 text = p.text[s.start - p.start:s.end - p.start]
                 heading = headings and sentences.is_headline(text)
-                if (sentences.is_label(text) and not heading) or p.in_heading(s.start, s.end):
+                if (sentences.is_label(text) or p.in_heading(s.start, s.end)) and not heading:
                     continue  # headings, titles, terms: context, never the answer
                 if not how_to and (sentences.is_lead_in(text) or sentences.is_code_block(text)):
                     continue  # "..., for instance:" announces a block; a command block answers only how-to questions
