@@ -118,3 +118,18 @@ def test_heading_path_on_citations_cards_and_cli_and_never_quoted_alone(tmp_path
                     "quire"} & set(quoted), (question, quoted)
     assert "A5 paper" in assistant.answer("quire paper size?").text
     assert "takes a ledger" in assistant.answer("What does every quire function take as its first argument?").text
+
+
+def test_index_text_has_the_path_but_not_a_title_twice(tmp_path):
+    from index.ingest.chunk import index_text
+
+    assert index_text("Body.", {"title": "Guide", "heading": "Guide › Setup › Proxy"}) == "Guide | Setup › Proxy\nBody."
+    assert index_text("Body.", {"title": "Guide", "heading": "Guide"}) == "Guide\nBody."
+    assert index_text("Body.", {"title": "Guide", "heading": "Setup"}) == "Guide | Setup\nBody."
+    long = "A headline of a news story that goes on and on, well past the length that a heading path keeps for one level"
+    page = tmp_path / "story.md"  # front matter's last field over its closing `---` is no setext heading
+    page.write_text(f'---\ntitle: "{long} and more"\ncategory: "sports"\n---\n\n# {long} and more\n\nIt rained.\n',
+                    "utf-8")
+    doc, chunks = chunks_of(page)
+    assert [h.text for h in doc.headings] == [f"{long} and more"]
+    assert index_text(chunks[0].text, chunks[0].metadata()).startswith(f"{long} and more\n")

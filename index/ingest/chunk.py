@@ -5,7 +5,7 @@ import bisect
 from typing import TYPE_CHECKING
 
 from index.ids import chunk_id, file_prefix
-from index.ingest.headings import SEP, Outline
+from index.ingest.headings import SEP, Outline, shorten
 from index.types import Chunk, LoadedDoc, Segment
 
 if TYPE_CHECKING:  # imported when splitting: the query path uses index_text only, not LangChain
@@ -32,6 +32,7 @@ def index_text(text: str, meta: dict) -> str:
 
 def _below_title(path: str, title: str) -> str:
     """The heading path without a first level that only repeats the title (a Markdown `# Title`)."""
+    title = shorten(title)
     if path == title:
         return ""
     return path[len(title) + len(SEP):] if title and path.startswith(title + SEP) else path

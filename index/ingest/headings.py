@@ -32,7 +32,7 @@ class Outline:
             stack.append(h)
             self.starts.append(h.start)
             self.ends.append(h.end)
-            self.paths.append(SEP.join(_short(s.text) for s in stack))
+            self.paths.append(SEP.join(shorten(s.text) for s in stack))
 
     def at(self, pos: int) -> str:
         """The path of the headings above `pos` (a heading that starts at `pos` included); "" before any."""
@@ -51,7 +51,8 @@ class Outline:
 _MARKS = re.compile(r"[\s¶\ue000-\uf8ff]+$")  # a permalink's pilcrow or icon-font glyph after an HTML heading
 
 
-def _short(text: str) -> str:
+def shorten(text: str) -> str:
+    """A heading as a path shows it: spaces folded, a trailing permalink mark dropped, cut at a word."""
     text = _MARKS.sub("", " ".join(text.split()))
     return text if len(text) <= MAX_HEADING else text[:MAX_HEADING].rsplit(" ", 1)[0] + "…"
 

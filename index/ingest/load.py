@@ -243,7 +243,7 @@ def _load_text(path: Path, source: str, ext: str) -> LoadedDoc:
         start = m.end()
     plain = ext in (".txt", ".text")
     title = meta.get("title") or (_first_heading(text[start:]) if not plain else None)
-    found = outline.plain(text) if plain else outline.markdown(text)
+    found = tuple(h for h in (outline.plain(text) if plain else outline.markdown(text)) if h.start >= start)
     return finish(source, text, title, meta, [Segment(start, len(text))], headings=found)
 
 
