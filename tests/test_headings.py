@@ -126,7 +126,7 @@ def test_index_text_has_the_path_but_not_a_title_twice(tmp_path):
     assert index_text("Body.", {"title": "Guide", "heading": "Guide › Setup › Proxy"}) == "Guide | Setup › Proxy\nBody."
     assert index_text("Body.", {"title": "Guide", "heading": "Guide"}) == "Guide\nBody."
     assert index_text("Body.", {"title": "Guide", "heading": "Setup"}) == "Guide | Setup\nBody."
-    long = "A headline of a news story that goes on and on, well past the length that a heading path keeps for one level"
+    long = "A headline of a news story that goes on and on, well past the length that a heading path keeps for one level of it, in any language"
     page = tmp_path / "story.md"  # front matter's last field over its closing `---` is no setext heading
     page.write_text(f'---\ntitle: "{long} and more"\ncategory: "sports"\n---\n\n# {long} and more\n\nIt rained.\n',
                     "utf-8")
