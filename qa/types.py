@@ -5,6 +5,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
+from index.ingest.headings import below
 from qa import wording
 
 
@@ -61,12 +62,13 @@ class Passage:
             return []
 
     def heading_at(self, pos: int) -> str:
-        """The heading path in effect at file offset `pos` of this passage ("pg_dump › Options"), or ""."""
+        """The heading path in effect at file offset `pos` of this passage ("pg_dump › Options"), without a
+        first level that repeats the title; "" when none."""
         path = str(self.meta.get("heading") or "")
         for start, _, inner in self.headings():
             if start <= pos:
                 path = inner
-        return path
+        return below(path, self.title)
 
     def in_heading(self, start: int, end: int) -> bool:
         """Whether the span `start..end` lies inside one of the passage's heading lines (structure, never an

@@ -56,9 +56,10 @@ def test_markdown_nested_headings_outside_code_fences():
     assert [(h.level, h.text) for h in doc.headings] == [
         (1, "Authentication"), (2, "Basic HTTP authentication"), (3, "Percent-encoding special characters"),
         (2, "netrc support"), (2, "Keyring Support")]  # `# install keyring ...` in a fenced block is code
-    assert path_at(chunks, "percent-encoded") == \
-        "Authentication › Basic HTTP authentication › Percent-encoding special characters"
-    assert path_at(chunks, "Below is an example `.netrc`") == "Authentication › netrc support"
+    assert doc.title == "Authentication"  # the first level repeats the title: shown and indexed below it
+    assert path_at(chunks, "percent-encoded") == "Basic HTTP authentication › Percent-encoding special characters"
+    assert path_at(chunks, "Below is an example `.netrc`") == "netrc support"
+    assert next(c for c in chunks if "Below is an example" in c.text).heading == "Authentication › netrc support"
 
 
 def test_html_and_rst_headings_are_found_where_the_text_has_them():

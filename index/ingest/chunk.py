@@ -5,7 +5,7 @@ import bisect
 from typing import TYPE_CHECKING
 
 from index.ids import chunk_id, file_prefix
-from index.ingest.headings import SEP, Outline, shorten
+from index.ingest.headings import Outline, below
 from index.types import Chunk, LoadedDoc, Segment
 
 if TYPE_CHECKING:  # imported when splitting: the query path uses index_text only, not LangChain
@@ -25,17 +25,9 @@ def index_text(text: str, meta: dict) -> str:
     The heading path leaves out a first level that repeats the title (a Markdown `# Title`)."""
     shown = {k: str(meta[k]) for k in ("title", "site", "published", "heading") if meta.get(k)}
     if "heading" in shown:
-        shown["heading"] = _below_title(shown["heading"], shown.get("title", ""))
+        shown["heading"] = below(shown["heading"], shown.get("title", ""))
     head = " | ".join(v for v in shown.values() if v)
     return f"{head}\n{text}" if head else text
-
-
-def _below_title(path: str, title: str) -> str:
-    """The heading path without a first level that only repeats the title (a Markdown `# Title`)."""
-    title = shorten(title)
-    if path == title:
-        return ""
-    return path[len(title) + len(SEP):] if title and path.startswith(title + SEP) else path
 
 
 def make_splitter(size: int, overlap: int, prose: bool = False) -> RecursiveCharacterTextSplitter:

@@ -48,6 +48,15 @@ class Outline:
         return json.dumps(marks, ensure_ascii=False, separators=(",", ":")) if marks else ""
 
 
+def below(path: str, title: str) -> str:
+    """`path` without a first level that only repeats the document's title (a Markdown `# Title`, an HTML
+    `h1` that is the page's `<title>`): what a source card shows under that title and the index reads."""
+    title = shorten(title)
+    if path == title:
+        return ""
+    return path[len(title) + len(SEP):] if title and path.startswith(title + SEP) else path
+
+
 _MARKS = re.compile(r"[\s¶\ue000-\uf8ff]+$")  # a permalink's pilcrow or icon-font glyph after an HTML heading
 
 
