@@ -68,7 +68,7 @@ def shorten(text: str) -> str:
 
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)", re.M)
 _ATX = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$", re.M)
-_SETEXT = re.compile(r"^([^\n]*\S[^\n]*)\r?\n[ \t]{0,3}(=+|-+)[ \t]*$", re.M)
+_SETEXT = re.compile(r"^(?=[^\n]*\S)([^\n]+)\n[ \t]{0,3}(=+|-+)[ \t]*$", re.M)  # one pass a line: no backtracking
 _NOT_TITLE = re.compile(r"[ \t]*(?:[-*+>]|\d+[.)])(?:[ \t]|$)|[ \t]*\|")  # a list item, quote or table row over a rule
 
 
