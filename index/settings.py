@@ -11,7 +11,7 @@ from index.errors import UsageError
 from index.formats.limits import ReadOptions
 from index.vectorstore.store import DEFAULT as DEFAULT_STORE, NAMES as STORE_NAMES, STORES
 
-SCHEMA = 3  # bump when chunk contents or metadata change shape: a changed key forces a full rebuild
+SCHEMA = 4  # bump when chunk contents or metadata change shape: a changed key forces a full rebuild
 
 
 @dataclass(frozen=True)

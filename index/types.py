@@ -28,6 +28,17 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Heading:
+    """A heading line of `LoadedDoc.text`: `text[start:end]` is the heading with its marks (underline too);
+    `level` 1 is the outermost."""
+
+    start: int
+    end: int
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
 class LoadedDoc:
     """A file's text and metadata; `segments` mark the prose to index."""
 
@@ -39,6 +50,7 @@ class LoadedDoc:
     segments: tuple[Segment, ...] = ()
     notes: tuple[str, ...] = ()  # what was left out and why (e.g. scanned pages without OCR)
     pages: int | None = None  # pages (slides, sheets, chapters, messages) in the original file
+    headings: tuple[Heading, ...] = ()  # the document's headings in order (see `index.ingest.headings`)
 
     @property
     def ocr_pages(self) -> int:
@@ -70,12 +82,15 @@ class Chunk:
     label: str | None = None  # the segment's unit ("slide 3", "Sheet1", ...), see `Segment`
     row: int | None = None  # the table row on the chunk's first line (rows are one line each)
     ocr: bool = False
+    heading: str = ""  # the heading path at the chunk's start ("pg_dump › Options"); "" above every heading
+    headings: str = ""  # headings starting inside the chunk, JSON `[[start, end, path], ...]` (`Outline.within`)
 
     def metadata(self) -> dict:
         """Flat metadata for the vector store (no None values)."""
         meta = {"source": self.source, "start": self.start, "end": self.end, "title": self.title,
                 "start_line": self.start_line, "end_line": self.end_line, "published": self.published}
-        optional = {"page": self.page, "label": self.label, "row": self.row, "ocr": self.ocr or None}
+        optional = {"page": self.page, "label": self.label, "row": self.row, "ocr": self.ocr or None,
+                    "heading": self.heading or None, "headings": self.headings or None}
         meta |= {k: v for k, v in optional.items() if v is not None}
         return {**self.extra, **meta}
 

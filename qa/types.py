@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 
+from index.ingest.headings import below
 from qa import wording
 
 
@@ -52,6 +54,27 @@ class Passage:
         """`file, lines 3–5`, `file, p. 2` or `file, slide 3`, for display."""
         return wording.location(self.source, self.start_line, self.end_line, self.page, self.unit())
 
+    def headings(self) -> list[tuple[int, int, str]]:
+        """(start, end, path) of each heading line inside this passage, in file offsets (index metadata)."""
+        try:
+            return [(int(a), int(b), str(path)) for a, b, path in json.loads(self.meta.get("headings") or "[]")]
+        except (ValueError, TypeError):  # an index written before headings were kept: no headings
+            return []
+
+    def heading_at(self, pos: int) -> str:
+        """The heading path in effect at file offset `pos` of this passage ("pg_dump › Options"), without a
+        first level that repeats the title; "" when none."""
+        path = str(self.meta.get("heading") or "")
+        for start, _, inner in self.headings():
+            if start <= pos:
+                path = inner
+        return below(path, self.title)
+
+    def in_heading(self, start: int, end: int) -> bool:
+        """Whether the span `start..end` lies inside one of the passage's heading lines (structure, never an
+        answer of its own)."""
+        return any(a <= start and end <= b for a, b, _ in self.headings())
+
     @classmethod
     def from_record(cls, id: str, text: str, meta: dict, **scores) -> "Passage":
         """Build from a store record (id, document, metadata)."""
@@ -80,6 +103,7 @@ class Citation:
     context: str = ""
     context_start: int = 0
     unit: str = ""  # where the quote is, when lines and pages do not say it: `slide 3`, `Sheet1 row 12`
+    heading: str = ""  # the document's heading path at the quote ("pg_dump › Options"), when it has headings
 
     def location(self) -> str:
         """`file, lines 3–5` (or `file, p. 2`, `file, slide 3`, `file, Sheet1 row 12`) for display."""

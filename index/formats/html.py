@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import dataclass
+
+from index.types import Heading
 
 HIDDEN = ["script", "style", "noscript", "template", "head", "svg", "iframe", "nav", "aside", "footer", "button",
           "select", "input", "textarea"]
@@ -24,11 +27,27 @@ BLOCKS = {"p", "div", "section", "article", "main", "body", "h1", "h2", "h3", "h
           "ul", "ol", "dl", "blockquote", "figure", "figcaption", "caption", "form", "fieldset", "address", "center",
           "hr", "table", "thead", "tbody", "tfoot", "details", "summary", "header"}
 _SPACE = re.compile(r"\s+")
+_HEADING = re.compile(r"h[1-6]")
 _BREAK = "\x00"  # a `<br>` inside a block: a line break the source's own newlines are not
+
+
+@dataclass(frozen=True)
+class HtmlText:
+    """A page's `<title>`, its main text, and the `h1`-`h6` headings in that text."""
+
+    title: str
+    text: str
+    headings: tuple[Heading, ...]
 
 
 def extract_html(html: str | bytes) -> tuple[str, str]:
     """The main text of an HTML page (see the module doc) and its `<title>`."""
+    page = extract_html_parts(html)
+    return page.title, page.text
+
+
+def extract_html_parts(html: str | bytes) -> HtmlText:
+    """The `<title>`, main text (see the module doc) and headings of an HTML page."""
     from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 
     with warnings.catch_warnings():
@@ -42,7 +61,8 @@ def extract_html(html: str | bytes) -> tuple[str, str]:
             tag.decompose()
     out = _Layout()
     out.walk(soup.body or soup)
-    return title, out.text()
+    text = out.text()
+    return HtmlText(title, text, out.headings())
 
 
 def _is_navigation(tag) -> bool:
@@ -60,6 +80,7 @@ class _Layout:
 
     def __init__(self) -> None:
         self.blocks: list[str] = []
+        self.levels: dict[int, int] = {}  # block number -> heading level, for `h1`-`h6` blocks
         self.line: list[str] = []
         self.term = ""  # a definition list's term, waiting to start its definition's first block
 
@@ -99,8 +120,11 @@ class _Layout:
             self.term = term
         elif name in BLOCKS:
             self.close()
+            before = len(self.blocks)
             self.walk(tag)
             self.close()
+            if _HEADING.fullmatch(name) and len(self.blocks) == before + 1:  # one block: the heading's text
+                self.levels[before] = int(name[1])
         else:
             self.walk(tag)
 
@@ -123,3 +147,12 @@ class _Layout:
         self.close()
         self._flush_term()
         return "\n\n".join(self.blocks)
+
+    def headings(self) -> tuple[Heading, ...]:
+        """The heading blocks with their offsets in `text()` (blocks are joined by a blank line)."""
+        found, pos = [], 0
+        for n, block in enumerate(self.blocks):
+            if n in self.levels:
+                found.append(Heading(pos, pos + len(block), self.levels[n], block))
+            pos += len(block) + 2
+        return tuple(found)

@@ -5,6 +5,7 @@ import bisect
 from typing import TYPE_CHECKING
 
 from index.ids import chunk_id, file_prefix
+from index.ingest.headings import Outline, below
 from index.types import Chunk, LoadedDoc, Segment
 
 if TYPE_CHECKING:  # imported when splitting: the query path uses index_text only, not LangChain
@@ -20,8 +21,12 @@ EXTRA_KEYS = {"source": "site", "author": "author", "url": "url", "category": "c
 
 
 def index_text(text: str, meta: dict) -> str:
-    """What the embedder and BM25 see: title, site and date as a prefix, then the verbatim prose."""
-    head = " | ".join(str(meta[k]) for k in ("title", "site", "published") if meta.get(k))
+    """What the embedder and BM25 see: title, site, date and heading path as a prefix, then the verbatim prose.
+    The heading path leaves out a first level that repeats the title (a Markdown `# Title`)."""
+    shown = {k: str(meta[k]) for k in ("title", "site", "published", "heading") if meta.get(k)}
+    if "heading" in shown:
+        shown["heading"] = below(shown["heading"], shown.get("title", ""))
+    head = " | ".join(v for v in shown.values() if v)
     return f"{head}\n{text}" if head else text
 
 
@@ -41,6 +46,7 @@ def chunk_doc(doc: LoadedDoc, file_hash: str, size: int, overlap: int) -> list[C
     prefix = file_prefix(doc.source, file_hash)
     chunks: list[Chunk] = []
     extra = {EXTRA_KEYS[k]: str(v)[:500] for k, v in doc.meta.items() if k in EXTRA_KEYS}
+    paths = Outline(doc.headings)
     for seg in doc.segments:
         seg_line = bisect.bisect_right(lines, seg.start)
         for start, end in _spans(doc.text, seg, splitter if seg.first_row is not None else prose, overlap):
@@ -49,7 +55,8 @@ def chunk_doc(doc: LoadedDoc, file_hash: str, size: int, overlap: int) -> list[C
                 id=chunk_id(prefix, len(chunks)), source=doc.source, text=doc.text[start:end],
                 start=start, end=end, start_line=line, end_line=bisect.bisect_right(lines, max(start, end - 1)),
                 title=doc.title, published=doc.published, page=seg.page, extra=extra, label=seg.label,
-                row=None if seg.first_row is None else seg.first_row + line - seg_line, ocr=seg.ocr))
+                row=None if seg.first_row is None else seg.first_row + line - seg_line, ocr=seg.ocr,
+                heading=paths.at(start), headings=paths.within(start, end)))
     return chunks
 
 

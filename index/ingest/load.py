@@ -15,9 +15,10 @@ from typing import Callable
 import yaml
 
 from index.formats import ebook, images, mail, office, pdf, sheets
-from index.formats.html import extract_html
+from index.formats.html import extract_html_parts
 from index.formats.limits import DEFAULT, ReadOptions
-from index.types import LoadedDoc, Segment, SkipFile
+from index.ingest import headings as outline
+from index.types import Heading, LoadedDoc, Segment, SkipFile
 
 
 @dataclass(frozen=True)
@@ -70,14 +71,15 @@ def load_rst(path: Path, source: str, options: ReadOptions = DEFAULT) -> LoadedD
     """reStructuredText: the decoded file, its first (under- or overlined) heading as the title."""
     text = decode(_read(path))
     m = _RST_HEADING.search(text[:5000])
-    return finish(source, text, m.group(2) if m else None, {}, [Segment(0, len(text))])
+    return finish(source, text, m.group(2) if m else None, {}, [Segment(0, len(text))],
+                  headings=outline.rst(text))
 
 
 def load_html(path: Path, source: str, options: ReadOptions = DEFAULT) -> LoadedDoc:
     """HTML: the main text in blocks (navigation dropped, inline markup inside its sentence), `<title>` as the
     title (see `index.formats.html`)."""
-    title, text = extract_html(decode(_read(path)))
-    return finish(source, text, title or None, {}, [Segment(0, len(text))])
+    page = extract_html_parts(decode(_read(path)))
+    return finish(source, page.text, page.title or None, {}, [Segment(0, len(page.text))], headings=page.headings)
 
 
 def load_pdf(path: Path, source: str, options: ReadOptions = DEFAULT) -> LoadedDoc:
@@ -239,8 +241,10 @@ def _load_text(path: Path, source: str, ext: str) -> LoadedDoc:
     elif m := _DATE_HEADER.match(text):
         meta = {"published": m.group(1)}
         start = m.end()
-    title = meta.get("title") or (_first_heading(text[start:]) if ext not in (".txt", ".text") else None)
-    return finish(source, text, title, meta, [Segment(start, len(text))])
+    plain = ext in (".txt", ".text")
+    title = meta.get("title") or (_first_heading(text[start:]) if not plain else None)
+    found = tuple(h for h in (outline.plain(text) if plain else outline.markdown(text)) if h.start >= start)
+    return finish(source, text, title, meta, [Segment(start, len(text))], headings=found)
 
 
 def _front_matter(raw: str) -> dict:
@@ -259,14 +263,14 @@ def _first_heading(text: str) -> str | None:
 
 
 def finish(source: str, text: str, title: str | None, meta: dict, segments, notes: tuple[str, ...] = (),
-           pages: int | None = None) -> LoadedDoc:
+           pages: int | None = None, headings: tuple[Heading, ...] = ()) -> LoadedDoc:
     """The `LoadedDoc`: blank segments dropped, a title derived when none was found; empty raises `SkipFile`."""
     segments = tuple(s for s in segments if text[s.start:s.end].strip())
     if not segments:
         raise SkipFile("empty: no text to index")
     title = " ".join((title or "").split())[:300] or _derive_title(text, segments[0], source)
     published = str(meta.pop("published", "") or "")
-    return LoadedDoc(source, text, title, published, meta, segments, tuple(notes), pages)
+    return LoadedDoc(source, text, title, published, meta, segments, tuple(notes), pages, tuple(headings))
 
 
 def _derive_title(text: str, seg: Segment, source: str) -> str:

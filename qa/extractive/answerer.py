@@ -224,8 +224,8 @@ class ExtractiveAnswerer:
                 seen.add((p.source, s.start))
                 text = p.text[s.start - p.start:s.end - p.start]
                 heading = headings and sentences.is_headline(text)
-                if sentences.is_label(text) and not heading:  # headings, titles, terms: context, never the answer
-                    continue
+                if (sentences.is_label(text) or p.in_heading(s.start, s.end)) and not heading:
+                    continue  # headings, titles, terms: context, never the answer
                 if not how_to and (sentences.is_lead_in(text) or sentences.is_code_block(text)):
                     continue  # "..., for instance:" announces a block; a command block answers only how-to questions
                 score = (self.w.coverage * s.coverage + self.w.similarity * s.similarity
@@ -379,4 +379,4 @@ def _citation(n: int, c: Candidate) -> Citation:
     return Citation(n=n, source=p.source, title=p.title, published=p.published, start=c.start, end=c.end,
                     start_line=line, end_line=line + c.text.count("\n"), quote=c.text, score=round(c.score, 4),
                     page=p.page, passage_id=p.id, context=p.text, context_start=p.start,
-                    unit=p.unit(line, line + c.text.count("\n")))
+                    unit=p.unit(line, line + c.text.count("\n")), heading=p.heading_at(c.start))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from index.ingest.headings import Outline, below
 from index.snapshot.lexical import tokenize
 from index.types import LoadedDoc
 from qa import wording
@@ -286,4 +287,5 @@ def _citation(n: int, span: Span, docs: list[LoadedDoc]) -> Citation:
     line = doc.text.count("\n", 0, span.start) + 1
     return Citation(n=n, source=doc.source, title=doc.title, published=doc.published, start=span.start,
                     end=span.end, start_line=line, end_line=line + span.text.count("\n"), quote=span.text,
-                    score=1.0, context=span.text, context_start=span.start)
+                    score=1.0, context=span.text, context_start=span.start,
+                    heading=below(Outline(doc.headings).at(span.start), doc.title))

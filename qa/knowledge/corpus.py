@@ -17,7 +17,7 @@ from index.snapshot.lexical import LexicalIndex, tokenize
 from qa.knowledge import mentions as mn
 from qa.knowledge.files import Documents
 from qa.knowledge.sentence_table import SentenceTable
-from qa.types import Citation
+from qa.types import Citation, Passage
 
 _MARKER = re.compile(r"\s*\[\d+\]\s*")
 _MIN_PIECE = 12  # characters: shorter pieces of an earlier answer are not looked up
@@ -85,7 +85,8 @@ class CorpusView:
         return Citation(n=n, source=s.source, title=meta.get("title", ""), published=meta.get("published", ""),
                         start=s.start, end=s.end, start_line=line, end_line=line + s.text.count("\n"), quote=s.text,
                         score=round(score, 4), page=meta.get("page"), passage_id=self.lex.ids[s.chunk],
-                        context=context, context_start=base)
+                        context=context, context_start=base,
+                        heading=Passage.from_record(self.lex.ids[s.chunk], context, meta).heading_at(s.start))
 
     def neighbours(self, i: int, width: int) -> list[int]:
         """Sentence ids within `width` positions of `i` in its document."""

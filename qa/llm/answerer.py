@@ -247,7 +247,8 @@ def citation(n: int, p: Passage) -> Citation:
     """An LLM cites whole passages: the quote is the passage text with its exact offsets."""
     return Citation(n=n, source=p.source, title=p.title, published=p.published, start=p.start, end=p.end,
                     start_line=p.start_line, end_line=p.end_line, quote=p.text, score=round(p.score, 4),
-                    page=p.page, passage_id=p.id, context=p.text, context_start=p.start, unit=p.unit())
+                    page=p.page, passage_id=p.id, context=p.text, context_start=p.start, unit=p.unit(),
+                    heading=p.heading_at(p.start))
 
 
 def llm_error(exc: BaseException, url: str, timeout: float) -> LLMError:

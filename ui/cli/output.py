@@ -30,7 +30,7 @@ def print_answer(answer: Answer, as_json: bool) -> None:
     for c in answer.citations:
         date = f", {c.published}" if c.published else ""
         click.secho(f"[{c.n}] {c.title}{date}", bold=True)
-        click.echo(f"    {c.location()}")
+        click.echo(f"    {c.location()}" + (f" · {c.heading}" if c.heading else ""))
         click.echo(textwrap.indent(textwrap.fill(f"“{_marked(c, answer)}”", 96), "    "))
 
 

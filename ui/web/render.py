@@ -205,7 +205,7 @@ def source_html(s: Source, turn: int | None, active: bool = False, short=None) -
     return (f'<div class="{cls}" data-turn="{_attr(turn)}" data-n="{s.n}" role="button" tabindex="0" '
             f'title="Open the document at this passage">'
             f'<div class="qa-head"><span class="qa-n">{s.n}</span>{escape(display_title(c.title, c.source))}</div>'
-            f'{_meta(c.location(), c.published)}'
+            f'{_path(c.heading)}{_meta(c.location(), c.published)}'
             f'<p class="qa-passage">{highlight_all(s.citations, short)}</p>'
             f'<div class="qa-open">Open document ›</div></div>')
 
@@ -286,7 +286,7 @@ def related_html(p: Passage) -> str:
     """One related passage: title, location, date and the start of its text."""
     text = p.text if len(p.text) <= SNIPPET else p.text[:SNIPPET].rsplit(" ", 1)[0] + " …"
     return (f'<div class="qa-source qa-related"><div class="qa-head">{escape(display_title(p.title, p.source))}'
-            f'</div>{_meta(p.location(), p.published)}'
+            f'</div>{_path(p.heading_at(p.start))}{_meta(p.location(), p.published)}'
             f'<p class="qa-passage">{escape(text)}</p></div>')
 
 
@@ -332,6 +332,11 @@ def _first(exc: Exception) -> str:
 
 def _attr(value) -> str:
     return "" if value is None else escape(str(value))
+
+
+def _path(heading: str) -> str:
+    """The heading path above a passage ("pg_dump › Options"), where the document has headings."""
+    return f'<div class="qa-path">{escape(heading)}</div>' if heading else ""
 
 
 def _meta(location: str, published: str) -> str:
