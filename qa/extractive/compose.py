@@ -72,6 +72,7 @@ _CAUSAL = re.compile(r"\b(because|due to|owing to|since|as a result|result(?:ed|
                      r"which means|allow(?:s|ed)?|enabl\w+|"
                      r"prevent\w*|help(?:s|ed)? to)\b", re.I)
 _MANNER = re.compile(r"\b(by|through|via|using|uses?|used|with|means of|process|method|works?|step)\b", re.I)
+_LEADS_IN = re.compile(r":[ \t]*\n\s*\S")  # a quote that leads in to a block under it ("for instance:\n cmd")
 _NEGATION = re.compile(r"\b(not|never|no|none|neither|nor|cannot|without|nothing)\b|n't\b|"
                        r"\b(steer(?:s|ed|ing)? clear|refrain\w*|declin\w+ to|den(?:y|ies|ied)|fail\w* to|"
                        r"stopp?\w* short|ceased?|no longer)\b", re.I)
@@ -198,7 +199,8 @@ class Composer:
         discourse link ("This ...", "As a result ..."); the answer is the anchor and up to EXPLAIN_MAX - 1
         companions that score near the best, in the documents' order. A question that names two or more
         outlets ("according to A and B") gets each outlet's explanation, grouped under it."""
-        if not pool:
+        if not pool or (form == fm.HOW and any(_LEADS_IN.search(c.quote) for c in fact.citations)):
+            # the fact path already quotes the steps: a lead-in with the block of commands under it
             return replace(fact, form=form)
         cue = _CAUSAL if form == fm.WHY else _MANNER
         q = np.asarray(query.vector, np.float32).ravel()
