@@ -27,8 +27,8 @@ TYPED_LOOK = 4    # a when / how-many question's answer is looked for among this
 # ... tied with the best one (within 3 %): the asked type breaks a tie, no more. At the second-sentence ratio
 # (0.8) squad-dev lost 21 of its 1,527 abstentions and gained no answer; at 0.97, 3 (see README).
 TYPED_TIE = 0.97
-BLOCK_MAX = 600
-WORD_CACHE = 50_000  # single-word vectors kept for the focus check (1.5 KB each)   # a lead-in sentence is quoted with at most this many characters of the block under it
+BLOCK_MAX = 600     # a lead-in sentence is quoted with at most this many characters of the block under it
+WORD_CACHE = 50_000  # single-word vectors kept for the focus check (1.5 KB each)
 
 
 @dataclass(frozen=True)
